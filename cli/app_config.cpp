@@ -1,0 +1,36 @@
+#include "cli/app_config.hpp"
+
+#include "core/error.hpp"
+#include "core/logging.hpp"
+
+namespace curator::cli {
+
+void add_data_options(CLI::App& command, DataOptions& o) {
+  command.add_option("--config", o.config_file, "TOML configuration file (env CURATOR_CONFIG)");
+  command.add_option("--data-dir", o.data_dir, "Data folder: database, blobs, crops, models (env CURATOR_DATA_DIR)");
+  command.add_option("--host", o.host, "HTTP listen address (env CURATOR_HOST)");
+  command.add_option("--port", o.port, "HTTP port, 0 for any free port (env CURATOR_PORT)");
+  command.add_option("--set", o.sets, "Override any setting: --set section.key=value (repeatable)");
+}
+
+core::Config load_config(const DataOptions& o) {
+  core::ConfigSources sources;
+  sources.env = core::ConfigSources::process_env();
+  if (!o.config_file.empty()) sources.file = o.config_file;
+  else if (auto it = sources.env.find("CURATOR_CONFIG"); it != sources.env.end() && !it->second.empty())
+    sources.file = it->second;
+  for (const auto& kv : o.sets) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError("--set expects section.key=value, got '" + kv + "'");
+    sources.flags.push_back({kv.substr(0, eq), kv.substr(eq + 1), "flag --set"});
+  }
+  if (!o.data_dir.empty()) sources.flags.push_back({"data.dir", o.data_dir, "flag --data-dir"});
+  if (!o.host.empty()) sources.flags.push_back({"server.host", o.host, "flag --host"});
+  if (!o.port.empty()) sources.flags.push_back({"server.port", o.port, "flag --port"});
+  core::Config config = core::Config::load(core::default_settings(), sources);
+  core::configure_logging(config.get_string("log.level"), config.get_string("log.format"));
+  return config;
+}
+
+} // namespace curator::cli

@@ -1,0 +1,13 @@
+#pragma once
+// Each subcommand registers itself on the root app; its callback sets `exit_code`.
+#include <CLI/CLI.hpp>
+
+namespace curator::cli {
+
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_status_command(CLI::App& app, int& exit_code);
+void add_migrate_command(CLI::App& app, int& exit_code);
+void add_config_command(CLI::App& app, int& exit_code);
+void add_jobs_command(CLI::App& app, int& exit_code);
+
+} // namespace curator::cli

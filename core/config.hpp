@@ -1,0 +1,63 @@
+#pragma once
+//! Effective configuration: each registered setting resolved from, in rising precedence, its default,
+//! the TOML file, the environment (CURATOR_...), and command-line flags. Every value remembers its origin
+//! so `curator config` can show it. A Config is immutable once loaded and safe to share between threads.
+#include "core/settings.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace curator::core {
+
+/// A value given on the command line: (setting, text, origin such as "flag --port").
+struct ConfigOverride {
+  std::string name;
+  std::string value;
+  std::string origin = "flag";
+};
+
+struct ConfigSources {
+  std::optional<std::filesystem::path> file;            ///< TOML file; must exist when given
+  std::map<std::string, std::string> env;               ///< environment snapshot (only CURATOR_* is read)
+  std::vector<ConfigOverride> flags;                    ///< later wins
+
+  /// The current process environment.
+  static std::map<std::string, std::string> process_env();
+};
+
+class Config {
+public:
+  struct Entry {
+    const SettingSpec* spec;
+    SettingValue value;
+    std::string text;   ///< value as text, normalised
+    std::string origin; ///< "default", "file <path>", "env CURATOR_X", "flag --port"
+  };
+
+  /// Throws ConfigError on an unreadable file, a TOML syntax error, an unknown setting or a bad value.
+  static Config load(const SettingsRegistry& registry, const ConfigSources& sources);
+  /// Defaults only, plus overrides; for tests and tools.
+  static Config defaults(const SettingsRegistry& registry,
+                         const std::vector<std::pair<std::string, std::string>>& overrides = {});
+
+  int64_t get_int(const std::string& name) const;
+  double get_double(const std::string& name) const;
+  bool get_bool(const std::string& name) const;
+  const std::string& get_string(const std::string& name) const;
+  std::filesystem::path get_path(const std::string& name) const;
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  const Entry& entry(const std::string& name) const;
+
+private:
+  std::vector<Entry> entries_;
+};
+
+/// A documented TOML file with every setting at its default (what ops/curator.toml holds).
+std::string example_toml(const SettingsRegistry& registry);
+
+} // namespace curator::core

@@ -1,0 +1,84 @@
+// Every setting curator reads, in one place. Add new ones next to their neighbours; `curator config --example`
+// turns this list into the documented ops/curator.toml (a test keeps the two identical).
+#include "core/settings.hpp"
+
+namespace curator::core {
+
+namespace {
+
+SettingSpec integer(std::string name, int64_t def, double min, double max, std::string description,
+                    std::string env = "") {
+  SettingSpec s;
+  s.name = std::move(name);
+  s.type = SettingType::integer;
+  s.default_text = std::to_string(def);
+  s.min = min;
+  s.max = max;
+  s.description = std::move(description);
+  s.env = std::move(env);
+  return s;
+}
+
+SettingSpec number(std::string name, std::string def, double min, double max, std::string description) {
+  SettingSpec s;
+  s.name = std::move(name);
+  s.type = SettingType::number;
+  s.default_text = std::move(def);
+  s.min = min;
+  s.max = max;
+  s.description = std::move(description);
+  return s;
+}
+
+SettingSpec text(std::string name, SettingType type, std::string def, std::string description,
+                 std::vector<std::string> choices = {}, std::string env = "") {
+  SettingSpec s;
+  s.name = std::move(name);
+  s.type = type;
+  s.default_text = std::move(def);
+  s.description = std::move(description);
+  s.choices = std::move(choices);
+  s.env = std::move(env);
+  return s;
+}
+
+std::vector<SettingSpec> catalog() {
+  using T = SettingType;
+  return {
+      text("data.dir", T::path, "var",
+           "Data folder: SQLite database, blob store, face crops, snapshots, runs and models. Relative paths "
+           "are taken from the working directory.",
+           {}, "CURATOR_DATA_DIR"),
+      text("server.host", T::string, "127.0.0.1", "Address the HTTP server listens on.", {}, "CURATOR_HOST"),
+      integer("server.port", 8080, 0, 65535, "TCP port of the HTTP server; 0 picks a free port.", "CURATOR_PORT"),
+      integer("server.threads", 8, 1, 256, "HTTP worker threads."),
+      integer("db.busy_timeout_ms", 10000, 0, 600000,
+              "How long a database write waits for another writer before failing."),
+      text("log.level", T::string, "info", "Lowest level that is logged.",
+           {"trace", "debug", "info", "warn", "error", "critical", "off"}),
+      text("log.format", T::string, "text", "Log line format on stderr: human text or one JSON object a line.",
+           {"text", "json"}),
+      integer("jobs.workers", 2, 0, 64, "Job worker threads in the daemon (0 runs no jobs: HTTP only)."),
+      integer("jobs.lease_seconds", 60, 1, 86400,
+              "A leased job whose worker stops heartbeating is leased again after this long."),
+      integer("jobs.max_attempts", 5, 1, 100, "Attempts before a failing job goes to the dead letter state."),
+      number("jobs.backoff_base_seconds", "2", 0, 3600,
+             "Delay before the first retry; doubles with every further attempt."),
+      number("jobs.backoff_max_seconds", "600", 0, 86400, "Upper bound of the retry delay."),
+      integer("jobs.poll_interval_ms", 500, 10, 60000, "How often idle workers look for due jobs."),
+      integer("jobs.shutdown_grace_seconds", 30, 0, 3600,
+              "On shutdown, how long running jobs may take to finish before their leases are released."),
+      integer("torch.threads", 2, 1, 256, "Threads LibTorch uses for model work (it defaults to 1 otherwise)."),
+      text("faces.models_dir", T::path, "models/face-api",
+           "Folder holding the face-api models (ops/setup.sh fetches them here)."),
+  };
+}
+
+} // namespace
+
+const SettingsRegistry& default_settings() {
+  static const SettingsRegistry registry(catalog());
+  return registry;
+}
+
+} // namespace curator::core

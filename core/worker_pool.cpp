@@ -1,0 +1,155 @@
+#include "core/worker_pool.hpp"
+
+#include "core/logging.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace curator::core {
+
+WorkerPool::WorkerPool(JobQueue& queue, WorkerPoolOptions options) : queue_(queue), options_(std::move(options)) {}
+
+WorkerPool::~WorkerPool() {
+  if (running_) stop(std::chrono::milliseconds(0));
+}
+
+void WorkerPool::register_kind(const std::string& kind, JobHandler handler) {
+  if (running_) throw std::logic_error("register job kinds before starting the pool");
+  handlers_[kind] = std::move(handler);
+}
+
+std::vector<std::string> WorkerPool::kinds() const {
+  std::vector<std::string> out;
+  for (const auto& [kind, _] : handlers_) out.push_back(kind);
+  return out;
+}
+
+void WorkerPool::start() {
+  if (running_) return;
+  stopping_ = false;
+  running_ = true;
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+  if (options_.workers > 0) heartbeat_thread_ = std::thread([this] { heartbeat_loop(); });
+  logger("jobs")->info("worker pool started: {} workers, {} job kinds", options_.workers, handlers_.size());
+}
+
+void WorkerPool::notify() { wake_.notify_all(); }
+
+bool WorkerPool::stop(std::chrono::milliseconds grace) {
+  if (!running_) return true;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  bool finished;
+  {
+    std::unique_lock lock(mutex_);
+    finished = idle_.wait_for(lock, grace, [this] { return in_flight_.empty(); });
+    if (!finished) {
+      abandoned_ = true;
+      // Stragglers keep running, but their jobs go back to the queue now; their late completion is
+      // refused because the lease token no longer matches.
+      for (auto& [id, running] : in_flight_) {
+        queue_.release(running.job);
+        logger("jobs")->warn("job {} ({}) did not stop within the grace period; lease released", id,
+                             running.job.kind);
+      }
+    }
+  }
+  for (auto& t : threads_) {
+    if (finished) t.join();
+    else t.detach();
+  }
+  threads_.clear();
+  wake_.notify_all();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  running_ = false;
+  logger("jobs")->info("worker pool stopped{}", finished ? "" : " (some handlers abandoned)");
+  return finished;
+}
+
+void WorkerPool::worker_loop(int index) {
+  const std::string owner = options_.owner + "/" + std::to_string(index);
+  const std::vector<std::string> kinds = this->kinds();
+  auto log = logger("jobs");
+  while (!stopping_) {
+    if (kinds.empty()) { // nothing to run: an empty kind list would lease every kind
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_.load(); });
+      break;
+    }
+    std::optional<Job> job;
+    try {
+      job = queue_.lease(owner, kinds);
+    } catch (const std::exception& e) {
+      log->error("lease failed: {}", e.what());
+    }
+    if (!job) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_.load(); });
+      continue;
+    }
+    run_one(*job, owner);
+  }
+}
+
+void WorkerPool::run_one(const Job& job, const std::string& owner) {
+  auto log = logger("jobs");
+  auto context = std::make_shared<JobContext>(stopping_);
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_[job.id] = Running{job, context};
+  }
+  ++busy_;
+  log->info("job {} ({}) started, attempt {}/{} by {}", job.id, job.kind, job.attempts, job.max_attempts, owner);
+  try {
+    nlohmann::json result = handlers_.at(job.kind)(job, *context);
+    if (queue_.complete(job, result)) log->info("job {} ({}) done", job.id, job.kind);
+    else log->warn("job {} ({}) finished but its lease was lost; result discarded", job.id, job.kind);
+  } catch (const JobCancelled&) {
+    queue_.release(job);
+    log->info("job {} ({}) released on shutdown", job.id, job.kind);
+  } catch (const PermanentJobError& e) {
+    queue_.fail_permanently(job, e.what());
+    log->error("job {} ({}) failed permanently: {}", job.id, job.kind, e.what());
+  } catch (const std::exception& e) {
+    try {
+      FailOutcome outcome = queue_.fail(job, e.what());
+      log->warn("job {} ({}) failed: {} ({})", job.id, job.kind, e.what(),
+                outcome == FailOutcome::dead ? "dead letter" : "will retry");
+    } catch (const std::exception& inner) {
+      log->error("job {} ({}) failed ({}) and recording the failure failed too: {}", job.id, job.kind, e.what(),
+                 inner.what()); // the lease will expire and the job runs again
+    }
+  }
+  --busy_;
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(job.id);
+  idle_.notify_all();
+}
+
+void WorkerPool::heartbeat_loop() {
+  auto log = logger("jobs");
+  std::unique_lock lock(mutex_);
+  auto done = [this] { return stopping_ && (in_flight_.empty() || abandoned_); };
+  while (!done()) {
+    wake_.wait_for(lock, options_.heartbeat_interval);
+    if (done()) break;
+    std::vector<Running> snapshot;
+    for (auto& [id, running] : in_flight_) snapshot.push_back(running);
+    lock.unlock();
+    for (auto& running : snapshot) {
+      try {
+        if (!queue_.heartbeat(running.job)) {
+          running.context->mark_lease_lost();
+          log->warn("job {} lost its lease", running.job.id);
+        }
+      } catch (const std::exception& e) {
+        log->error("heartbeat for job {} failed: {}", running.job.id, e.what());
+      }
+    }
+    lock.lock();
+  }
+}
+
+} // namespace curator::core

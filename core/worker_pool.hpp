@@ -1,0 +1,99 @@
+#pragma once
+//! A pool of threads that lease jobs from a JobQueue and run the handler registered for their kind.
+//! A heartbeat thread keeps the leases of running jobs alive. On stop(), workers lease nothing new,
+//! running handlers see JobContext::stopping() and should return or throw JobCancelled (the job is
+//! released, not failed); handlers still running after the grace period get their leases released so
+//! the next start re-runs them at once (the process should then exit: abandoned handler threads still
+//! reference the pool). Register kinds before start(); start/stop from one thread.
+#include "core/job_queue.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace curator::core {
+
+/// Thrown by a handler that stops early on shutdown; the job is released, not counted as failed.
+struct JobCancelled : std::runtime_error {
+  JobCancelled() : std::runtime_error("job cancelled by shutdown") {}
+};
+/// Thrown by a handler whose input can never succeed: no retry, straight to dead.
+struct PermanentJobError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class JobContext {
+public:
+  explicit JobContext(const std::atomic<bool>& stopping) : stopping_(stopping) {}
+  bool stopping() const { return stopping_.load() || lease_lost_.load(); }
+  /// Throws JobCancelled when the pool is stopping or the lease was lost.
+  void check_cancelled() const {
+    if (stopping()) throw JobCancelled();
+  }
+  void mark_lease_lost() { lease_lost_ = true; }
+
+private:
+  const std::atomic<bool>& stopping_;
+  std::atomic<bool> lease_lost_{false};
+};
+
+/// Returns the job's result (stored as JSON). Any other exception fails the attempt (retry with backoff).
+using JobHandler = std::function<nlohmann::json(const Job&, JobContext&)>;
+
+struct WorkerPoolOptions {
+  int workers = 2;
+  std::chrono::milliseconds poll_interval{500};
+  std::chrono::milliseconds heartbeat_interval{20'000};
+  std::string owner = "worker"; ///< prefix of lease owner names (e.g. host:pid)
+};
+
+class WorkerPool {
+public:
+  WorkerPool(JobQueue& queue, WorkerPoolOptions options);
+  ~WorkerPool();
+
+  void register_kind(const std::string& kind, JobHandler handler);
+  std::vector<std::string> kinds() const;
+
+  void start();
+  /// Returns true when every running handler finished within `grace`.
+  bool stop(std::chrono::milliseconds grace);
+  /// Wakes idle workers (after an enqueue in this process).
+  void notify();
+
+  bool running() const { return running_.load(); }
+  int busy() const { return busy_.load(); }
+
+private:
+  struct Running {
+    Job job;
+    std::shared_ptr<JobContext> context;
+  };
+  void worker_loop(int index);
+  void heartbeat_loop();
+  void run_one(const Job& job, const std::string& owner);
+
+  JobQueue& queue_;
+  WorkerPoolOptions options_;
+  std::map<std::string, JobHandler> handlers_;
+  std::vector<std::thread> threads_;
+  std::thread heartbeat_thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  bool abandoned_ = false; // guarded by mutex_: stop() gave up waiting for handlers
+  std::atomic<int> busy_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_; // signalled when a handler finishes
+  std::map<int64_t, Running> in_flight_;
+};
+
+} // namespace curator::core

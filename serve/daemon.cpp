@@ -1,0 +1,145 @@
+#include "serve/daemon.hpp"
+
+#include "core/blob_store.hpp"
+#include "core/data_dir.hpp"
+#include "core/database.hpp"
+#include "core/job_queue.hpp"
+#include "core/logging.hpp"
+#include "core/migrations.hpp"
+#include "retrain/torch_runtime.hpp"
+#include "serve/http_server.hpp"
+#include "serve/routes.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace curator::serve {
+
+struct Daemon::Impl {
+  const core::Config& config;
+  DaemonOptions options;
+  core::SystemClock system_clock;
+  const core::Clock& clock;
+  core::DataDir dir;
+  std::unique_ptr<core::ProcessLock> lock;
+  std::unique_ptr<core::Database> db;
+  std::unique_ptr<core::BlobStore> blobs;
+  std::unique_ptr<core::JobQueue> jobs;
+  std::unique_ptr<core::WorkerPool> workers;
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<ServiceContext> context;
+  std::unique_ptr<HttpServer> http;
+  int64_t run_id = 0;
+  bool started = false;
+
+  Impl(const core::Config& c, DaemonOptions o)
+      : config(c), options(std::move(o)), clock(options.clock ? *options.clock : system_clock),
+        dir(c.get_path("data.dir")) {}
+
+  void record_start(int port) {
+    auto conn = db->connect();
+    SQLite::Statement q(*conn, "INSERT INTO daemon_runs(pid, version, host, port, started_ms) VALUES (?, ?, ?, ?, ?)");
+    q.bind(1, static_cast<int64_t>(::getpid()));
+    q.bind(2, CURATOR_VERSION);
+    q.bind(3, config.get_string("server.host"));
+    q.bind(4, port);
+    q.bind(5, clock.now_ms());
+    q.exec();
+    run_id = conn->getLastInsertRowid();
+    nlohmann::json info = {{"pid", ::getpid()},
+                           {"host", config.get_string("server.host")},
+                           {"port", port},
+                           {"started_ms", clock.now_ms()},
+                           {"version", CURATOR_VERSION}};
+    core::write_file_atomic(dir.daemon_file(), info.dump() + "\n");
+  }
+
+  void record_stop(const std::string& reason) {
+    std::error_code ec;
+    std::filesystem::remove(dir.daemon_file(), ec);
+    auto conn = db->connect();
+    SQLite::Statement q(*conn, "UPDATE daemon_runs SET stopped_ms = ?, stop_reason = ? WHERE id = ?");
+    q.bind(1, clock.now_ms());
+    q.bind(2, reason);
+    q.bind(3, run_id);
+    q.exec();
+  }
+};
+
+Daemon::Daemon(const core::Config& config, DaemonOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+
+Daemon::~Daemon() {
+  if (impl_->started) stop("destroyed");
+}
+
+void Daemon::start() {
+  auto& s = *impl_;
+  auto log = core::logger("daemon");
+  const auto& cfg = s.config;
+  s.dir.create();
+  s.lock = std::make_unique<core::ProcessLock>(s.dir.daemon_lock());
+  s.db = std::make_unique<core::Database>(s.dir.database(), static_cast<int>(cfg.get_int("db.busy_timeout_ms")));
+  {
+    auto conn = s.db->connect();
+    auto applied = core::migrate(*conn);
+    log->info("database {} at schema version {}{}", s.dir.database().string(), core::schema_status(*conn).current,
+              applied.empty() ? "" : " (migrated now)");
+  }
+  s.blobs = std::make_unique<core::BlobStore>(s.dir.blobs());
+  if (size_t swept = s.blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
+
+  retrain::configure_torch(static_cast<int>(cfg.get_int("torch.threads")));
+
+  core::RetryPolicy policy;
+  policy.max_attempts = static_cast<int>(cfg.get_int("jobs.max_attempts"));
+  policy.backoff_base_s = cfg.get_double("jobs.backoff_base_seconds");
+  policy.backoff_max_s = cfg.get_double("jobs.backoff_max_seconds");
+  policy.lease_ms = cfg.get_int("jobs.lease_seconds") * 1000;
+  s.jobs = std::make_unique<core::JobQueue>(*s.db, s.clock, policy);
+
+  core::WorkerPoolOptions wopts;
+  wopts.workers = static_cast<int>(cfg.get_int("jobs.workers"));
+  wopts.poll_interval = std::chrono::milliseconds(cfg.get_int("jobs.poll_interval_ms"));
+  wopts.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(policy.lease_ms / 3, 100));
+  wopts.owner = "pid" + std::to_string(::getpid());
+  s.workers = std::make_unique<core::WorkerPool>(*s.jobs, wopts);
+  for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
+
+  s.metrics = std::make_unique<Metrics>();
+  s.context = std::make_unique<ServiceContext>(
+      ServiceContext{cfg, *s.db, *s.jobs, *s.workers, *s.metrics, s.clock.now_ms()});
+  HttpServerOptions hopts;
+  hopts.host = cfg.get_string("server.host");
+  hopts.port = static_cast<int>(cfg.get_int("server.port"));
+  hopts.threads = static_cast<int>(cfg.get_int("server.threads"));
+  s.http = std::make_unique<HttpServer>(hopts, build_routes(*s.context), *s.metrics);
+
+  const int port = s.http->start();
+  s.record_start(port); // before any job runs, so every job attempt belongs to a recorded run
+  s.workers->start();
+  s.started = true;
+  log->info("curator {} serving on http://{}:{} (data folder {})", CURATOR_VERSION, hopts.host, port,
+            s.dir.root().string());
+}
+
+bool Daemon::stop(const std::string& reason) {
+  auto& s = *impl_;
+  if (!s.started) return true;
+  s.started = false;
+  auto log = core::logger("daemon");
+  log->info("stopping ({})", reason);
+  s.http->stop();
+  const bool clean = s.workers->stop(std::chrono::seconds(s.config.get_int("jobs.shutdown_grace_seconds")));
+  s.record_stop(clean ? reason : reason + " (handlers abandoned)");
+  log->info("stopped");
+  return clean;
+}
+
+int Daemon::port() const { return impl_->http ? impl_->http->port() : 0; }
+core::Database& Daemon::database() { return *impl_->db; }
+core::JobQueue& Daemon::jobs() { return *impl_->jobs; }
+
+} // namespace curator::serve

@@ -1,0 +1,166 @@
+#include "serve/http_server.hpp"
+
+#include "core/logging.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace curator::serve {
+
+namespace {
+
+std::string new_request_id() {
+  static const std::string prefix = [] {
+    std::random_device rd;
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", rd());
+    return std::string(buf);
+  }();
+  static std::atomic<uint64_t> counter{0};
+  return prefix + "-" + std::to_string(++counter);
+}
+
+Request to_request(const httplib::Request& in, const std::string& route) {
+  Request r;
+  r.method = in.method;
+  r.path = in.path;
+  r.route = route;
+  for (size_t i = 1; i < in.matches.size(); ++i) r.captures.push_back(in.matches[i].str());
+  for (const auto& [k, v] : in.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : in.headers) {
+    std::string key = k;
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    r.headers[key] = v;
+  }
+  r.body = in.body;
+  r.remote_addr = in.remote_addr;
+  r.request_id = new_request_id();
+  return r;
+}
+
+void write_response(const Response& from, const std::string& request_id, httplib::Response& to) {
+  to.status = from.status;
+  for (const auto& [k, v] : from.headers) to.set_header(k, v);
+  to.set_header("X-Request-Id", request_id);
+  to.set_content(from.body, from.content_type);
+}
+
+} // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  std::vector<Route> routes;
+  Metrics& metrics;
+  httplib::Server server;
+  std::thread thread;
+  Impl(HttpServerOptions o, std::vector<Route> r, Metrics& m) : options(std::move(o)), routes(std::move(r)), metrics(m) {}
+};
+
+Response HttpServer::invoke(const Handler& handler, const Request& request) {
+  try {
+    return handler(request);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::internal) core::logger("http")->error("{} {} [{}]: {}", request.method, request.path,
+                                                                     request.request_id, e.what());
+    return Response::error(e.code(), e.what());
+  } catch (const std::exception& e) {
+    core::logger("http")->error("{} {} [{}] failed: {}", request.method, request.path, request.request_id, e.what());
+    return Response::error(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
+  } catch (...) {
+    core::logger("http")->error("{} {} [{}] failed with a non-standard exception", request.method, request.path,
+                                request.request_id);
+    return Response::error(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
+  }
+}
+
+HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(routes), metrics)) {
+  auto& server = impl_->server;
+  const int threads = impl_->options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.set_payload_max_length(impl_->options.max_body_bytes);
+  // httplib's default adds SO_REUSEPORT, which lets a second daemon bind the same port and silently
+  // share its traffic; keep only SO_REUSEADDR (fast restarts).
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  for (const auto& route : impl_->routes) {
+    Metrics* metrics_ptr = &impl_->metrics;
+    auto wrapped = [route, metrics_ptr](const httplib::Request& in, httplib::Response& out) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Request req = to_request(in, route.pattern);
+      Response res = invoke(route.handler, req);
+      write_response(res, req.request_id, out);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      metrics_ptr->observe_request(route.pattern, route.method, res.status, seconds);
+    };
+    if (route.method == "GET") server.Get(route.pattern, wrapped);
+    else if (route.method == "POST") server.Post(route.pattern, wrapped);
+    else if (route.method == "PUT") server.Put(route.pattern, wrapped);
+    else if (route.method == "DELETE") server.Delete(route.pattern, wrapped);
+    else if (route.method == "PATCH") server.Patch(route.pattern, wrapped);
+    else throw std::logic_error("unsupported method in route table: " + route.method);
+  }
+  // Called for every status >= 400; fills in a JSON body only where no handler wrote one (no route,
+  // body over the limit, malformed request).
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [metrics_ptr = &impl_->metrics](const httplib::Request& in, httplib::Response& out) {
+    if (!out.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ErrorCode code = out.status == 404   ? ErrorCode::not_found
+                     : out.status == 413 ? ErrorCode::payload_too_large
+                     : out.status >= 500 ? ErrorCode::internal
+                                         : ErrorCode::invalid_input;
+    std::string message = out.status == 404 ? "no route for " + in.method + " " + in.path
+                                             : "request refused (HTTP " + std::to_string(out.status) + ")";
+    Response res = Response::error(code, message);
+    out.set_content(res.body, res.content_type);
+    metrics_ptr->observe_request("unmatched", in.method, out.status, 0);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler([](const httplib::Request& in, httplib::Response& out, std::exception_ptr) {
+    Response res = Response::error(ErrorCode::internal, "internal error");
+    out.status = 500;
+    out.set_content(res.body, res.content_type);
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::start() {
+  auto& server = impl_->server;
+  const auto& o = impl_->options;
+  if (o.port == 0) {
+    port_ = server.bind_to_any_port(o.host);
+  } else {
+    port_ = server.bind_to_port(o.host, o.port) ? o.port : -1;
+  }
+  if (port_ <= 0)
+    throw Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (address in use or invalid)");
+  auto ended = std::make_shared<std::atomic<bool>>(false);
+  impl_->thread = std::thread([&server, ended] {
+    server.listen_after_bind();
+    *ended = true;
+  });
+  while (!server.is_running() && !*ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (*ended) throw Unavailable("the HTTP server stopped right after binding " + o.host);
+  core::logger("http")->info("listening on {}:{}", o.host, port_);
+  return port_;
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  if (impl_->server.is_running()) impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+} // namespace curator::serve

@@ -1,0 +1,55 @@
+#pragma once
+//! The HTTP vocabulary of curator, independent of the server library. Handlers take a Request and
+//! return a Response, or throw curator::Error (mapped to a JSON error with its status by the server).
+#include "core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace curator::serve {
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::string route;                    ///< the route pattern that matched (also the metrics label)
+  std::vector<std::string> captures;    ///< regex groups of the route pattern
+  std::multimap<std::string, std::string> query;
+  std::map<std::string, std::string> headers; ///< names lower-cased
+  std::string body;
+  std::string remote_addr;
+  std::string request_id;
+
+  std::optional<std::string> header(const std::string& name) const;
+  std::optional<std::string> query_param(const std::string& name) const;
+  /// Parses the body as JSON; throws InvalidInput when it is not.
+  nlohmann::json json_body() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response json(const nlohmann::json& value, int status = 200);
+  static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
+  /// {"error": {"code": ..., "message": ...}} with the status of `code`.
+  static Response error(ErrorCode code, const std::string& message);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+/// One entry of the route table. `pattern` is an ECMAScript regex matched against the whole path.
+struct Route {
+  std::string method; ///< GET, POST, PUT, DELETE, PATCH
+  std::string pattern;
+  Handler handler;
+};
+
+} // namespace curator::serve

@@ -1,0 +1,93 @@
+#include "serve/routes.hpp"
+
+#include "core/migrations.hpp"
+#include "serve/status_report.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+
+namespace curator::serve {
+
+namespace {
+
+Response healthz(const Request&) { return Response::json({{"status", "ok"}}); }
+
+Response readyz(ServiceContext& ctx, const Request&) {
+  nlohmann::json checks = nlohmann::json::object();
+  bool ready = true;
+  try {
+    auto conn = ctx.db.connect();
+    core::require_current_schema(*conn);
+    checks["database"] = "ok";
+  } catch (const std::exception& e) {
+    checks["database"] = e.what();
+    ready = false;
+  }
+  if (ctx.config.get_int("jobs.workers") > 0 && !ctx.workers.running()) {
+    checks["workers"] = "not running";
+    ready = false;
+  } else {
+    checks["workers"] = "ok";
+  }
+  return Response::json({{"status", ready ? "ready" : "not_ready"}, {"checks", checks}}, ready ? 200 : 503);
+}
+
+Response metrics(ServiceContext& ctx, const Request&) {
+  return Response::text(ctx.metrics.render(ctx.jobs.counts(), ctx.workers.busy()),
+                        "text/plain; version=0.0.4; charset=utf-8");
+}
+
+Response api_status(ServiceContext& ctx, const Request&) {
+  nlohmann::json report = status_report(ctx.config, false);
+  report["workers"] = {{"configured", ctx.config.get_int("jobs.workers")},
+                       {"busy", ctx.workers.busy()},
+                       {"kinds", ctx.workers.kinds()}};
+  report["started_ms"] = ctx.started_ms;
+  return Response::json(report);
+}
+
+int parse_limit(const Request& req) {
+  auto text = req.query_param("limit").value_or("50");
+  int limit = 0;
+  try {
+    limit = std::stoi(text);
+  } catch (const std::exception&) {
+    throw InvalidInput("limit must be an integer");
+  }
+  if (limit < 1 || limit > 1000) throw InvalidInput("limit must be between 1 and 1000");
+  return limit;
+}
+
+Response api_jobs(ServiceContext& ctx, const Request& req) {
+  std::optional<core::JobState> state;
+  if (auto s = req.query_param("state")) state = core::parse_job_state(*s);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& job : ctx.jobs.list(state, parse_limit(req))) out.push_back(job.to_json());
+  return Response::json({{"jobs", out}});
+}
+
+Response api_job(ServiceContext& ctx, const Request& req) {
+  const int64_t id = std::stoll(req.captures.at(0)); // the pattern admits digits only
+  auto job = ctx.jobs.get(id);
+  if (!job) throw NotFound("no job " + req.captures.at(0));
+  return Response::json(job->to_json());
+}
+
+} // namespace
+
+std::vector<Route> build_routes(ServiceContext& ctx) {
+  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
+    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
+  };
+  return {
+      {"GET", "/healthz", healthz},
+      {"GET", "/readyz", with(readyz)},
+      {"GET", "/metrics", with(metrics)},
+      {"GET", "/api/v1/status", with(api_status)},
+      {"GET", "/api/v1/jobs", with(api_jobs)},
+      {"GET", R"(/api/v1/jobs/(\d{1,18}))", with(api_job)},
+  };
+}
+
+} // namespace curator::serve

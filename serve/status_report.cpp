@@ -1,0 +1,129 @@
+#include "serve/status_report.hpp"
+
+#include "core/data_dir.hpp"
+#include "core/database.hpp"
+#include "core/job_queue.hpp"
+#include "core/migrations.hpp"
+#include "retrain/torch_runtime.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <httplib.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+namespace curator::serve {
+
+namespace {
+
+nlohmann::json database_status(const core::DataDir& dir) {
+  nlohmann::json db = {{"path", dir.database().string()}, {"exists", std::filesystem::exists(dir.database())}};
+  if (!db["exists"]) {
+    db["note"] = "no database yet: `curator migrate` or `curator serve` creates it";
+    return db;
+  }
+  SQLite::Database conn(dir.database().string(), SQLite::OPEN_READONLY);
+  conn.setBusyTimeout(5000);
+  auto schema = core::schema_status(conn);
+  db["schema_version"] = schema.current;
+  db["latest_version"] = schema.latest;
+  db["up_to_date"] = schema.up_to_date();
+  if (conn.tableExists("jobs")) {
+    nlohmann::json by_kind = nlohmann::json::object();
+    nlohmann::json totals = {{"queued", 0}, {"leased", 0}, {"done", 0}, {"dead", 0}};
+    for (const auto& c : core::JobQueue::counts(conn)) {
+      by_kind[c.kind][core::job_state_name(c.state)] = c.count;
+      totals[core::job_state_name(c.state)] = totals[core::job_state_name(c.state)].get<int64_t>() + c.count;
+    }
+    db["jobs"] = {{"total", totals}, {"by_kind", by_kind}};
+  }
+  if (conn.tableExists("daemon_runs")) {
+    SQLite::Statement q(conn, "SELECT pid, started_ms, stopped_ms, stop_reason FROM daemon_runs ORDER BY id DESC LIMIT 1");
+    if (q.executeStep()) {
+      db["last_daemon_run"] = {{"pid", q.getColumn(0).getInt64()},
+                               {"started_ms", q.getColumn(1).getInt64()},
+                               {"stopped_ms", q.getColumn(2).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(2).getInt64())},
+                               {"stop_reason", q.getColumn(3).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(3).getString())}};
+    }
+  }
+  return db;
+}
+
+nlohmann::json daemon_status(const core::DataDir& dir, bool probe) {
+  nlohmann::json d = {{"running", false}};
+  std::ifstream in(dir.daemon_file());
+  if (!in) return d;
+  auto info = nlohmann::json::parse(in, nullptr, false);
+  if (info.is_discarded() || !info.contains("pid")) return d;
+  const auto pid = info["pid"].get<int>();
+  const bool alive = ::kill(pid, 0) == 0;
+  d = info;
+  d["running"] = alive;
+  if (alive && probe) {
+    httplib::Client client(info.value("host", "127.0.0.1"), info.value("port", 0));
+    client.set_connection_timeout(1);
+    client.set_read_timeout(2);
+    auto res = client.Get("/healthz");
+    d["healthy"] = res && res->status == 200;
+  }
+  return d;
+}
+
+} // namespace
+
+nlohmann::json status_report(const core::Config& config, bool probe_daemon) {
+  core::DataDir dir(config.get_path("data.dir"));
+  nlohmann::json report;
+  report["version"] = CURATOR_VERSION;
+  report["data_dir"] = std::filesystem::absolute(dir.root()).string();
+  try {
+    report["database"] = database_status(dir);
+  } catch (const std::exception& e) {
+    report["database"] = {{"path", dir.database().string()}, {"error", e.what()}};
+  }
+  report["daemon"] = daemon_status(dir, probe_daemon);
+  const auto models = config.get_path("faces.models_dir");
+  report["face_models"] = {{"dir", models.string()},
+                           {"present", std::filesystem::exists(models / "model" / "ssd_mobilenetv1_model-weights_manifest.json")}};
+  report["torch"] = retrain::torch_runtime_info().to_json();
+  report["torch"]["configured_threads"] = config.get_int("torch.threads");
+  return report;
+}
+
+std::string format_status(const nlohmann::json& r) {
+  std::ostringstream out;
+  out << "curator " << r["version"].get<std::string>() << "\n";
+  out << "data folder:  " << r["data_dir"].get<std::string>() << "\n";
+  const auto& db = r["database"];
+  if (db.contains("error")) {
+    out << "database:     ERROR " << db["error"].get<std::string>() << "\n";
+  } else if (!db["exists"].get<bool>()) {
+    out << "database:     none yet (" << db["note"].get<std::string>() << ")\n";
+  } else {
+    out << "database:     " << db["path"].get<std::string>() << ", schema " << db["schema_version"] << "/"
+        << db["latest_version"] << (db["up_to_date"].get<bool>() ? " (up to date)" : " (run `curator migrate`)") << "\n";
+    if (db.contains("jobs")) {
+      const auto& t = db["jobs"]["total"];
+      out << "jobs:         " << t["queued"] << " queued, " << t["leased"] << " running, " << t["done"] << " done, "
+          << t["dead"] << " dead\n";
+      for (const auto& [kind, states] : db["jobs"]["by_kind"].items()) out << "  " << kind << ": " << states.dump() << "\n";
+    }
+  }
+  const auto& d = r["daemon"];
+  if (d["running"].get<bool>()) {
+    out << "daemon:       running, pid " << d["pid"] << " on " << d.value("host", "?") << ":" << d.value("port", 0);
+    if (d.contains("healthy")) out << (d["healthy"].get<bool>() ? " (healthy)" : " (NOT answering /healthz)");
+    out << "\n";
+  } else {
+    out << "daemon:       not running\n";
+  }
+  out << "face models:  " << r["face_models"]["dir"].get<std::string>()
+      << (r["face_models"]["present"].get<bool>() ? " (present)" : " (missing: run ops/setup.sh)") << "\n";
+  out << "torch:        " << r["torch"]["version"].get<std::string>() << ", " << r["torch"]["configured_threads"]
+      << " threads configured, "
+      << r["torch"]["device"].get<std::string>() << "\n";
+  return out.str();
+}
+
+} // namespace curator::serve

@@ -1,0 +1,15 @@
+#pragma once
+// Locations the tests need: the built binaries (from ctest's environment) and the shared real data.
+#include <filesystem>
+#include <string>
+
+namespace curator::test {
+
+/// Path from an environment variable set by ctest; fails the test run when missing.
+std::filesystem::path required_env_path(const char* name);
+
+/// The shared real-data folder: $CURATOR_TEST_DATA, else ../shared/data next to the source tree.
+/// When it is missing, prints a clear SKIPPED line and exits with 77 (ctest reports the group skipped).
+std::filesystem::path shared_data_or_skip();
+
+} // namespace curator::test

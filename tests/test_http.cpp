@@ -1,0 +1,139 @@
+#include "core/config.hpp"
+#include "core/job_queue.hpp"
+#include "serve/daemon.hpp"
+#include "serve/http_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+using namespace curator;
+
+namespace {
+
+std::vector<serve::Route> test_routes() {
+  return {
+      {"GET", "/ok", [](const serve::Request&) { return serve::Response::json({{"fine", true}}); }},
+      {"GET", R"(/items/(\d+))",
+       [](const serve::Request& r) -> serve::Response { throw NotFound("no item " + r.captures.at(0)); }},
+      {"POST", "/echo", [](const serve::Request& r) { return serve::Response::json(r.json_body()); }},
+      {"GET", "/bug", [](const serve::Request&) -> serve::Response { throw std::runtime_error("secret detail"); }},
+      {"GET", "/busy", [](const serve::Request&) -> serve::Response { throw Unavailable("warming up"); }},
+      {"GET", "/weird", [](const serve::Request&) -> serve::Response { throw 42; }},
+  };
+}
+
+nlohmann::json body(const httplib::Result& res) { return nlohmann::json::parse(res->body); }
+
+} // namespace
+
+TEST_CASE("the server maps errors to JSON with the right status", "[http]") {
+  serve::Metrics metrics;
+  serve::HttpServerOptions opts;
+  opts.port = 0;
+  opts.max_body_bytes = 1024;
+  serve::HttpServer server(opts, test_routes(), metrics);
+  int port = server.start();
+  REQUIRE(port > 0);
+  httplib::Client client("127.0.0.1", port);
+
+  auto ok = client.Get("/ok");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK(body(ok)["fine"] == true);
+  CHECK(ok->has_header("X-Request-Id"));
+
+  auto missing = client.Get("/items/17");
+  CHECK(missing->status == 404);
+  CHECK(body(missing)["error"]["code"] == "not_found");
+  CHECK(body(missing)["error"]["message"] == "no item 17");
+
+  auto bad = client.Post("/echo", "{not json", "application/json");
+  CHECK(bad->status == 400);
+  CHECK(body(bad)["error"]["code"] == "invalid_input");
+
+  auto echo = client.Post("/echo", R"({"a":1})", "application/json");
+  CHECK(echo->status == 200);
+  CHECK(body(echo)["a"] == 1);
+
+  auto bug = client.Get("/bug");
+  CHECK(bug->status == 500);
+  CHECK(body(bug)["error"]["code"] == "internal");
+  CHECK(bug->body.find("secret detail") == std::string::npos); // details stay in the log
+
+  CHECK(client.Get("/busy")->status == 503);
+  CHECK(client.Get("/weird")->status == 500);
+
+  auto nowhere = client.Get("/nowhere");
+  CHECK(nowhere->status == 404);
+  CHECK(body(nowhere)["error"]["message"] == "no route for GET /nowhere");
+
+  auto huge = client.Post("/echo", std::string(4096, 'x'), "application/json");
+  REQUIRE(huge);
+  CHECK(huge->status == 413);
+  CHECK(body(huge)["error"]["code"] == "payload_too_large");
+
+  // The server still serves after all of that.
+  CHECK(client.Get("/ok")->status == 200);
+  std::string text = metrics.render({}, 0);
+  CHECK_THAT(text, Catch::Contains(R"(curator_http_requests_total{method="GET",route="/ok",status="200"} 2)"));
+  CHECK_THAT(text, Catch::Contains(R"x(route="/items/(\\d+)",status="404"} 1)x"));
+  CHECK_THAT(text, Catch::Contains("curator_http_request_duration_seconds_bucket"));
+  server.stop();
+  server.stop(); // idempotent
+}
+
+TEST_CASE("two servers cannot share a port", "[http]") {
+  serve::Metrics metrics;
+  serve::HttpServer a({"127.0.0.1", 0, 2}, test_routes(), metrics);
+  int port = a.start();
+  serve::HttpServer b({"127.0.0.1", port, 2}, test_routes(), metrics);
+  CHECK_THROWS_AS(b.start(), Unavailable);
+}
+
+TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "[http]") {
+  test::TempDir dir;
+  auto config = core::Config::defaults(core::default_settings(),
+                                       {{"data.dir", (dir / "var").string()}, {"server.port", "0"}, {"jobs.workers", "1"}});
+  serve::DaemonOptions options;
+  options.extra_job_kinds.push_back({"echo", [](const core::Job& j, core::JobContext&) { return j.payload; }});
+  serve::Daemon daemon(config, std::move(options));
+  daemon.start();
+  httplib::Client client("127.0.0.1", daemon.port());
+
+  CHECK(client.Get("/healthz")->status == 200);
+  auto ready = client.Get("/readyz");
+  CHECK(ready->status == 200);
+  CHECK(body(ready)["checks"]["database"] == "ok");
+
+  int64_t id = daemon.jobs().enqueue({"echo", {{"v", 1}}});
+  daemon.jobs().enqueue({"echo-unknown"});
+  nlohmann::json job;
+  for (int i = 0; i < 500; ++i) {
+    job = body(client.Get(("/api/v1/jobs/" + std::to_string(id)).c_str()));
+    if (job["state"] == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(job["state"] == "done");
+  CHECK(job["result"]["v"] == 1);
+  CHECK(client.Get("/api/v1/jobs/999999")->status == 404);
+  CHECK(client.Get("/api/v1/jobs?limit=0")->status == 400);
+  CHECK(body(client.Get("/api/v1/jobs?state=queued"))["jobs"].size() == 1);
+
+  auto metrics = client.Get("/metrics");
+  CHECK(metrics->status == 200);
+  CHECK_THAT(metrics->get_header_value("Content-Type"), Catch::StartsWith("text/plain; version=0.0.4"));
+  CHECK_THAT(metrics->body, Catch::Contains(R"(curator_jobs{kind="echo",state="done"} 1)"));
+  CHECK_THAT(metrics->body, Catch::Contains(R"(curator_jobs{kind="echo-unknown",state="queued"} 1)"));
+  CHECK_THAT(metrics->body, Catch::Contains(R"(curator_http_requests_total{method="GET",route="/healthz",status="200"} 1)"));
+
+  auto status = body(client.Get("/api/v1/status"));
+  CHECK(status["database"]["up_to_date"] == true);
+  CHECK(status["database"]["jobs"]["total"]["done"] == 1);
+  CHECK(status["workers"]["kinds"] == nlohmann::json::array({"echo"}));
+
+  // One daemon per data folder.
+  serve::Daemon second(config);
+  CHECK_THROWS_AS(second.start(), Conflict);
+  CHECK(daemon.stop("test"));
+}

@@ -1,0 +1,126 @@
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/job_queue.hpp"
+#include "core/migrations.hpp"
+#include "core/worker_pool.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace curator;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  core::Database db{dir / "c.db", 30000};
+  core::SystemClock clock;
+  core::RetryPolicy policy = [] {
+    core::RetryPolicy p;
+    p.max_attempts = 2;
+    p.backoff_base_s = 0;
+    p.lease_ms = 5'000;
+    return p;
+  }();
+  core::JobQueue queue{db, clock, policy};
+  core::WorkerPoolOptions options = [] {
+    core::WorkerPoolOptions o;
+    o.workers = 2;
+    o.poll_interval = 10ms;
+    o.heartbeat_interval = 50ms;
+    return o;
+  }();
+  Fixture() {
+    auto conn = db.connect();
+    core::migrate(*conn);
+  }
+  core::JobState state(int64_t id) { return queue.get(id)->state; }
+};
+
+} // namespace
+
+TEST_CASE("the pool runs registered kinds and records results and failures", "[jobs]") {
+  Fixture f;
+  core::WorkerPool pool(f.queue, f.options);
+  std::atomic<int> flaky_calls{0};
+  pool.register_kind("double", [](const core::Job& job, core::JobContext&) {
+    return nlohmann::json{{"out", job.payload["x"].get<int>() * 2}};
+  });
+  pool.register_kind("flaky", [&](const core::Job&, core::JobContext&) -> nlohmann::json {
+    if (++flaky_calls == 1) throw std::runtime_error("transient");
+    return {{"ok", true}};
+  });
+  pool.register_kind("hopeless", [](const core::Job&, core::JobContext&) -> nlohmann::json {
+    throw core::PermanentJobError("unreadable input");
+  });
+  int64_t a = f.queue.enqueue({"double", {{"x", 21}}});
+  int64_t b = f.queue.enqueue({"flaky"});
+  int64_t c = f.queue.enqueue({"hopeless"});
+  int64_t d = f.queue.enqueue({"unregistered"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return f.state(a) == core::JobState::done && f.state(b) == core::JobState::done &&
+                                        f.state(c) == core::JobState::dead; },
+                           10s));
+  CHECK(pool.stop(1s));
+  CHECK(nlohmann::json::parse(*f.queue.get(a)->result)["out"] == 42);
+  CHECK(f.queue.get(b)->attempts == 2);
+  CHECK(*f.queue.get(c)->last_error == "unreadable input");
+  CHECK(f.queue.get(c)->attempts == 1);
+  CHECK(f.state(d) == core::JobState::queued); // no handler here: left for a binary that has one
+}
+
+TEST_CASE("heartbeats keep a long job's lease alive", "[jobs]") {
+  Fixture f;
+  f.policy.lease_ms = 300;
+  core::JobQueue queue(f.db, f.clock, f.policy);
+  f.options.heartbeat_interval = 50ms;
+  core::WorkerPool pool(queue, f.options);
+  std::atomic<int> runs{0};
+  pool.register_kind("slow", [&](const core::Job&, core::JobContext&) {
+    ++runs;
+    std::this_thread::sleep_for(1200ms); // four lease periods
+    return nlohmann::json::object();
+  });
+  int64_t id = queue.enqueue({"slow"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return queue.get(id)->state == core::JobState::done; }, 10s));
+  pool.stop(1s);
+  CHECK(runs == 1); // never leased to the second worker
+  CHECK(queue.get(id)->attempts == 1);
+}
+
+TEST_CASE("graceful stop releases cancelled jobs, and stragglers' leases after the grace period", "[jobs]") {
+  Fixture f;
+  core::WorkerPool pool(f.queue, f.options);
+  std::atomic<bool> cooperative_started{false}, stubborn_started{false}, let_go{false};
+  pool.register_kind("cooperative", [&](const core::Job&, core::JobContext& ctx) -> nlohmann::json {
+    cooperative_started = true;
+    while (true) {
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  pool.register_kind("stubborn", [&](const core::Job&, core::JobContext&) {
+    stubborn_started = true;
+    while (!let_go) std::this_thread::sleep_for(5ms);
+    return nlohmann::json::object();
+  });
+  int64_t coop = f.queue.enqueue({"cooperative"});
+  int64_t stub = f.queue.enqueue({"stubborn"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return cooperative_started && stubborn_started; }, 10s));
+  CHECK_FALSE(pool.stop(300ms));
+  auto c = f.queue.get(coop);
+  CHECK(c->state == core::JobState::queued);
+  CHECK(c->attempts == 0); // cancellation is not a failed attempt
+  auto s = f.queue.get(stub);
+  CHECK(s->state == core::JobState::queued);
+  let_go = true; // the abandoned thread finishes; its completion must be refused
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.queue.get(stub)->state == core::JobState::queued);
+}
