@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine (run as root) for curator: installs the missing Debian packages, builds
+# the project into ./build (Release), and fetches the face models into the folder the config names.
+# Safe to run again: every step skips what is already done.
+#   CURATOR_CONFIG  config file whose faces.models_dir receives the models (default ops/curator.toml)
+#   CURATOR_BUILD_DIR  build folder (default build)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+CONFIG="${CURATOR_CONFIG:-ops/curator.toml}"
+BUILD_DIR="${CURATOR_BUILD_DIR:-build}"
+FACE_API_VERSION="1.7.15"
+FACE_API_SHA256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031"
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# --- 1. Debian packages --------------------------------------------------------------------------
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates sqlite3 ffmpeg
+  libtorch-dev libopencv-dev libcurl4-openssl-dev libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev
+  libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsodium-dev
+  libbenchmark-dev prometheus-cpp-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "[setup] missing packages: ${missing[*]}; run as root (or install them) and try again" >&2
+    exit 1
+  fi
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages: all present"
+fi
+
+# --- 2. Build ------------------------------------------------------------------------------------
+# ccache must not refuse the precompiled torch header.
+export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+fi
+log "building in $BUILD_DIR ($(nproc) jobs)"
+start=$(date +%s)
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+log "build finished in $(( $(date +%s) - start )) s"
+
+# --- 3. Face models ------------------------------------------------------------------------------
+MODELS_DIR="$("$BUILD_DIR/curator" config --config "$CONFIG" --get faces.models_dir)"
+STAMP="$MODELS_DIR/.face-api-sha256"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FACE_API_SHA256" ]]; then
+  log "face models: present in $MODELS_DIR"
+else
+  log "fetching @vladmandic/face-api@$FACE_API_VERSION into $MODELS_DIR"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack "@vladmandic/face-api@$FACE_API_VERSION" --silent >/dev/null)
+  tarball="$tmp/vladmandic-face-api-$FACE_API_VERSION.tgz"
+  actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
+  if [[ "$actual" != "$FACE_API_SHA256" ]]; then
+    echo "[setup] face-api tarball sha256 is $actual, expected $FACE_API_SHA256: refusing to use it" >&2
+    exit 1
+  fi
+  mkdir -p "$MODELS_DIR"
+  tar -xzf "$tarball" -C "$MODELS_DIR" --strip-components=1 package/model package/demo package/LICENSE
+  echo "$FACE_API_SHA256" > "$STAMP"
+  log "face models: unpacked ($(ls "$MODELS_DIR/model" | wc -l) files in $MODELS_DIR/model)"
+fi
