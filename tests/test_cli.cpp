@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 
 using namespace curator;
 using namespace std::chrono_literals;
@@ -155,4 +156,23 @@ TEST_CASE("serve starts, answers, survives SIGKILL and stops cleanly on SIGINT",
   CHECK_FALSE(std::filesystem::exists(layout.daemon_file()));
   status = nlohmann::json::parse(run_curator({"status", "--json", "--data-dir", data.string()}, dir).out);
   CHECK(status["database"]["last_daemon_run"]["stop_reason"] == "SIGINT");
+}
+
+TEST_CASE("log lines can be JSON objects, one a line", "[cli]") {
+  test::TempDir dir;
+  auto r = run_curator({"migrate", "--data-dir", (dir / "var").string(), "--set", "log.format=json"}, dir);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.err);
+  int parsed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    auto j = nlohmann::json::parse(line); // throws, failing the test, on a malformed line
+    CHECK(j["component"] == "store");
+    CHECK(j["level"] == "info");
+    CHECK_THAT(j["msg"].get<std::string>(), Catch::StartsWith("applied migration"));
+    ++parsed;
+  }
+  CHECK(parsed == static_cast<int>(core::schema_migrations().size()));
+  auto quiet = run_curator({"migrate", "--data-dir", (dir / "var2").string(), "--set", "log.level=warn"}, dir);
+  CHECK(quiet.err.empty());
 }

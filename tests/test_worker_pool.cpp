@@ -76,14 +76,14 @@ TEST_CASE("the pool runs registered kinds and records results and failures", "[j
 
 TEST_CASE("heartbeats keep a long job's lease alive", "[jobs]") {
   Fixture f;
-  f.policy.lease_ms = 300;
+  f.policy.lease_ms = 500;
   core::JobQueue queue(f.db, f.clock, f.policy);
   f.options.heartbeat_interval = 50ms;
   core::WorkerPool pool(queue, f.options);
   std::atomic<int> runs{0};
   pool.register_kind("slow", [&](const core::Job&, core::JobContext&) {
     ++runs;
-    std::this_thread::sleep_for(1200ms); // four lease periods
+    std::this_thread::sleep_for(1500ms); // three lease periods
     return nlohmann::json::object();
   });
   int64_t id = queue.enqueue({"slow"});
