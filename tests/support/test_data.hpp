@@ -12,4 +12,8 @@ std::filesystem::path required_env_path(const char* name);
 /// When it is missing, prints a clear SKIPPED line and exits with 77 (ctest reports the group skipped).
 std::filesystem::path shared_data_or_skip();
 
+/// shared/reference (face-api golden outputs): $CURATOR_REFERENCE_DIR, else ../shared/reference; skips
+/// like shared_data_or_skip() when missing.
+std::filesystem::path shared_reference_or_skip();
+
 } // namespace curator::test

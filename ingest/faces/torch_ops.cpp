@@ -1,0 +1,54 @@
+#include "ingest/faces/torch_ops.hpp"
+
+namespace curator::faces::tf {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor tensor(const TfjsTensor& t) {
+  return torch::from_blob(const_cast<float*>(t.values.data()), t.shape, torch::kFloat32).clone();
+}
+
+torch::Tensor conv_filter(const TfjsTensor& t) { return tensor(t).permute({3, 2, 0, 1}).contiguous(); }
+
+torch::Tensor depthwise_filter(const TfjsTensor& t) { return tensor(t).permute({2, 3, 0, 1}).contiguous(); }
+
+namespace {
+std::pair<int64_t, int64_t> same_pad(int64_t in, int64_t k, int stride) {
+  const int64_t out = (in + stride - 1) / stride;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + k - in, 0);
+  return {total / 2, total - total / 2};
+}
+} // namespace
+
+torch::Tensor conv_same(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int stride,
+                        int64_t groups) {
+  auto [top, bottom] = same_pad(x.size(2), w.size(2), stride);
+  auto [left, right] = same_pad(x.size(3), w.size(3), stride);
+  torch::Tensor in = x;
+  if (top || bottom || left || right) in = F::pad(x, F::PadFuncOptions({left, right, top, bottom}));
+  return torch::conv2d(in, w, bias, torch::IntArrayRef{stride, stride}, torch::IntArrayRef{0, 0},
+                       torch::IntArrayRef{1, 1}, groups);
+}
+
+torch::Tensor conv_valid(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int stride) {
+  return torch::conv2d(x, w, bias, torch::IntArrayRef{stride, stride});
+}
+
+torch::Tensor resize_bilinear_legacy(const torch::Tensor& chw, int64_t out_h, int64_t out_w) {
+  const int64_t in_h = chw.size(1), in_w = chw.size(2);
+  auto coords = [](int64_t out, int64_t in) {
+    auto src = torch::arange(out, torch::kFloat32) * (static_cast<float>(in) / static_cast<float>(out));
+    auto lo = src.floor().clamp_max(in - 1).to(torch::kLong);
+    auto hi = (lo + 1).clamp_max(in - 1);
+    auto frac = src - lo.to(torch::kFloat32);
+    return std::make_tuple(lo, hi, frac);
+  };
+  auto [y0, y1, fy] = coords(out_h, in_h);
+  auto [x0, x1, fx] = coords(out_w, in_w);
+  auto rows0 = chw.index_select(1, y0), rows1 = chw.index_select(1, y1);
+  auto top = rows0.index_select(2, x0) * (1 - fx) + rows0.index_select(2, x1) * fx;
+  auto bottom = rows1.index_select(2, x0) * (1 - fx) + rows1.index_select(2, x1) * fx;
+  return top * (1 - fy).view({1, -1, 1}) + bottom * fy.view({1, -1, 1});
+}
+
+} // namespace curator::faces::tf

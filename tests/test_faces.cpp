@@ -1,0 +1,108 @@
+// face-api ports against the golden outputs computed by the package's own JavaScript
+// (shared/reference/face-api) and against the weight-format rules.
+#include "core/error.hpp"
+#include "ingest/faces/recognition_net.hpp"
+#include "ingest/faces/tfjs_weights.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+
+using namespace curator;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path models_dir() {
+  auto dir = test::required_env_path("CURATOR_MODELS_DIR");
+  if (!fs::exists(dir / "model" / "face_recognition_model-weights_manifest.json"))
+    FAIL("face models missing in " << dir.string() << ": run ops/setup.sh to fetch them");
+  return dir / "model";
+}
+
+nlohmann::json golden() {
+  auto ref = test::shared_reference_or_skip();
+  return nlohmann::json::parse(test::read_file(ref / "face-api" / "golden-pipeline.json"));
+}
+
+} // namespace
+
+TEST_CASE("tfjs manifests: quantized and float tensors, sizes checked", "[faces]") {
+  test::TempDir dir;
+  // Two tensors: 3 uint8-quantized values and 2 float32 values, over two shards.
+  std::ofstream(dir / "m-weights_manifest.json") << R"([{"paths": ["a.bin", "b.bin"], "weights": [
+      {"name": "q", "shape": [3], "dtype": "float32", "quantization": {"dtype": "uint8", "min": -1.0, "scale": 0.5}},
+      {"name": "f", "shape": [1, 2], "dtype": "float32"}]}])";
+  const unsigned char q[3] = {0, 2, 255};
+  const float f[2] = {1.5f, -2.25f};
+  std::ofstream a(dir / "a.bin", std::ios::binary);
+  a.write(reinterpret_cast<const char*>(q), 3);
+  a.write(reinterpret_cast<const char*>(f), 4); // the first float straddles the shard boundary
+  a.close();
+  std::ofstream(dir / "b.bin", std::ios::binary).write(reinterpret_cast<const char*>(f) + 4, 4);
+  auto w = faces::TfjsWeights::load(dir / "m-weights_manifest.json");
+  CHECK(w.get("q").values == std::vector<float>{-1.0f, 0.0f, 126.5f});
+  CHECK(w.get("f", {1, 2}).values == std::vector<float>{1.5f, -2.25f});
+  CHECK_THROWS_AS(w.get("f", {2}), InvalidInput);
+  CHECK_THROWS_AS(w.get("absent"), InvalidInput);
+
+  std::ofstream(dir / "b.bin", std::ios::binary).write("x", 1); // short shard
+  try {
+    faces::TfjsWeights::load(dir / "m-weights_manifest.json");
+    FAIL("a short shard was accepted");
+  } catch (const InvalidInput& e) {
+    CHECK_THAT(e.what(), Catch::Contains("b.bin") && Catch::Contains("bytes"));
+  }
+  fs::remove(dir / "b.bin");
+  CHECK_THROWS_AS(faces::TfjsWeights::load(dir / "m-weights_manifest.json"), NotFound);
+  std::ofstream(dir / "bad-weights_manifest.json") << "{not json";
+  CHECK_THROWS_AS(faces::TfjsWeights::load(dir / "bad-weights_manifest.json"), InvalidInput);
+}
+
+TEST_CASE("the shipped models load with the documented sizes", "[faces]") {
+  auto dir = models_dir();
+  auto rec = faces::TfjsWeights::load(dir / "face_recognition_model-weights_manifest.json");
+  int64_t params = 0;
+  for (const char* name : {"conv32_down/conv/filters", "conv256_down_out/conv2/conv/filters", "fc"})
+    params += rec.get(name).numel();
+  CHECK(rec.size() == 117);
+  CHECK(rec.get("fc").shape == std::vector<int64_t>{256, 128});
+  CHECK(params == 7 * 7 * 3 * 32 + 3 * 3 * 256 * 256 + 256 * 128);
+  auto ssd = faces::TfjsWeights::load(dir / "ssd_mobilenetv1_model-weights_manifest.json");
+  CHECK(ssd.get("Output/extra_dim").shape == std::vector<int64_t>{1, 5118, 4});
+  auto lm = faces::TfjsWeights::load(dir / "face_landmark_68_model-weights_manifest.json");
+  CHECK(lm.get("fc/weights").shape == std::vector<int64_t>{256, 136});
+}
+
+TEST_CASE("recognition descriptors match golden from the golden inputs", "[faces]") {
+  auto g = golden();
+  auto ref = test::shared_reference_or_skip();
+  const auto raw = test::read_file(ref / "face-api" / "recognition-inputs.f32");
+  const size_t per_face = 150 * 150 * 3;
+  const size_t n = g.size();
+  REQUIRE(raw.size() == n * per_face * sizeof(float));
+  std::vector<cv::Mat> chips;
+  for (size_t i = 0; i < n; ++i) {
+    cv::Mat chip(150, 150, CV_32FC3);
+    std::memcpy(chip.data, raw.data() + i * per_face * sizeof(float), per_face * sizeof(float));
+    chips.push_back(chip);
+  }
+  faces::RecognitionNet net(models_dir());
+  auto out = net.embed(chips);
+  REQUIRE(out.size() == n);
+  double worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto expected = g[i]["descriptor"].get<std::vector<float>>();
+    for (size_t j = 0; j < 128; ++j) worst = std::max(worst, std::fabs(double(out[i][j]) - expected[j]));
+  }
+  INFO("largest descriptor difference " << worst);
+  CHECK(worst <= 1e-4);
+  // A batch of one gives the same answer as the batch.
+  auto single = net.embed({chips[3]});
+  CHECK(faces::embedding_distance(single[0], out[3]) < 1e-5);
+}
