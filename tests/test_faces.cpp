@@ -2,12 +2,15 @@
 // (shared/reference/face-api) and against the weight-format rules.
 #include "core/error.hpp"
 #include "ingest/faces/recognition_net.hpp"
+#include "ingest/faces/ssd_detector.hpp"
 #include "ingest/faces/tfjs_weights.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_data.hpp"
 
 #include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -105,4 +108,42 @@ TEST_CASE("recognition descriptors match golden from the golden inputs", "[faces
   // A batch of one gives the same answer as the batch.
   auto single = net.embed({chips[3]});
   CHECK(faces::embedding_distance(single[0], out[3]) < 1e-5);
+}
+
+namespace {
+cv::Mat load_rgb(const fs::path& p) {
+  cv::Mat bgr = cv::imread(p.string(), cv::IMREAD_COLOR);
+  REQUIRE_FALSE(bgr.empty());
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+faces::FaceBox box_of(const nlohmann::json& j) {
+  return {j[0].get<float>(), j[1].get<float>(), j[2].get<float>(), j[3].get<float>(), 0};
+}
+} // namespace
+
+TEST_CASE("the SSD detector finds every golden face on the demo photos and nothing else", "[faces]") {
+  auto g = golden();
+  faces::SsdDetector detector(models_dir());
+  double worst_iou = 1;
+  int found = 0;
+  for (int img = 1; img <= 6; ++img) {
+    auto rgb = load_rgb(models_dir().parent_path() / "demo" / ("sample" + std::to_string(img) + ".jpg"));
+    auto boxes = detector.detect(rgb, 0.5f);
+    std::vector<nlohmann::json> expected;
+    for (const auto& face : g)
+      if (face["img"] == img) expected.push_back(face);
+    INFO("sample" << img << ".jpg: " << boxes.size() << " detected, " << expected.size() << " golden");
+    CHECK(boxes.size() == expected.size());
+    for (const auto& e : expected) {
+      float best = 0;
+      for (const auto& b : boxes) best = std::max(best, b.iou(box_of(e["box"])));
+      worst_iou = std::min(worst_iou, double(best));
+      if (best >= 0.9f) ++found;
+      CHECK(best >= 0.9f);
+    }
+  }
+  INFO("worst IoU " << worst_iou);
+  CHECK(found == static_cast<int>(g.size()));
 }

@@ -1,0 +1,186 @@
+// Mirrors face-api's ssdMobilenetv1 (mobileNetV1.ts, predictionLayer.ts, outputLayer.ts,
+// nonMaxSuppression.ts): TF "SAME" convolutions, ReLU6, batch norm with epsilon 0.001, anchors decoded
+// with variances 10 (centre) and 5 (size).
+#include "ingest/faces/ssd_detector.hpp"
+
+#include "core/error.hpp"
+#include "ingest/faces/torch_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace curator::faces {
+
+namespace {
+constexpr int kInput = 512;
+constexpr float kBnEpsilon = 0.0010000000474974513f;
+constexpr float kIouThreshold = 0.5f;
+} // namespace
+
+struct SsdDetector::Weights {
+  struct Pointwise {
+    torch::Tensor filter, offset;
+  };
+  struct Depthwise {
+    torch::Tensor filter, scale, shift; // batch norm folded into scale and shift
+  };
+  struct Conv {
+    torch::Tensor filter, bias;
+  };
+  Pointwise conv0;
+  std::vector<std::pair<Depthwise, Pointwise>> pairs; // mobilenet layers 1..13
+  std::vector<Pointwise> prediction;                  // prediction conv_0..7
+  std::vector<std::pair<Conv, Conv>> predictors;      // (box encoding, class) 0..5
+  torch::Tensor anchors;                              // [5118, 4]
+};
+
+namespace {
+
+using W = SsdDetector::Weights;
+
+W load(const TfjsWeights& t) {
+  auto pointwise = [&](const std::string& p) {
+    return W::Pointwise{tf::conv_filter(t.get(p + "/weights")), tf::tensor(t.get(p + "/convolution_bn_offset"))};
+  };
+  W w;
+  w.conv0 = pointwise("MobilenetV1/Conv2d_0_pointwise");
+  for (int i = 1; i <= 13; ++i) {
+    const std::string d = "MobilenetV1/Conv2d_" + std::to_string(i) + "_depthwise";
+    auto gamma = tf::tensor(t.get(d + "/BatchNorm/gamma"));
+    auto beta = tf::tensor(t.get(d + "/BatchNorm/beta"));
+    auto mean = tf::tensor(t.get(d + "/BatchNorm/moving_mean"));
+    auto var = tf::tensor(t.get(d + "/BatchNorm/moving_variance"));
+    auto scale = gamma / torch::sqrt(var + kBnEpsilon);
+    W::Depthwise dw{tf::depthwise_filter(t.get(d + "/depthwise_weights")), scale.view({1, -1, 1, 1}),
+                    (beta - mean * scale).view({1, -1, 1, 1})};
+    w.pairs.emplace_back(dw, pointwise("MobilenetV1/Conv2d_" + std::to_string(i) + "_pointwise"));
+  }
+  for (int i = 0; i < 8; ++i) w.prediction.push_back(pointwise("Prediction/Conv2d_" + std::to_string(i) + "_pointwise"));
+  for (int i = 0; i < 6; ++i) {
+    const std::string p = "Prediction/BoxPredictor_" + std::to_string(i);
+    auto conv = [&](const std::string& n) {
+      return W::Conv{tf::conv_filter(t.get(p + "/" + n + "/weights")), tf::tensor(t.get(p + "/" + n + "/biases"))};
+    };
+    w.predictors.emplace_back(conv("BoxEncodingPredictor"), conv("ClassPredictor"));
+  }
+  w.anchors = tf::tensor(t.get("Output/extra_dim", {1, 5118, 4})).view({5118, 4});
+  return w;
+}
+
+torch::Tensor clip6(const torch::Tensor& x) { return torch::clamp(x, 0, 6); }
+
+torch::Tensor pointwise(const torch::Tensor& x, const W::Pointwise& p, int stride) {
+  return clip6(tf::conv_same(x, p.filter, p.offset, stride));
+}
+
+// NCHW predictor output -> [B, anchors, k] in TF's NHWC order.
+torch::Tensor to_anchor_rows(const torch::Tensor& x, int64_t k) {
+  return x.permute({0, 2, 3, 1}).reshape({x.size(0), -1, k});
+}
+
+// Pads to a square at the bottom/right (face-api's padToSquare without centring), then resizes to 512.
+torch::Tensor preprocess(const cv::Mat& rgb) {
+  if (rgb.empty() || rgb.channels() != 3 || rgb.depth() != CV_8U) throw InvalidInput("detector input must be 8-bit RGB");
+  cv::Mat f;
+  rgb.convertTo(f, CV_32FC3);
+  auto hwc = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32);
+  const int64_t side = std::max(f.rows, f.cols);
+  auto square = torch::zeros({3, side, side});
+  square.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, f.rows), torch::indexing::Slice(0, f.cols)},
+                    hwc.permute({2, 0, 1}));
+  auto resized = (side == kInput) ? square : tf::resize_bilinear_legacy(square, kInput, kInput);
+  return resized * 0.007843137718737125f - 1.0f;
+}
+
+float iou_yxyx(const float* a, const float* b) {
+  const float ay0 = std::min(a[0], a[2]), ax0 = std::min(a[1], a[3]), ay1 = std::max(a[0], a[2]), ax1 = std::max(a[1], a[3]);
+  const float by0 = std::min(b[0], b[2]), bx0 = std::min(b[1], b[3]), by1 = std::max(b[0], b[2]), bx1 = std::max(b[1], b[3]);
+  const float area_a = (ay1 - ay0) * (ax1 - ax0), area_b = (by1 - by0) * (bx1 - bx0);
+  if (area_a <= 0 || area_b <= 0) return 0;
+  const float inter = std::max(std::min(ay1, by1) - std::max(ay0, by0), 0.f) * std::max(std::min(ax1, bx1) - std::max(ax0, bx0), 0.f);
+  return inter / (area_a + area_b - inter);
+}
+
+} // namespace
+
+SsdDetector::SsdDetector(const std::filesystem::path& model_dir, int max_results)
+    : w_(std::make_unique<Weights>(load(TfjsWeights::load(model_dir / "ssd_mobilenetv1_model-weights_manifest.json")))),
+      max_results_(max_results) {}
+
+SsdDetector::~SsdDetector() = default;
+
+std::vector<FaceBox> SsdDetector::detect(const cv::Mat& rgb, float min_score) const {
+  return detect_batch({rgb}, min_score).at(0);
+}
+
+std::vector<std::vector<FaceBox>> SsdDetector::detect_batch(const std::vector<cv::Mat>& images, float min_score) const {
+  if (images.empty()) return {};
+  c10::InferenceMode guard;
+  std::vector<torch::Tensor> inputs;
+  for (const auto& img : images) inputs.push_back(preprocess(img));
+  auto x = torch::stack(inputs);
+
+  x = pointwise(x, w_->conv0, 2);
+  torch::Tensor conv11;
+  for (size_t i = 0; i < w_->pairs.size(); ++i) {
+    const int layer = static_cast<int>(i) + 1;
+    const int stride = (layer == 2 || layer == 4 || layer == 6 || layer == 12) ? 2 : 1;
+    const auto& [dw, pw] = w_->pairs[i];
+    x = clip6(tf::conv_same(x, dw.filter, {}, stride, x.size(1)) * dw.scale + dw.shift);
+    x = pointwise(x, pw, 1);
+    if (layer == 11) conv11 = x;
+  }
+  std::vector<torch::Tensor> features(8);
+  torch::Tensor y = x;
+  for (int i = 0; i < 8; ++i) features[i] = y = pointwise(y, w_->prediction[i], i % 2 == 1 ? 2 : 1);
+  const torch::Tensor sources[6] = {conv11, x, features[1], features[3], features[5], features[7]};
+  std::vector<torch::Tensor> boxes, classes;
+  for (int i = 0; i < 6; ++i) {
+    const auto& [box, cls] = w_->predictors[i];
+    boxes.push_back(to_anchor_rows(tf::conv_same(sources[i], box.filter, box.bias, 1), 4));
+    classes.push_back(to_anchor_rows(tf::conv_same(sources[i], cls.filter, cls.bias, 1), 3));
+  }
+  auto enc = torch::cat(boxes, 1);                                           // [B, 5118, 4]: ty, tx, th, tw
+  auto scores = torch::sigmoid(torch::cat(classes, 1).select(2, 1)).contiguous(); // [B, 5118]
+  const auto& a = w_->anchors;
+  auto a_h = a.select(1, 2) - a.select(1, 0), a_w = a.select(1, 3) - a.select(1, 1);
+  auto a_cy = a.select(1, 0) + a_h / 2, a_cx = a.select(1, 1) + a_w / 2;
+  auto cy = enc.select(2, 0) / 10 * a_h + a_cy, cx = enc.select(2, 1) / 10 * a_w + a_cx;
+  auto half_h = torch::exp(enc.select(2, 2) / 5) * a_h / 2, half_w = torch::exp(enc.select(2, 3) / 5) * a_w / 2;
+  auto decoded = torch::stack({cy - half_h, cx - half_w, cy + half_h, cx + half_w}, 2).contiguous(); // [B, N, 4]
+
+  std::vector<std::vector<FaceBox>> out(images.size());
+  for (size_t b = 0; b < images.size(); ++b) {
+    const float* s = scores[b].data_ptr<float>();
+    const float* bx = decoded[b].data_ptr<float>();
+    const int64_t n = scores.size(1);
+    std::vector<int64_t> order;
+    for (int64_t i = 0; i < n; ++i)
+      if (s[i] > min_score) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t l, int64_t r) { return s[l] > s[r]; });
+    std::vector<int64_t> selected;
+    for (int64_t i : order) {
+      if (static_cast<int>(selected.size()) >= max_results_) break;
+      bool keep = true;
+      for (int64_t j : selected)
+        if (iou_yxyx(bx + 4 * i, bx + 4 * j) > kIouThreshold) {
+          keep = false;
+          break;
+        }
+      if (keep) selected.push_back(i);
+    }
+    const float w = static_cast<float>(images[b].cols), h = static_cast<float>(images[b].rows);
+    const float scale = kInput / std::max(w, h);
+    const float pad_x = kInput / std::round(w * scale), pad_y = kInput / std::round(h * scale);
+    for (int64_t i : selected) {
+      const float* r = bx + 4 * i;
+      const float top = std::max(0.f, r[0]) * pad_y, bottom = std::min(1.f, r[2]) * pad_y;
+      const float left = std::max(0.f, r[1]) * pad_x, right = std::min(1.f, r[3]) * pad_x;
+      out[b].push_back(FaceBox{left * w, top * h, (right - left) * w, (bottom - top) * h, s[i]});
+    }
+  }
+  return out;
+}
+
+} // namespace curator::faces
