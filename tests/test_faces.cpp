@@ -1,6 +1,8 @@
 // face-api ports against the golden outputs computed by the package's own JavaScript
 // (shared/reference/face-api) and against the weight-format rules.
 #include "core/error.hpp"
+#include "ingest/faces/chips.hpp"
+#include "ingest/faces/landmark_net.hpp"
 #include "ingest/faces/recognition_net.hpp"
 #include "ingest/faces/ssd_detector.hpp"
 #include "ingest/faces/tfjs_weights.hpp"
@@ -146,4 +148,76 @@ TEST_CASE("the SSD detector finds every golden face on the demo photos and nothi
   }
   INFO("worst IoU " << worst_iou);
   CHECK(found == static_cast<int>(g.size()));
+}
+
+namespace {
+faces::Landmarks68 landmarks_of(const nlohmann::json& j) {
+  faces::Landmarks68 out;
+  for (int k = 0; k < 68; ++k) out[k] = cv::Point2f(j[k][0].get<float>(), j[k][1].get<float>());
+  return out;
+}
+double mean_distance(const faces::Landmarks68& a, const faces::Landmarks68& b) {
+  double s = 0;
+  for (int k = 0; k < 68; ++k) s += cv::norm(a[k] - b[k]);
+  return s / 68;
+}
+} // namespace
+
+TEST_CASE("landmarks, chips and descriptors of the full pipeline match golden", "[faces]") {
+  auto g = golden();
+  auto ref = test::shared_reference_or_skip();
+  const auto raw = test::read_file(ref / "face-api" / "recognition-inputs.f32");
+  faces::SsdDetector detector(models_dir());
+  faces::LandmarkNet landmark_net(models_dir());
+  faces::RecognitionNet recognition(models_dir());
+  double worst_landmarks = 0, worst_chip = 0, worst_descriptor = 0;
+  for (int img = 1; img <= 6; ++img) {
+    auto rgb = load_rgb(models_dir().parent_path() / "demo" / ("sample" + std::to_string(img) + ".jpg"));
+    auto boxes = detector.detect(rgb, 0.5f);
+    auto marks = landmark_net.locate(rgb, boxes);
+    std::vector<cv::Mat> chips;
+    for (const auto& m : marks) chips.push_back(faces::identity_chip(rgb, m));
+    auto descriptors = recognition.embed(chips);
+    for (size_t f = 0; f < g.size(); ++f) {
+      const auto& e = g[f];
+      if (e["img"] != img) continue;
+      size_t best = 0;
+      for (size_t b = 0; b < boxes.size(); ++b)
+        if (boxes[b].iou(box_of(e["box"])) > boxes[best].iou(box_of(e["box"]))) best = b;
+      INFO(e["id"].get<std::string>());
+      const auto golden_marks = landmarks_of(e["landmarks"]);
+      const double d = mean_distance(marks[best], golden_marks);
+      worst_landmarks = std::max(worst_landmarks, d);
+      CHECK(d <= 2.0);
+      // The chip built from golden landmarks is the golden recognition input.
+      cv::Mat golden_input(150, 150, CV_32FC3);
+      std::memcpy(golden_input.data, raw.data() + f * 67500 * sizeof(float), 67500 * sizeof(float));
+      auto rect = faces::descriptor_rect(golden_marks);
+      CHECK(cv::Rect2f(rect.x, rect.y, rect.width, rect.height) ==
+            cv::Rect2f(e["dlibRect"][0], e["dlibRect"][1], e["dlibRect"][2], e["dlibRect"][3]));
+      worst_chip = std::max(worst_chip, cv::norm(faces::identity_chip(rgb, golden_marks), golden_input, cv::NORM_INF));
+      auto expected = e["descriptor"].get<std::vector<float>>();
+      faces::Embedding golden_desc;
+      std::copy(expected.begin(), expected.end(), golden_desc.begin());
+      const double dd = faces::embedding_distance(descriptors[best], golden_desc);
+      worst_descriptor = std::max(worst_descriptor, dd);
+      CHECK(dd <= 0.05);
+    }
+  }
+  WARN("worst mean landmark error " << worst_landmarks << " px; worst chip pixel difference " << worst_chip
+                                    << "; worst descriptor distance " << worst_descriptor);
+  CHECK(worst_chip <= 0.01);
+}
+
+TEST_CASE("training crops are 1.3x squares, padded at the frame edge", "[faces]") {
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(10, 20, 30));
+  auto inside = faces::training_crop(img, {80, 30, 40, 40, 1}, 64);
+  CHECK(inside.size() == cv::Size(64, 64));
+  CHECK(cv::norm(inside, cv::Mat(64, 64, CV_8UC3, cv::Scalar(10, 20, 30)), cv::NORM_INF) == 0);
+  // A face at the left edge: the part outside the frame is black, the face keeps its place.
+  auto edge = faces::training_crop(img, {0, 30, 40, 40, 1}, 52, 1.3);
+  CHECK(edge.size() == cv::Size(52, 52));
+  CHECK(edge.at<cv::Vec3b>(26, 2) == cv::Vec3b(0, 0, 0));
+  CHECK(edge.at<cv::Vec3b>(26, 40) == cv::Vec3b(10, 20, 30));
+  CHECK_THROWS_AS(faces::training_crop(img, {0, 0, 10, 10, 1}, 0), InvalidInput);
 }

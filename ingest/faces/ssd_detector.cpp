@@ -4,6 +4,7 @@
 #include "ingest/faces/ssd_detector.hpp"
 
 #include "core/error.hpp"
+#include "ingest/faces/image_ops.hpp"
 #include "ingest/faces/torch_ops.hpp"
 
 #include <algorithm>
@@ -79,18 +80,10 @@ torch::Tensor to_anchor_rows(const torch::Tensor& x, int64_t k) {
   return x.permute({0, 2, 3, 1}).reshape({x.size(0), -1, k});
 }
 
-// Pads to a square at the bottom/right (face-api's padToSquare without centring), then resizes to 512.
 torch::Tensor preprocess(const cv::Mat& rgb) {
   if (rgb.empty() || rgb.channels() != 3 || rgb.depth() != CV_8U) throw InvalidInput("detector input must be 8-bit RGB");
-  cv::Mat f;
-  rgb.convertTo(f, CV_32FC3);
-  auto hwc = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32);
-  const int64_t side = std::max(f.rows, f.cols);
-  auto square = torch::zeros({3, side, side});
-  square.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, f.rows), torch::indexing::Slice(0, f.cols)},
-                    hwc.permute({2, 0, 1}));
-  auto resized = (side == kInput) ? square : tf::resize_bilinear_legacy(square, kInput, kInput);
-  return resized * 0.007843137718737125f - 1.0f;
+  // face-api pads to a square at the bottom/right (not centred), then resizes to 512.
+  return square_resized_chw(rgb, kInput, /*centre=*/false) * 0.007843137718737125f - 1.0f;
 }
 
 float iou_yxyx(const float* a, const float* b) {

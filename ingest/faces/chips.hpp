@@ -1,0 +1,19 @@
+#pragma once
+//! Face crops. The identity chip is the recognition net's input built from the 68 landmarks exactly as
+//! face-api builds it (useDlibAlignment): a square around the eyes and mouth, zero-padded, resized to
+//! 150 px. The training crop follows FaceForensics++: a square 1.3x the detection box around its
+//! centre, zero-padded where it leaves the frame, resized to `size`. Pure functions; thread-safe.
+#include "ingest/faces/face_types.hpp"
+
+namespace curator::faces {
+
+/// face-api's descriptor crop box ("dlibRect") from the landmarks.
+FaceBox descriptor_rect(const Landmarks68& landmarks);
+
+/// 150x150 CV_32FC3 RGB, values 0..255: the recognition net's input.
+cv::Mat identity_chip(const cv::Mat& rgb, const Landmarks68& landmarks);
+
+/// size x size crop in the input's type; `scale` is the box enlargement (1.3 in FF++).
+cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size = 224, double scale = 1.3);
+
+} // namespace curator::faces
