@@ -10,7 +10,9 @@ void add_data_options(CLI::App& command, DataOptions& o) {
   command.add_option("--data-dir", o.data_dir, "Data folder: database, blobs, crops, models (env CURATOR_DATA_DIR)");
   command.add_option("--host", o.host, "HTTP listen address (env CURATOR_HOST)");
   command.add_option("--port", o.port, "HTTP port, 0 for any free port (env CURATOR_PORT)");
-  command.add_option("--set", o.sets, "Override any setting: --set section.key=value (repeatable)");
+  command.add_option("--set", o.sets, "Override any setting: --set section.key=value (repeatable)")
+      ->allow_extra_args(false) // one value per --set, so positional arguments after it stay positional
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 core::Config load_config(const DataOptions& o) {

@@ -9,5 +9,6 @@ void add_status_command(CLI::App& app, int& exit_code);
 void add_migrate_command(CLI::App& app, int& exit_code);
 void add_config_command(CLI::App& app, int& exit_code);
 void add_jobs_command(CLI::App& app, int& exit_code);
+void add_faces_command(CLI::App& app, int& exit_code);
 
 } // namespace curator::cli

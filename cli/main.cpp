@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   curator::cli::add_migrate_command(app, exit_code);
   curator::cli::add_config_command(app, exit_code);
   curator::cli::add_jobs_command(app, exit_code);
+  curator::cli::add_faces_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

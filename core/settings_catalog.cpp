@@ -71,6 +71,8 @@ std::vector<SettingSpec> catalog() {
       integer("torch.threads", 2, 1, 256, "Threads LibTorch uses for model work (it defaults to 1 otherwise)."),
       text("faces.models_dir", T::path, "models/face-api",
            "Folder holding the face-api models (ops/setup.sh fetches them here)."),
+      number("faces.min_score", "0.5", 0.01, 1, "Lowest detector score that counts as a face."),
+      integer("faces.crop_size", 224, 32, 1024, "Side of the training crop (FF++: 1.3x the face box, square)."),
   };
 }
 

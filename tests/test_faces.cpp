@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 using namespace curator;
 namespace fs = std::filesystem;
@@ -220,4 +221,35 @@ TEST_CASE("training crops are 1.3x squares, padded at the frame edge", "[faces]"
   CHECK(edge.at<cv::Vec3b>(26, 2) == cv::Vec3b(0, 0, 0));
   CHECK(edge.at<cv::Vec3b>(26, 40) == cv::Vec3b(10, 20, 30));
   CHECK_THROWS_AS(faces::training_crop(img, {0, 0, 10, 10, 1}, 0), InvalidInput);
+}
+
+TEST_CASE("curator faces prints one JSON line a face, and goes on past bad files", "[faces]") {
+  test::TempDir dir;
+  const auto sample = models_dir().parent_path() / "demo" / "sample1.jpg";
+  cv::imwrite((dir / "blank.png").string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(128, 128, 128)));
+  std::ofstream(dir / "broken.jpg") << "not an image";
+  const auto bin = test::required_env_path("CURATOR_BIN").string();
+  auto r = test::run({bin, "faces", "--embed", "--set", "faces.models_dir=" + models_dir().parent_path().string(),
+                      sample.string(), (dir / "blank.png").string(), (dir / "broken.jpg").string()},
+                     {}, dir.path());
+  CHECK(r.exit_code == 1); // one file could not be read
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(lines, line);) out.push_back(nlohmann::json::parse(line));
+  REQUIRE(out.size() == 5);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(out[i]["image"] == sample.string());
+    CHECK(out[i]["box"].size() == 4);
+    CHECK(out[i]["landmarks"].size() == 68);
+    CHECK(out[i]["embedding"].size() == 128);
+    CHECK(out[i]["score"].get<double>() >= 0.5);
+  }
+  CHECK(out[3]["faces"] == 0);
+  CHECK(out[4]["image"] == (dir / "broken.jpg").string());
+  CHECK(out[4].contains("error"));
+
+  auto missing = test::run({bin, "faces", "--set", "faces.models_dir=" + (dir / "nowhere").string(), sample.string()},
+                           {}, dir.path());
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("ops/setup.sh"));
 }
