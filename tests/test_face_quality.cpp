@@ -1,0 +1,145 @@
+// Quality of the face models on real photos from public sources (shared/data): detector recall and false
+// positives against dlib's hand-labelled boxes; identity same/different accuracy at the 0.6 threshold.
+// Numbers are printed (WARN) for the record; the checks hold the measured levels so a regression fails.
+#include "ingest/faces/chips.hpp"
+#include "ingest/faces/face_pipeline.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+using namespace curator;
+namespace fs = std::filesystem;
+
+namespace {
+
+const faces::FacePipeline& pipeline() {
+  static faces::FacePipeline p(test::required_env_path("CURATOR_MODELS_DIR"));
+  return p;
+}
+
+cv::Mat read_rgb(const fs::path& p) {
+  cv::Mat bgr = cv::imread(p.string(), cv::IMREAD_COLOR); // grey images come back as 3 channels
+  REQUIRE_FALSE(bgr.empty());
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+// imglab XML: <image file='x.jpg'> <box top='' left='' width='' height=''/> ... </image>
+std::map<std::string, std::vector<faces::FaceBox>> read_imglab(const fs::path& xml) {
+  std::map<std::string, std::vector<faces::FaceBox>> out;
+  const std::string text = test::read_file(xml);
+  const std::regex image_re(R"(<image file='([^']+)'[^>]*>([\s\S]*?)</image>)");
+  const std::regex box_re(R"(<box top='(-?\d+)' left='(-?\d+)' width='(\d+)' height='(\d+)')");
+  for (std::sregex_iterator it(text.begin(), text.end(), image_re), end; it != end; ++it) {
+    auto& boxes = out[(*it)[1].str()];
+    const std::string body = (*it)[2].str();
+    for (std::sregex_iterator b(body.begin(), body.end(), box_re); b != end; ++b)
+      boxes.push_back({std::stof((*b)[2]), std::stof((*b)[1]), std::stof((*b)[3]), std::stof((*b)[4]), 1});
+  }
+  return out;
+}
+
+// The identity embedding of the most prominent face; a photo that is already a face crop (no detection)
+// is taken whole.
+faces::Embedding main_embedding(const cv::Mat& rgb) {
+  auto found = pipeline().analyze(rgb, 0.5f, true);
+  if (!found.empty()) {
+    auto best = std::max_element(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.box.width * a.box.height < b.box.width * b.box.height;
+    });
+    return *best->embedding;
+  }
+  faces::FaceBox whole{0, 0, float(rgb.cols), float(rgb.rows), 1};
+  auto marks = pipeline().landmarks().locate(rgb, {whole});
+  return pipeline().embedder().embed({faces::identity_chip(rgb, marks[0])})[0];
+}
+
+struct PairStats {
+  int same_ok = 0, same = 0, diff_ok = 0, diff = 0;
+  double accuracy() const { return double(same_ok + diff_ok) / (same + diff); }
+};
+
+PairStats pairwise(const std::vector<std::pair<std::string, faces::Embedding>>& items) {
+  PairStats s;
+  for (size_t i = 0; i < items.size(); ++i)
+    for (size_t j = i + 1; j < items.size(); ++j) {
+      const bool close = faces::embedding_distance(items[i].second, items[j].second) < 0.6f;
+      if (items[i].first == items[j].first) ++s.same, s.same_ok += close;
+      else ++s.diff, s.diff_ok += !close;
+    }
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("detector recall and false positives on dlib's labelled photos", "[quality]") {
+  const auto dir = test::shared_data_or_skip() / "detection" / "dlib-faces";
+  auto truth = read_imglab(dir / "training.xml");
+  for (auto& [k, v] : read_imglab(dir / "testing.xml")) truth[k] = v;
+  truth["dogs.jpg"] = {}; // no human face
+  int total = 0, found = 0, false_pos = 0, worst_fp = 0;
+  for (const auto& [file, boxes] : truth) {
+    const auto detections = pipeline().detector().detect(read_rgb(dir / file), 0.5f);
+    std::vector<bool> used(detections.size(), false);
+    for (const auto& t : boxes) {
+      ++total;
+      // dlib's boxes are tight squares (brows to lip); SSD's are looser: match on IoU >= 0.3 or centre inside.
+      for (size_t d = 0; d < detections.size(); ++d) {
+        const auto& b = detections[d];
+        const float cx = t.x + t.width / 2, cy = t.y + t.height / 2;
+        const bool centre_in = cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
+        if (!used[d] && (t.iou(b) >= 0.3f || centre_in)) {
+          used[d] = true;
+          ++found;
+          break;
+        }
+      }
+    }
+    const int fp = static_cast<int>(std::count(used.begin(), used.end(), false));
+    false_pos += fp;
+    worst_fp = std::max(worst_fp, fp);
+    if (fp) WARN(file << ": " << fp << " detection(s) match no labelled face");
+  }
+  const double recall = double(found) / total;
+  WARN("detector recall " << found << "/" << total << " = " << recall << "; false positives " << false_pos << " over "
+                          << truth.size() << " photos (worst photo " << worst_fp << ")");
+  CHECK(recall >= 0.90);
+  CHECK(worst_fp <= 1);
+}
+
+TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
+  const auto data = test::shared_data_or_skip() / "identity";
+  std::vector<std::pair<std::string, faces::Embedding>> deepface;
+  std::ifstream ids(data / "deepface" / "identities.txt");
+  for (std::string line; std::getline(ids, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    std::string cluster, file;
+    in >> cluster;
+    while (in >> file) deepface.emplace_back(cluster, main_embedding(read_rgb(data / "deepface" / file)));
+  }
+  auto d = pairwise(deepface);
+  WARN("deepface: " << deepface.size() << " photos; same-person pairs " << d.same_ok << "/" << d.same
+                    << ", different-person pairs " << d.diff_ok << "/" << d.diff << "; accuracy " << d.accuracy());
+
+  std::vector<std::pair<std::string, faces::Embedding>> bbt;
+  for (const auto& person : fs::directory_iterator(data / "bbt")) {
+    if (!person.is_directory()) continue;
+    for (const auto& img : fs::directory_iterator(person.path()))
+      bbt.emplace_back(person.path().filename().string(), main_embedding(read_rgb(img.path())));
+  }
+  auto b = pairwise(bbt);
+  WARN("bbt: " << bbt.size() << " crops; same-person pairs " << b.same_ok << "/" << b.same << ", different-person pairs "
+               << b.diff_ok << "/" << b.diff << "; accuracy " << b.accuracy());
+  CHECK(d.accuracy() >= 0.90);
+  CHECK(b.accuracy() >= 0.90);
+}
