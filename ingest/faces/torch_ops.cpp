@@ -13,6 +13,17 @@ torch::Tensor conv_filter(const TfjsTensor& t) { return tensor(t).permute({3, 2,
 torch::Tensor depthwise_filter(const TfjsTensor& t) { return tensor(t).permute({2, 3, 0, 1}).contiguous(); }
 
 namespace {
+// oneDNN directly: torch::conv2d's heuristics route small batches on few threads to a generic path that
+// is about 10x slower here (shared/reference/face-api/README.md).
+torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int64_t stride,
+                   int64_t groups) {
+  const int64_t s[2] = {stride, stride}, zero[2] = {0, 0}, one[2] = {1, 1};
+  if (x.is_cpu() && x.scalar_type() == torch::kFloat32)
+    return torch::mkldnn_convolution(x.contiguous(), w, bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt,
+                                     zero, s, one, groups);
+  return torch::conv2d(x, w, bias, s, zero, one, groups);
+}
+
 std::pair<int64_t, int64_t> same_pad(int64_t in, int64_t k, int stride) {
   const int64_t out = (in + stride - 1) / stride;
   const int64_t total = std::max<int64_t>((out - 1) * stride + k - in, 0);
@@ -26,12 +37,11 @@ torch::Tensor conv_same(const torch::Tensor& x, const torch::Tensor& w, const to
   auto [left, right] = same_pad(x.size(3), w.size(3), stride);
   torch::Tensor in = x;
   if (top || bottom || left || right) in = F::pad(x, F::PadFuncOptions({left, right, top, bottom}));
-  return torch::conv2d(in, w, bias, torch::IntArrayRef{stride, stride}, torch::IntArrayRef{0, 0},
-                       torch::IntArrayRef{1, 1}, groups);
+  return conv(in, w, bias, stride, groups);
 }
 
 torch::Tensor conv_valid(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int stride) {
-  return torch::conv2d(x, w, bias, torch::IntArrayRef{stride, stride});
+  return conv(x, w, bias, stride, 1);
 }
 
 torch::Tensor resize_bilinear_legacy(const torch::Tensor& chw, int64_t out_h, int64_t out_w) {
