@@ -43,7 +43,9 @@ TEST_CASE("tfjs manifests: quantized and float tensors, sizes checked", "[faces]
   // Two tensors: 3 uint8-quantized values and 2 float32 values, over two shards.
   std::ofstream(dir / "m-weights_manifest.json") << R"([{"paths": ["a.bin", "b.bin"], "weights": [
       {"name": "q", "shape": [3], "dtype": "float32", "quantization": {"dtype": "uint8", "min": -1.0, "scale": 0.5}},
-      {"name": "f", "shape": [1, 2], "dtype": "float32"}]}])";
+      {"name": "f", "shape": [1, 2], "dtype": "float32"}]},
+     {"paths": ["c.bin"], "weights": [
+      {"name": "w", "shape": [2], "dtype": "float32", "quantization": {"dtype": "uint16", "min": 0.0, "scale": 0.25}}]}])";
   const unsigned char q[3] = {0, 2, 255};
   const float f[2] = {1.5f, -2.25f};
   std::ofstream a(dir / "a.bin", std::ios::binary);
@@ -51,7 +53,10 @@ TEST_CASE("tfjs manifests: quantized and float tensors, sizes checked", "[faces]
   a.write(reinterpret_cast<const char*>(f), 4); // the first float straddles the shard boundary
   a.close();
   std::ofstream(dir / "b.bin", std::ios::binary).write(reinterpret_cast<const char*>(f) + 4, 4);
+  const uint16_t q16[2] = {4, 65535};
+  std::ofstream(dir / "c.bin", std::ios::binary).write(reinterpret_cast<const char*>(q16), 4);
   auto w = faces::TfjsWeights::load(dir / "m-weights_manifest.json");
+  CHECK(w.get("w").values == std::vector<float>{1.0f, 16383.75f});
   CHECK(w.get("q").values == std::vector<float>{-1.0f, 0.0f, 126.5f});
   CHECK(w.get("f", {1, 2}).values == std::vector<float>{1.5f, -2.25f});
   CHECK_THROWS_AS(w.get("f", {2}), InvalidInput);
