@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   curator::cli::add_config_command(app, exit_code);
   curator::cli::add_jobs_command(app, exit_code);
   curator::cli::add_faces_command(app, exit_code);
+  curator::cli::add_ingest_command(app, exit_code);
+  curator::cli::add_import_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

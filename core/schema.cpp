@@ -42,6 +42,89 @@ CREATE TABLE daemon_runs (
   stop_reason TEXT
 );
 )sql"},
+      {3, "submissions, videos, frames, face tracks", R"sql(
+CREATE TABLE submissions (
+  id            INTEGER PRIMARY KEY,
+  state         TEXT    NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'processing', 'done', 'rejected', 'failed', 'duplicate')),
+  reason        TEXT,                         -- why it was rejected or failed, shown to the submitter
+  duplicate_of  INTEGER REFERENCES submissions(id),
+  origin        TEXT    NOT NULL,             -- upload | url | path | import:<format>
+  original_name TEXT    NOT NULL,             -- file name or URL as given (display only)
+  url           TEXT,
+  blob_sha256   TEXT,                         -- the stored video (NULL until a URL is fetched)
+  size_bytes    INTEGER,
+  claimed_label TEXT    NOT NULL CHECK (claimed_label IN ('real', 'fake', 'unknown')),
+  source        TEXT    NOT NULL,
+  method        TEXT,                         -- manipulation method, when known
+  contributor   TEXT,
+  consent       TEXT,                         -- consent or licence note
+  trusted       INTEGER NOT NULL DEFAULT 0,   -- curated import: label counts as confirmed
+  confirmed_by  TEXT,                         -- the operator of a trusted import
+  external_id   TEXT,                         -- id in the imported dataset (FF++ "000_003", DFDC file)
+  official_split TEXT CHECK (official_split IN ('train', 'val', 'test')),
+  progress_done INTEGER NOT NULL DEFAULT 0,
+  progress_total INTEGER NOT NULL DEFAULT 0,
+  no_face       INTEGER NOT NULL DEFAULT 0,
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL
+);
+CREATE INDEX submissions_state ON submissions(state);
+CREATE INDEX submissions_blob ON submissions(blob_sha256);
+CREATE INDEX submissions_external ON submissions(source, external_id);
+
+-- "this fake derives from that video": by submission id, or by the external id of the same source.
+CREATE TABLE submission_relations (
+  submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+  derived_from  TEXT    NOT NULL,             -- external id, or "#<submission id>"
+  PRIMARY KEY (submission_id, derived_from)
+);
+
+CREATE TABLE videos (
+  submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+  width         INTEGER NOT NULL,
+  height        INTEGER NOT NULL,
+  fps           REAL    NOT NULL,
+  frame_count   INTEGER NOT NULL,
+  duration_s    REAL    NOT NULL,
+  codec         TEXT    NOT NULL,
+  phash         BLOB    NOT NULL              -- perceptual hashes of evenly spaced frames (8 bytes each)
+);
+
+CREATE TABLE frames (
+  video_id    INTEGER NOT NULL REFERENCES videos(submission_id),
+  frame_index INTEGER NOT NULL,
+  time_s      REAL    NOT NULL,
+  face_count  INTEGER NOT NULL,
+  PRIMARY KEY (video_id, frame_index)
+);
+
+CREATE TABLE tracks (
+  video_id    INTEGER NOT NULL REFERENCES videos(submission_id),
+  track_index INTEGER NOT NULL,
+  face_count  INTEGER NOT NULL,
+  embedding   BLOB    NOT NULL,               -- mean of its faces' embeddings, 128 float32
+  thumbnail   TEXT    NOT NULL,               -- crop path relative to the data folder
+  PRIMARY KEY (video_id, track_index)
+);
+
+CREATE TABLE faces (
+  id          INTEGER PRIMARY KEY,
+  video_id    INTEGER NOT NULL REFERENCES videos(submission_id),
+  track_index INTEGER NOT NULL,
+  frame_index INTEGER NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+  score       REAL    NOT NULL,
+  landmarks   BLOB    NOT NULL,               -- 68 x (x, y) float32
+  embedding   BLOB    NOT NULL,               -- 128 float32
+  small       INTEGER NOT NULL,               -- quality flags: kept, never dropped
+  blurred     INTEGER NOT NULL,
+  sharpness   REAL    NOT NULL,               -- variance of the Laplacian of the crop
+  crop_path   TEXT    NOT NULL,               -- relative to the data folder
+  UNIQUE (video_id, frame_index, track_index),
+  FOREIGN KEY (video_id, track_index) REFERENCES tracks(video_id, track_index)
+);
+)sql"},
   };
   return migrations;
 }

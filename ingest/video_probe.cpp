@@ -30,8 +30,7 @@ VideoInfo probe_video(const std::filesystem::path& file) {
   if (!std::filesystem::is_regular_file(file)) throw NotFound("no such video file: " + file.string());
   cv::VideoCapture cap(file.string(), cv::CAP_FFMPEG);
   if (!cap.isOpened())
-    throw InvalidInput("not a video the FFmpeg backend can open (unknown container or codec): " +
-                       file.filename().string());
+    throw InvalidInput("not a video the FFmpeg backend can open (unknown container or codec)");
   VideoInfo info;
   info.width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
   info.height = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT));
@@ -42,7 +41,7 @@ VideoInfo probe_video(const std::filesystem::path& file) {
   info.duration_s = info.fps > 0 ? static_cast<double>(info.frame_count) / info.fps : 0;
   cv::Mat first;
   if (!cap.read(first) || first.empty())
-    throw InvalidInput("the video opens but its first frame cannot be decoded: " + file.filename().string());
+    throw InvalidInput("the video opens but its first frame cannot be decoded");
   if (info.width <= 0 || info.height <= 0) {
     info.width = first.cols;
     info.height = first.rows;

@@ -6,6 +6,7 @@
 #include "core/job_queue.hpp"
 #include "core/logging.hpp"
 #include "core/migrations.hpp"
+#include "serve/services.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/http_server.hpp"
 #include "serve/routes.hpp"
@@ -24,9 +25,7 @@ struct Daemon::Impl {
   const core::Clock& clock;
   core::DataDir dir;
   std::unique_ptr<core::ProcessLock> lock;
-  std::unique_ptr<core::Database> db;
-  std::unique_ptr<core::BlobStore> blobs;
-  std::unique_ptr<core::JobQueue> jobs;
+  std::unique_ptr<Services> services;
   std::unique_ptr<core::WorkerPool> workers;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<ServiceContext> context;
@@ -39,7 +38,7 @@ struct Daemon::Impl {
         dir(c.get_path("data.dir")) {}
 
   void record_start(int port) {
-    auto conn = db->connect();
+    auto conn = services->db->connect();
     SQLite::Statement q(*conn, "INSERT INTO daemon_runs(pid, version, host, port, started_ms) VALUES (?, ?, ?, ?, ?)");
     q.bind(1, static_cast<int64_t>(::getpid()));
     q.bind(2, CURATOR_VERSION);
@@ -59,7 +58,7 @@ struct Daemon::Impl {
   void record_stop(const std::string& reason) {
     std::error_code ec;
     std::filesystem::remove(dir.daemon_file(), ec);
-    auto conn = db->connect();
+    auto conn = services->db->connect();
     SQLite::Statement q(*conn, "UPDATE daemon_runs SET stopped_ms = ?, stop_reason = ? WHERE id = ?");
     q.bind(1, clock.now_ms());
     q.bind(2, reason);
@@ -81,40 +80,30 @@ void Daemon::start() {
   const auto& cfg = s.config;
   s.dir.create();
   s.lock = std::make_unique<core::ProcessLock>(s.dir.daemon_lock());
-  s.db = std::make_unique<core::Database>(s.dir.database(), static_cast<int>(cfg.get_int("db.busy_timeout_ms")));
-  {
-    auto conn = s.db->connect();
-    auto applied = core::migrate(*conn);
-    log->info("database {} at schema version {}{}", s.dir.database().string(), core::schema_status(*conn).current,
-              applied.empty() ? "" : " (migrated now)");
-  }
-  s.blobs = std::make_unique<core::BlobStore>(s.dir.blobs());
-  if (size_t swept = s.blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
-
+  s.services = std::make_unique<Services>(cfg, s.clock);
+  log->info("database {} at schema version {}", s.dir.database().string(), core::schema_migrations().size());
+  if (size_t swept = s.services->blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
   retrain::configure_torch(static_cast<int>(cfg.get_int("torch.threads")));
-
-  core::RetryPolicy policy;
-  policy.max_attempts = static_cast<int>(cfg.get_int("jobs.max_attempts"));
-  policy.backoff_base_s = cfg.get_double("jobs.backoff_base_seconds");
-  policy.backoff_max_s = cfg.get_double("jobs.backoff_max_seconds");
-  policy.lease_ms = cfg.get_int("jobs.lease_seconds") * 1000;
-  s.jobs = std::make_unique<core::JobQueue>(*s.db, s.clock, policy);
+  const auto& policy = s.services->jobs->policy();
 
   core::WorkerPoolOptions wopts;
   wopts.workers = static_cast<int>(cfg.get_int("jobs.workers"));
   wopts.poll_interval = std::chrono::milliseconds(cfg.get_int("jobs.poll_interval_ms"));
   wopts.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(policy.lease_ms / 3, 100));
   wopts.owner = "pid" + std::to_string(::getpid());
-  s.workers = std::make_unique<core::WorkerPool>(*s.jobs, wopts);
+  s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
   for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
+  s.services->ingest->register_jobs(*s.workers);
 
   s.metrics = std::make_unique<Metrics>();
   s.context = std::make_unique<ServiceContext>(
-      ServiceContext{cfg, *s.db, *s.jobs, *s.workers, *s.metrics, s.clock.now_ms()});
+      ServiceContext{cfg, *s.services->db, *s.services->jobs, *s.workers, *s.metrics, s.clock.now_ms(), s.dir,
+                     s.services->blobs.get(), s.services->ingest.get()});
   HttpServerOptions hopts;
   hopts.host = cfg.get_string("server.host");
   hopts.port = static_cast<int>(cfg.get_int("server.port"));
   hopts.threads = static_cast<int>(cfg.get_int("server.threads"));
+  hopts.max_body_bytes = static_cast<size_t>((cfg.get_int("ingest.max_upload_mb") + 1) << 20);
   s.http = std::make_unique<HttpServer>(hopts, build_routes(*s.context), *s.metrics);
 
   const int port = s.http->start();
@@ -139,7 +128,8 @@ bool Daemon::stop(const std::string& reason) {
 }
 
 int Daemon::port() const { return impl_->http ? impl_->http->port() : 0; }
-core::Database& Daemon::database() { return *impl_->db; }
-core::JobQueue& Daemon::jobs() { return *impl_->jobs; }
+core::Database& Daemon::database() { return *impl_->services->db; }
+core::JobQueue& Daemon::jobs() { return *impl_->services->jobs; }
+ingest::IngestService& Daemon::ingest() { return *impl_->services->ingest; }
 
 } // namespace curator::serve

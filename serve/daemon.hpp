@@ -17,6 +17,9 @@ namespace curator::core {
 class Database;
 class JobQueue;
 } // namespace curator::core
+namespace curator::ingest {
+class IngestService;
+}
 
 namespace curator::serve {
 
@@ -42,6 +45,7 @@ public:
   int port() const;
   core::Database& database();
   core::JobQueue& jobs();
+  ingest::IngestService& ingest();
 
 private:
   struct Impl;

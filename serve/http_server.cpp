@@ -54,6 +54,24 @@ void write_response(const Response& from, const std::string& request_id, httplib
   to.set_content(from.body, from.content_type);
 }
 
+class HttplibBodyReader final : public BodyReader {
+public:
+  HttplibBodyReader(const httplib::Request& req, const httplib::ContentReader& content) : req_(req), content_(content) {}
+  bool multipart() const override { return req_.is_multipart_form_data(); }
+  bool read_parts(const PartStart& on_part, const Data& on_data) override {
+    return content_(
+        [&](const httplib::MultipartFormData& part) { return on_part(part.name, part.filename, part.content_type); },
+        [&](const char* data, size_t size) { return on_data(data, size); });
+  }
+  bool read(const Data& on_data) override {
+    return content_([&](const char* data, size_t size) { return on_data(data, size); });
+  }
+
+private:
+  const httplib::Request& req_;
+  const httplib::ContentReader& content_;
+};
+
 } // namespace
 
 struct HttpServer::Impl {
@@ -96,6 +114,22 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes, Met
   });
   for (const auto& route : impl_->routes) {
     Metrics* metrics_ptr = &impl_->metrics;
+    if (route.stream) {
+      auto streamed = [route, metrics_ptr](const httplib::Request& in, httplib::Response& out,
+                                           const httplib::ContentReader& content) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Request req = to_request(in, route.pattern);
+        HttplibBodyReader reader(in, content);
+        Response res = invoke([&](const Request& r) { return route.stream(r, reader); }, req);
+        write_response(res, req.request_id, out);
+        metrics_ptr->observe_request(route.pattern, route.method, res.status,
+                                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      };
+      if (route.method == "POST") server.Post(route.pattern, streamed);
+      else if (route.method == "PUT") server.Put(route.pattern, streamed);
+      else throw std::logic_error("streaming routes must be POST or PUT: " + route.pattern);
+      continue;
+    }
     auto wrapped = [route, metrics_ptr](const httplib::Request& in, httplib::Response& out) {
       const auto t0 = std::chrono::steady_clock::now();
       Request req = to_request(in, route.pattern);

@@ -45,11 +45,29 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+/// A request body read as it arrives (uploads), never held whole in memory. Callbacks return false to
+/// stop reading (the request then fails).
+class BodyReader {
+public:
+  using PartStart = std::function<bool(const std::string& name, const std::string& filename,
+                                       const std::string& content_type)>;
+  using Data = std::function<bool(const char* data, size_t size)>;
+  virtual ~BodyReader() = default;
+  virtual bool multipart() const = 0;
+  /// multipart/form-data: on_part for each part, then its bytes through on_data.
+  virtual bool read_parts(const PartStart& on_part, const Data& on_data) = 0;
+  /// Any other body, in chunks.
+  virtual bool read(const Data& on_data) = 0;
+};
+using StreamHandler = std::function<Response(const Request&, BodyReader&)>;
+
 /// One entry of the route table. `pattern` is an ECMAScript regex matched against the whole path.
+/// A route has either `handler` (body read whole, up to the server's limit) or `stream` (POST/PUT only).
 struct Route {
   std::string method; ///< GET, POST, PUT, DELETE, PATCH
   std::string pattern;
   Handler handler;
+  StreamHandler stream = nullptr;
 };
 
 } // namespace curator::serve

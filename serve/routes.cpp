@@ -2,6 +2,7 @@
 
 #include "core/migrations.hpp"
 #include "serve/status_report.hpp"
+#include "serve/submission_routes.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -80,7 +81,7 @@ std::vector<Route> build_routes(ServiceContext& ctx) {
   auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
     return [&ctx, fn](const Request& req) { return fn(ctx, req); };
   };
-  return {
+  std::vector<Route> routes = {
       {"GET", "/healthz", healthz},
       {"GET", "/readyz", with(readyz)},
       {"GET", "/metrics", with(metrics)},
@@ -88,6 +89,8 @@ std::vector<Route> build_routes(ServiceContext& ctx) {
       {"GET", "/api/v1/jobs", with(api_jobs)},
       {"GET", R"(/api/v1/jobs/(\d{1,18}))", with(api_job)},
   };
+  add_submission_routes(routes, ctx);
+  return routes;
 }
 
 } // namespace curator::serve

@@ -1,6 +1,8 @@
 #pragma once
 //! The route table: every HTTP endpoint of curator is listed in build_routes(), nowhere else.
+#include "core/blob_store.hpp"
 #include "core/config.hpp"
+#include "core/data_dir.hpp"
 #include "core/database.hpp"
 #include "core/job_queue.hpp"
 #include "core/worker_pool.hpp"
@@ -8,6 +10,10 @@
 #include "serve/metrics.hpp"
 
 #include <vector>
+
+namespace curator::ingest {
+class IngestService;
+}
 
 namespace curator::serve {
 
@@ -19,6 +25,9 @@ struct ServiceContext {
   core::WorkerPool& workers;
   Metrics& metrics;
   int64_t started_ms;
+  core::DataDir data_dir;
+  const core::BlobStore* blobs = nullptr;
+  ingest::IngestService* ingest = nullptr; ///< null in servers that run no ingest
 };
 
 std::vector<Route> build_routes(ServiceContext& ctx);

@@ -38,6 +38,15 @@ nlohmann::json database_status(const core::DataDir& dir) {
     }
     db["jobs"] = {{"total", totals}, {"by_kind", by_kind}};
   }
+  if (conn.tableExists("submissions")) {
+    nlohmann::json subs = {{"queued", 0}, {"processing", 0}, {"done", 0}, {"rejected", 0}, {"failed", 0}, {"duplicate", 0}};
+    SQLite::Statement q(conn, "SELECT state, COUNT(*) FROM submissions GROUP BY state");
+    while (q.executeStep()) subs[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    SQLite::Statement nf(conn, "SELECT COUNT(*) FROM submissions WHERE state = 'done' AND no_face = 1");
+    nf.executeStep();
+    subs["no_face"] = nf.getColumn(0).getInt64();
+    db["submissions"] = subs;
+  }
   if (conn.tableExists("daemon_runs")) {
     SQLite::Statement q(conn, "SELECT pid, started_ms, stopped_ms, stop_reason FROM daemon_runs ORDER BY id DESC LIMIT 1");
     if (q.executeStep()) {
@@ -109,6 +118,7 @@ std::string format_status(const nlohmann::json& r) {
           << t["dead"] << " dead\n";
       for (const auto& [kind, states] : db["jobs"]["by_kind"].items()) out << "  " << kind << ": " << states.dump() << "\n";
     }
+    if (db.contains("submissions")) out << "submissions:  " << db["submissions"].dump() << "\n";
   }
   const auto& d = r["daemon"];
   if (d["running"].get<bool>()) {

@@ -43,6 +43,12 @@ std::vector<DetectedFace> FacePipeline::analyze(const cv::Mat& rgb, float min_sc
   return faces;
 }
 
+const FacePipeline& SharedFacePipeline::get() {
+  std::lock_guard lock(mutex_);
+  if (!pipeline_) pipeline_ = std::make_unique<FacePipeline>(models_dir_);
+  return *pipeline_;
+}
+
 const FaceDetector& FacePipeline::detector() const { return *detector_; }
 const LandmarkModel& FacePipeline::landmarks() const { return *landmarks_; }
 const FaceEmbedder& FacePipeline::embedder() const { return *embedder_; }

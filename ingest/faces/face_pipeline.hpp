@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 namespace curator::faces {
@@ -33,6 +34,20 @@ private:
   std::unique_ptr<FaceDetector> detector_;
   std::unique_ptr<LandmarkModel> landmarks_;
   std::unique_ptr<FaceEmbedder> embedder_;
+};
+
+/// Loads the pipeline on first use (the daemon starts without waiting for the models, and a missing
+/// model fails the jobs that need it, not the daemon). get() is thread-safe.
+class SharedFacePipeline {
+public:
+  explicit SharedFacePipeline(std::filesystem::path models_dir) : models_dir_(std::move(models_dir)) {}
+  /// Throws Unavailable when the models are missing (and tries again on the next call).
+  const FacePipeline& get();
+
+private:
+  std::filesystem::path models_dir_;
+  std::mutex mutex_;
+  std::unique_ptr<FacePipeline> pipeline_;
 };
 
 /// The folder holding the weight manifests; throws Unavailable (naming ops/setup.sh) when absent.

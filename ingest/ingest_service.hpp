@@ -1,0 +1,93 @@
+#pragma once
+//! Ingest: turns submissions into validated, deduplicated, face-annotated videos.
+//! submit_*() store the video in the blob store and create a queued submission together with its
+//! durable "ingest.video" job, in one transaction. run_job() does the work and is idempotent: it can be
+//! re-run after a crash at any point and leaves exactly one copy of each row and crop file.
+//! Thread-safe; the face models are obtained through `faces` once per job (shared, loaded once).
+#include "core/blob_store.hpp"
+#include "core/clock.hpp"
+#include "core/data_dir.hpp"
+#include "core/database.hpp"
+#include "core/job_queue.hpp"
+#include "core/worker_pool.hpp"
+#include "ingest/submission.hpp"
+#include "ingest/tracker.hpp"
+#include "ingest/url_fetch.hpp"
+#include "ingest/video_checks.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace curator::core {
+class Config;
+}
+
+namespace curator::ingest {
+
+struct IngestSettings {
+  VideoLimits limits;
+  int sample_frames = 32;
+  int sample_every = 0;
+  int near_duplicate_bits = 6;
+  float min_score = 0.5f;
+  int crop_size = 224;
+  int min_face_px = 40;
+  double blur_threshold = 20;
+  TrackerOptions tracker;
+  FetchLimits fetch;
+  static IngestSettings from_config(const core::Config& config);
+};
+
+/// What a submitter gets back at once.
+struct Receipt {
+  int64_t id = 0;
+  std::string path;
+  std::string state;
+  std::optional<std::string> reason;
+  nlohmann::json to_json() const;
+};
+
+class IngestService {
+public:
+  static constexpr const char* kJobKind = "ingest.video";
+  using FacesProvider = std::function<const faces::FacePipeline&()>;
+
+  IngestService(core::Database& db, const core::BlobStore& blobs, core::JobQueue& jobs, const core::Clock& clock,
+                core::DataDir dir, IngestSettings settings, FacesProvider faces);
+
+  /// A local file. Throws NotFound when it cannot be read; an oversized file becomes a rejected
+  /// submission (its reason kept).
+  Receipt submit_file(const std::filesystem::path& file, const SubmissionMeta& meta, const std::string& origin);
+  /// Content already streamed into the blob store (an HTTP upload).
+  Receipt submit_blob(const core::BlobRef& blob, const std::string& name, const SubmissionMeta& meta);
+  /// A URL, downloaded by the job. Throws InvalidInput for a URL that is not http(s).
+  Receipt submit_url(const std::string& url, const SubmissionMeta& meta);
+
+  /// The job handler. Returns a summary; throws to retry (transient errors).
+  nlohmann::json run_job(int64_t submission_id, core::JobContext& ctx, bool last_attempt);
+
+  /// Registers the job kind on a worker pool.
+  void register_jobs(core::WorkerPool& pool);
+
+  SubmissionStore& submissions() { return submissions_; }
+  const core::DataDir& data_dir() const { return dir_; }
+
+private:
+  Receipt create(const std::string& origin, const std::string& name, const std::optional<std::string>& url,
+                 const std::optional<core::BlobRef>& blob, const SubmissionMeta& meta,
+                 const std::optional<std::string>& rejection);
+  void finish(int64_t id, const std::string& state, const std::optional<std::string>& reason,
+              std::optional<int64_t> duplicate_of = std::nullopt);
+
+  core::Database& db_;
+  const core::BlobStore& blobs_;
+  core::JobQueue& jobs_;
+  const core::Clock& clock_;
+  core::DataDir dir_;
+  IngestSettings settings_;
+  FacesProvider faces_;
+  SubmissionStore submissions_;
+};
+
+} // namespace curator::ingest

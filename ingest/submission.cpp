@@ -1,0 +1,206 @@
+#include "ingest/submission.hpp"
+
+#include "core/error.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace curator::ingest {
+
+const char* label_name(Label label) {
+  switch (label) {
+  case Label::real: return "real";
+  case Label::fake: return "fake";
+  case Label::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+Label parse_label(const std::string& text) {
+  if (text == "real") return Label::real;
+  if (text == "fake") return Label::fake;
+  if (text == "unknown" || text.empty()) return Label::unknown;
+  throw InvalidInput("label must be real, fake or unknown, not '" + display_name(text) + "'");
+}
+
+namespace {
+void check_field(const std::string& name, const std::string& value, size_t max) {
+  if (value.size() > max) throw InvalidInput(name + " is longer than " + std::to_string(max) + " bytes");
+  for (unsigned char c : value)
+    if (c < 0x20 && c != '\t') throw InvalidInput(name + " contains control characters");
+}
+} // namespace
+
+void SubmissionMeta::validate() const {
+  check_field("source", source, 64);
+  if (source.empty()) throw InvalidInput("source is empty");
+  for (char c : source)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+      throw InvalidInput("source may hold only letters, digits, '-' and '_'");
+  check_field("method", method, 128);
+  check_field("contributor", contributor, 256);
+  check_field("consent", consent, 2000);
+  check_field("external_id", external_id, 512);
+  if (derived_from.size() > 16) throw InvalidInput("at most 16 derived-from references");
+  for (const auto& d : derived_from) check_field("derived_from", d, 512);
+  if (!official_split.empty() && official_split != "train" && official_split != "val" && official_split != "test")
+    throw InvalidInput("official split must be train, val or test");
+}
+
+std::string display_name(const std::string& raw) {
+  std::string name = raw;
+  if (auto slash = name.find_last_of("/\\"); slash != std::string::npos && slash + 1 < name.size())
+    name = name.substr(slash + 1);
+  std::string out;
+  for (unsigned char c : name) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  if (out.size() > 200) out = out.substr(0, 200);
+  return out;
+}
+
+nlohmann::json Submission::to_json() const {
+  nlohmann::json j = {{"id", id},
+                      {"state", state},
+                      {"origin", origin},
+                      {"name", original_name},
+                      {"label", label_name(meta.label)},
+                      {"source", meta.source},
+                      {"progress", {{"done", progress_done}, {"total", progress_total}}},
+                      {"no_face", no_face},
+                      {"trusted", meta.trusted},
+                      {"created_ms", created_ms}};
+  if (reason) j["reason"] = *reason;
+  if (duplicate_of) j["duplicate_of"] = *duplicate_of;
+  if (url) j["url"] = *url;
+  if (blob_sha256) j["sha256"] = *blob_sha256;
+  if (!meta.method.empty()) j["method"] = meta.method;
+  if (!meta.derived_from.empty()) j["derived_from"] = meta.derived_from;
+  if (!meta.external_id.empty()) j["external_id"] = meta.external_id;
+  if (!meta.official_split.empty()) j["official_split"] = meta.official_split;
+  return j;
+}
+
+int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origin, const std::string& original_name,
+                                const std::optional<std::string>& url, const std::optional<std::string>& blob_sha256,
+                                int64_t size_bytes, const SubmissionMeta& meta, int64_t now_ms) {
+  meta.validate();
+  SQLite::Statement q(conn, "INSERT INTO submissions(origin, original_name, url, blob_sha256, size_bytes, claimed_label,"
+                            " source, method, contributor, consent, trusted, confirmed_by, external_id, official_split,"
+                            " created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto opt = [&](int i, const std::string& v) {
+    if (v.empty()) q.bind(i);
+    else q.bind(i, v);
+  };
+  q.bind(1, origin);
+  q.bind(2, display_name(original_name));
+  if (url) q.bind(3, *url);
+  else q.bind(3);
+  if (blob_sha256) q.bind(4, *blob_sha256);
+  else q.bind(4);
+  q.bind(5, size_bytes);
+  q.bind(6, label_name(meta.label));
+  q.bind(7, meta.source);
+  opt(8, meta.method);
+  opt(9, meta.contributor);
+  opt(10, meta.consent);
+  q.bind(11, meta.trusted ? 1 : 0);
+  opt(12, meta.confirmed_by);
+  opt(13, meta.external_id);
+  opt(14, meta.official_split);
+  q.bind(15, now_ms);
+  q.bind(16, now_ms);
+  q.exec();
+  const int64_t id = conn.getLastInsertRowid();
+  for (const auto& d : meta.derived_from) {
+    SQLite::Statement r(conn, "INSERT OR IGNORE INTO submission_relations(submission_id, derived_from) VALUES (?, ?)");
+    r.bind(1, id);
+    r.bind(2, d);
+    r.exec();
+  }
+  return id;
+}
+
+namespace {
+constexpr const char* kColumns =
+    "id, state, reason, duplicate_of, origin, original_name, url, blob_sha256, size_bytes, claimed_label, source, "
+    "method, contributor, consent, trusted, confirmed_by, external_id, official_split, progress_done, progress_total, "
+    "no_face, created_ms";
+
+std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+
+Submission read_row(SQLite::Statement& q, SQLite::Database& conn) {
+  Submission s;
+  s.id = q.getColumn(0).getInt64();
+  s.state = q.getColumn(1).getString();
+  if (!q.getColumn(2).isNull()) s.reason = q.getColumn(2).getString();
+  if (!q.getColumn(3).isNull()) s.duplicate_of = q.getColumn(3).getInt64();
+  s.origin = q.getColumn(4).getString();
+  s.original_name = q.getColumn(5).getString();
+  if (!q.getColumn(6).isNull()) s.url = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) s.blob_sha256 = q.getColumn(7).getString();
+  s.size_bytes = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getInt64();
+  s.meta.label = parse_label(q.getColumn(9).getString());
+  s.meta.source = q.getColumn(10).getString();
+  s.meta.method = text_or_empty(q.getColumn(11));
+  s.meta.contributor = text_or_empty(q.getColumn(12));
+  s.meta.consent = text_or_empty(q.getColumn(13));
+  s.meta.trusted = q.getColumn(14).getInt() != 0;
+  s.meta.confirmed_by = text_or_empty(q.getColumn(15));
+  s.meta.external_id = text_or_empty(q.getColumn(16));
+  s.meta.official_split = text_or_empty(q.getColumn(17));
+  s.progress_done = q.getColumn(18).getInt64();
+  s.progress_total = q.getColumn(19).getInt64();
+  s.no_face = q.getColumn(20).getInt() != 0;
+  s.created_ms = q.getColumn(21).getInt64();
+  SQLite::Statement r(conn, "SELECT derived_from FROM submission_relations WHERE submission_id = ? ORDER BY rowid");
+  r.bind(1, s.id);
+  while (r.executeStep()) s.meta.derived_from.push_back(r.getColumn(0).getString());
+  return s;
+}
+} // namespace
+
+std::optional<Submission> SubmissionStore::get(int64_t id) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kColumns + " FROM submissions WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read_row(q, *conn);
+}
+
+std::vector<Submission> SubmissionStore::list(int limit) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kColumns + " FROM submissions ORDER BY id DESC LIMIT ?");
+  q.bind(1, limit);
+  std::vector<Submission> out;
+  while (q.executeStep()) out.push_back(read_row(q, *conn));
+  return out;
+}
+
+void SubmissionStore::set_state(int64_t id, const std::string& state, const std::optional<std::string>& reason,
+                                int64_t now_ms) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "UPDATE submissions SET state = ?, reason = ?, updated_ms = ? WHERE id = ?");
+  q.bind(1, state);
+  if (reason) q.bind(2, *reason);
+  else q.bind(2);
+  q.bind(3, now_ms);
+  q.bind(4, id);
+  q.exec();
+}
+
+void SubmissionStore::set_progress(int64_t id, int64_t done, int64_t total) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "UPDATE submissions SET progress_done = ?, progress_total = ? WHERE id = ?");
+  q.bind(1, done);
+  q.bind(2, total);
+  q.bind(3, id);
+  q.exec();
+}
+
+nlohmann::json SubmissionStore::counts() {
+  auto conn = db_.connect();
+  nlohmann::json out = {{"queued", 0}, {"processing", 0}, {"done", 0}, {"rejected", 0}, {"failed", 0}, {"duplicate", 0}};
+  SQLite::Statement q(*conn, "SELECT state, COUNT(*) FROM submissions GROUP BY state");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+  return out;
+}
+
+} // namespace curator::ingest

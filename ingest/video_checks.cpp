@@ -1,0 +1,67 @@
+#include "ingest/video_checks.hpp"
+
+#include "core/config.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <bitset>
+#include <cmath>
+#include <sstream>
+
+namespace curator::ingest {
+
+VideoLimits VideoLimits::from_config(const core::Config& c) {
+  VideoLimits l;
+  l.max_duration_s = c.get_double("ingest.max_duration_s");
+  l.min_side_px = static_cast<int>(c.get_int("ingest.min_side_px"));
+  l.max_side_px = static_cast<int>(c.get_int("ingest.max_side_px"));
+  l.min_frames = c.get_int("ingest.min_frames");
+  l.max_fps = c.get_double("ingest.max_fps");
+  return l;
+}
+
+std::optional<std::string> check_video(const VideoInfo& v, const VideoLimits& l) {
+  std::ostringstream why;
+  if (v.width < l.min_side_px || v.height < l.min_side_px)
+    why << "frames are " << v.width << "x" << v.height << ", smaller than the minimum side of " << l.min_side_px << " px";
+  else if (v.width > l.max_side_px || v.height > l.max_side_px)
+    why << "frames are " << v.width << "x" << v.height << ", larger than the maximum side of " << l.max_side_px << " px";
+  else if (!(v.fps > 0) || v.fps > l.max_fps)
+    why << "frame rate " << v.fps << " fps is not plausible (allowed: above 0, at most " << l.max_fps << ")";
+  else if (v.frame_count < l.min_frames)
+    why << "only " << v.frame_count << " frames; at least " << l.min_frames << " are needed (a still image is not a video)";
+  else if (v.duration_s > l.max_duration_s)
+    why << "duration " << v.duration_s << " s is longer than the limit of " << l.max_duration_s << " s";
+  else
+    return std::nullopt;
+  return why.str();
+}
+
+uint64_t dhash(const cv::Mat& image) {
+  cv::Mat grey, small;
+  if (image.channels() == 3) cv::cvtColor(image, grey, cv::COLOR_RGB2GRAY);
+  else grey = image;
+  cv::resize(grey, small, cv::Size(9, 8), 0, 0, cv::INTER_AREA);
+  uint64_t h = 0;
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) h = (h << 1) | (small.at<uint8_t>(y, x) < small.at<uint8_t>(y, x + 1) ? 1u : 0u);
+  return h;
+}
+
+double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  if (a.size() != b.size() || a.empty()) return 64;
+  double total = 0;
+  for (size_t i = 0; i < a.size(); ++i) total += std::bitset<64>(a[i] ^ b[i]).count();
+  return total / static_cast<double>(a.size());
+}
+
+bool looks_static(const std::vector<uint64_t>& hashes, const std::vector<double>& means) {
+  if (hashes.size() < 2) return true;
+  for (size_t i = 1; i < hashes.size(); ++i) {
+    if (std::bitset<64>(hashes[i] ^ hashes[0]).count() > 2) return false;
+    if (std::fabs(means[i] - means[0]) > 1.0) return false;
+  }
+  return true;
+}
+
+} // namespace curator::ingest

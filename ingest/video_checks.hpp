@@ -1,0 +1,40 @@
+#pragma once
+//! Validation of a probed video against configured limits, and the perceptual hash used to find
+//! re-encoded or resized copies. Pure functions; thread-safe.
+#include "ingest/video_probe.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace curator::core {
+class Config;
+}
+
+namespace curator::ingest {
+
+struct VideoLimits {
+  double max_duration_s = 900;
+  int min_side_px = 64;
+  int max_side_px = 7680;
+  int64_t min_frames = 8;
+  double max_fps = 240;
+  static VideoLimits from_config(const core::Config& config);
+};
+
+/// The reason to reject, or nullopt when the video is acceptable.
+std::optional<std::string> check_video(const VideoInfo& info, const VideoLimits& limits);
+
+/// 64-bit difference hash of a frame (grey, 9x8, left < right), robust to re-encoding and resizing.
+uint64_t dhash(const cv::Mat& image);
+
+/// Mean Hamming distance between two equally long hash sequences (64 when lengths differ).
+double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
+
+/// True when every frame hash is (nearly) the same: a still image dressed up as a video.
+bool looks_static(const std::vector<uint64_t>& hashes, const std::vector<double>& frame_means);
+
+} // namespace curator::ingest
