@@ -111,12 +111,12 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
       return {{"state", "rejected"}};
     }
     std::vector<uint64_t> hashes;
-    std::vector<double> means;
+    std::vector<cv::Mat> thumbnails;
     for (const auto& f : frames) {
       hashes.push_back(dhash(f.rgb));
-      means.push_back(cv::mean(f.rgb)[0]);
+      thumbnails.push_back(motion_thumbnail(f.rgb));
     }
-    if (looks_static(hashes, means)) {
+    if (looks_static(thumbnails)) {
       finish(id, "rejected", "every sampled frame is the same picture: a still image, not a video");
       return {{"state", "rejected"}};
     }

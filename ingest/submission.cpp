@@ -195,12 +195,4 @@ void SubmissionStore::set_progress(int64_t id, int64_t done, int64_t total) {
   q.exec();
 }
 
-nlohmann::json SubmissionStore::counts() {
-  auto conn = db_.connect();
-  nlohmann::json out = {{"queued", 0}, {"processing", 0}, {"done", 0}, {"rejected", 0}, {"failed", 0}, {"duplicate", 0}};
-  SQLite::Statement q(*conn, "SELECT state, COUNT(*) FROM submissions GROUP BY state");
-  while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
-  return out;
-}
-
 } // namespace curator::ingest

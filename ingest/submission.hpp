@@ -64,8 +64,6 @@ public:
   std::vector<Submission> list(int limit);
   void set_state(int64_t id, const std::string& state, const std::optional<std::string>& reason, int64_t now_ms);
   void set_progress(int64_t id, int64_t done, int64_t total);
-  /// Counts by state, for status pages.
-  nlohmann::json counts();
 
 private:
   core::Database& db_;

@@ -55,11 +55,19 @@ double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint
   return total / static_cast<double>(a.size());
 }
 
-bool looks_static(const std::vector<uint64_t>& hashes, const std::vector<double>& means) {
-  if (hashes.size() < 2) return true;
-  for (size_t i = 1; i < hashes.size(); ++i) {
-    if (std::bitset<64>(hashes[i] ^ hashes[0]).count() > 2) return false;
-    if (std::fabs(means[i] - means[0]) > 1.0) return false;
+cv::Mat motion_thumbnail(const cv::Mat& rgb) {
+  cv::Mat grey, small;
+  cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+  cv::resize(grey, small, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+  return small;
+}
+
+bool looks_static(const std::vector<cv::Mat>& thumbnails) {
+  if (thumbnails.size() < 2) return true;
+  for (size_t i = 1; i < thumbnails.size(); ++i) {
+    cv::Mat diff;
+    cv::absdiff(thumbnails[i], thumbnails[0], diff);
+    if (cv::mean(diff)[0] > 0.5) return false;
   }
   return true;
 }

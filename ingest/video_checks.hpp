@@ -34,7 +34,11 @@ uint64_t dhash(const cv::Mat& image);
 /// Mean Hamming distance between two equally long hash sequences (64 when lengths differ).
 double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 
-/// True when every frame hash is (nearly) the same: a still image dressed up as a video.
-bool looks_static(const std::vector<uint64_t>& hashes, const std::vector<double>& frame_means);
+/// A small grey copy of a frame for motion checks.
+cv::Mat motion_thumbnail(const cv::Mat& rgb);
+
+/// True when no sampled frame differs from the first by more than half a grey level on average:
+/// a still image dressed up as a video. (A talking head's lips and compression noise move more.)
+bool looks_static(const std::vector<cv::Mat>& thumbnails);
 
 } // namespace curator::ingest

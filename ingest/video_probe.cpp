@@ -35,7 +35,9 @@ VideoInfo probe_video(const std::filesystem::path& file) {
   info.width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
   info.height = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT));
   info.fps = cap.get(cv::CAP_PROP_FPS);
-  info.frame_count = static_cast<int64_t>(cap.get(cv::CAP_PROP_FRAME_COUNT));
+  const double frames = cap.get(cv::CAP_PROP_FRAME_COUNT);
+  // Pictures and some streams report no count (NaN or negative): treat as unknown, i.e. zero.
+  info.frame_count = std::isfinite(frames) && frames > 0 ? static_cast<int64_t>(frames) : 0;
   info.codec = fourcc_text(cap.get(cv::CAP_PROP_FOURCC));
   if (!std::isfinite(info.fps) || info.fps < 0) info.fps = 0;
   info.duration_s = info.fps > 0 ? static_cast<double>(info.frame_count) / info.fps : 0;

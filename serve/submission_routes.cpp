@@ -38,6 +38,17 @@ Response created(const ingest::Receipt& r) {
 Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& body) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
+  // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most).
+  if (auto length = req.header("Content-Length")) {
+    int64_t declared = 0;
+    try {
+      declared = std::stoll(*length);
+    } catch (const std::exception&) {
+      throw InvalidInput("malformed Content-Length");
+    }
+    if (declared > max_bytes + 64 * 1024)
+      throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
+  }
   if (!body.multipart()) { // JSON: {"url": ..., "label": ..., ...}
     std::string text;
     body.read([&](const char* d, size_t n) { text.append(d, n); return text.size() <= 64 * 1024; });

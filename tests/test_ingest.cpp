@@ -1,0 +1,171 @@
+// Ingest on real clips (shared/data), idempotent re-runs, exact and near-duplicate detection, URL
+// submissions from a real HTTP server on loopback.
+#include "core/error.hpp"
+#include "ingest/frame_sampler.hpp"
+#include "ingest/tracker.hpp"
+#include "tests/support/ingest_env.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <thread>
+
+using namespace curator;
+namespace fs = std::filesystem;
+
+TEST_CASE("sample indices are evenly spaced or every k-th", "[ingest]") {
+  CHECK(ingest::sample_indices(100, 4, 0) == std::vector<int64_t>{12, 37, 62, 87});
+  CHECK(ingest::sample_indices(3, 32, 0) == std::vector<int64_t>{0, 1, 2});
+  CHECK(ingest::sample_indices(100, 3, 10) == std::vector<int64_t>{0, 10, 20});
+  CHECK(ingest::sample_indices(0, 32, 0).empty());
+}
+
+TEST_CASE("real clips: frame counts, faces in every talking head, one track per person", "[ingest]") {
+  const auto data = test::shared_data_or_skip();
+  test::IngestEnv env;
+  struct Clip {
+    fs::path file;
+    int64_t frames; // from details.cfg or the data README; 0 = not given
+    bool talking_head;
+  };
+  const std::vector<Clip> clips = {
+      {data / "video/lipnet/bbaf2n.mpg", 0, true},          {data / "video/lipnet/swiz3n.mpg", 0, true},
+      {data / "video/sadtalker", 0, true},                  {data / "video/retalking/1.mp4", 0, true},
+      {data / "video/edge/elon-musk-smoke.gif", 35, false}, {data / "video/edge/MOT20-05-raw_even_shorter.mp4", 127, false},
+      {data / "deepfake/eyecantell/FakeObama.mp4", 0, true}};
+  for (const auto& clip : clips) {
+    fs::path file = clip.file;
+    if (fs::is_directory(file)) file = *fs::directory_iterator(file); // any one of the folder's clips
+    auto s = env.ingest_file(file);
+    INFO(file.filename().string() << ": " << s.to_json().dump());
+    REQUIRE(s.state == "done");
+    auto conn = env.services.db->connect();
+    SQLite::Statement v(*conn, "SELECT frame_count FROM videos WHERE submission_id = ?");
+    v.bind(1, s.id);
+    REQUIRE(v.executeStep());
+    if (clip.frames) CHECK(v.getColumn(0).getInt64() == clip.frames);
+    if (clip.talking_head) {
+      CHECK_FALSE(s.no_face);
+      const auto id = std::to_string(s.id);
+      CHECK(env.count("SELECT COUNT(*) FROM tracks WHERE video_id = " + id) == 1); // one person, one track
+      CHECK(env.count("SELECT COUNT(*) FROM frames WHERE video_id = " + id + " AND face_count = 0") <= 2);
+      CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) >= 28);
+    }
+  }
+  // Too few frames: kept as rejected, with the count in the reason.
+  auto five = env.ingest_file(data / "video/edge/five-frames.mp4");
+  CHECK(five.state == "rejected");
+  CHECK_THAT(five.reason.value_or(""), Catch::Contains("only 5 frames"));
+  // Crop files exist where the rows say.
+  auto conn = env.services.db->connect();
+  SQLite::Statement crops(*conn, "SELECT crop_path FROM faces");
+  int n = 0;
+  while (crops.executeStep()) {
+    CHECK(fs::exists(env.services.dir.root() / crops.getColumn(0).getString()));
+    ++n;
+  }
+  CHECK(n > 100);
+}
+
+TEST_CASE("re-running a finished or interrupted job leaves one copy of each row and file", "[ingest]") {
+  const auto data = test::shared_data_or_skip();
+  test::IngestEnv env;
+  auto s = env.ingest_file(data / "video/lipnet/lbax4n.mpg");
+  REQUIRE(s.state == "done");
+  const auto id = std::to_string(s.id);
+  const auto faces = env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id);
+  const auto files = std::distance(fs::directory_iterator(env.services.dir.root() / "faces" / id), fs::directory_iterator());
+  REQUIRE(faces > 0);
+  // As if the worker died after writing everything but before the job was marked done.
+  {
+    auto conn = env.services.db->connect();
+    conn->exec("UPDATE submissions SET state = 'processing' WHERE id = " + id);
+  }
+  CHECK(env.run(s.id).state == "done");
+  CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) == faces);
+  CHECK(env.count("SELECT COUNT(*) FROM videos WHERE submission_id = " + id) == 1);
+  CHECK(std::distance(fs::directory_iterator(env.services.dir.root() / "faces" / id), fs::directory_iterator()) == files);
+  // A finished job run again changes nothing.
+  CHECK(env.run(s.id).state == "done");
+  CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) == faces);
+}
+
+TEST_CASE("exact and near duplicates are linked, not ingested twice", "[ingest]") {
+  const auto data = test::shared_data_or_skip();
+  test::IngestEnv env;
+  const auto clip = data / "deepfake/eyecantell/RealPutin.mp4";
+  auto first = env.ingest_file(clip);
+  REQUIRE(first.state == "done");
+  auto again = env.ingest_file(clip);
+  CHECK(again.state == "duplicate");
+  CHECK(again.duplicate_of == first.id);
+  // Re-encoded at another quality and half the size: the same footage.
+  test::ffmpeg({"-i", clip.string(), "-vf", "scale=iw/2:-2", "-c:v", "mpeg4", "-q:v", "8", (env.dir / "copy.avi").string()},
+               env.dir.path());
+  auto copy = env.ingest_file(env.dir / "copy.avi");
+  CHECK(copy.state == "duplicate");
+  CHECK(copy.duplicate_of == first.id);
+  CHECK_THAT(copy.reason.value_or(""), Catch::Contains("re-encoded"));
+  // Different footage of a similar kind is not a duplicate.
+  auto other = env.ingest_file(data / "deepfake/eyecantell/RealClinton.mp4");
+  CHECK(other.state == "done");
+  CHECK(env.count("SELECT COUNT(*) FROM videos") == 2);
+}
+
+TEST_CASE("URL submissions: http(s) only, downloaded with limits", "[ingest]") {
+  const auto data = test::shared_data_or_skip();
+  test::IngestEnv env({{"ingest.max_upload_mb", "1"}, {"ingest.url_max_redirects", "2"}});
+  httplib::Server server;
+  const std::string clip = test::read_file(data / "video/lipnet/sbwe5n.mpg");
+  server.Get("/clip.mpg", [&](const httplib::Request&, httplib::Response& res) { res.set_content(clip, "video/mpeg"); });
+  server.Get("/big.mp4", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(3 << 20, 'x'), "video/mp4");
+  });
+  server.Get("/loop", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
+  server.Get("/to-file", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("file:///etc/passwd"); });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto submit = [&](const std::string& path) {
+    auto r = env.services.ingest->submit_url(base + path, {});
+    return env.run(r.id);
+  };
+  auto ok = submit("/clip.mpg");
+  CHECK(ok.state == "done");
+  CHECK(ok.origin == "url");
+  CHECK(ok.blob_sha256.has_value());
+  auto missing = submit("/nope.mp4");
+  CHECK(missing.state == "rejected");
+  CHECK_THAT(missing.reason.value_or(""), Catch::Contains("404"));
+  auto big = submit("/big.mp4");
+  CHECK(big.state == "rejected");
+  CHECK_THAT(big.reason.value_or(""), Catch::Contains("larger than"));
+  CHECK(submit("/loop").state == "rejected");
+  CHECK(submit("/to-file").state == "rejected");
+  CHECK_THROWS_AS(env.services.ingest->submit_url("file:///etc/passwd", {}), InvalidInput);
+  CHECK_THROWS_AS(env.services.ingest->submit_url("ftp://example.org/x.mp4", {}), InvalidInput);
+  server.stop();
+  thread.join();
+}
+
+TEST_CASE("the tracker links faces by overlap and merges a person who comes back", "[ingest]") {
+  auto face = [](float x, float value) {
+    faces::DetectedFace f;
+    f.box = {x, 10, 50, 50, 0.9f};
+    faces::Embedding e{};
+    e[0] = value;
+    f.embedding = e;
+    return f;
+  };
+  // Person A (embedding 0) at x=10, person B (embedding 1) at x=200; A leaves and returns elsewhere.
+  std::vector<std::vector<faces::DetectedFace>> frames = {
+      {face(10, 0), face(200, 1)}, {face(12, 0.02f), face(202, 1)}, {face(204, 1.01f)}, {face(400, 0.01f), face(205, 1)}};
+  auto t = ingest::assign_tracks(frames, {});
+  CHECK(t[0] == std::vector<int>{0, 1});
+  CHECK(t[1] == std::vector<int>{0, 1});
+  CHECK(t[2] == std::vector<int>{1});
+  CHECK(t[3] == std::vector<int>{0, 1});
+}
