@@ -26,22 +26,27 @@ int count_lines(const std::string& text, const std::string& line) {
   return n;
 }
 
-} // namespace
-
-TEST_CASE("a daemon killed with SIGKILL mid-job resumes that job after restart", "[daemon]") {
+// A migrated data folder, its job queue, and the test daemon host that runs "test.record" jobs.
+struct CrashFixture {
   test::TempDir dir;
-  const auto host = test::required_env_path("CURATOR_TEST_DAEMON_HOST");
-  const auto data = dir / "var";
-  const auto events = dir / "events.txt";
-  core::DataDir layout(data);
-  layout.create();
-  core::Database db(layout.database(), 10000);
-  {
+  std::filesystem::path host = test::required_env_path("CURATOR_TEST_DAEMON_HOST");
+  std::filesystem::path data = dir / "var";
+  std::filesystem::path events = dir / "events.txt";
+  core::DataDir layout{data};
+  core::Database db{(layout.create(), layout.database()), 10000};
+  core::SystemClock clock;
+  core::JobQueue queue{db, clock, core::RetryPolicy{}};
+  CrashFixture() {
     auto conn = db.connect();
     core::migrate(*conn);
   }
-  core::SystemClock clock;
-  core::JobQueue queue(db, clock, core::RetryPolicy{});
+};
+
+} // namespace
+
+TEST_CASE("a daemon killed with SIGKILL mid-job resumes that job after restart", "[daemon]") {
+  CrashFixture f;
+  auto& [dir, host, data, events, layout, db, clock, queue] = f;
   const int64_t id = queue.enqueue({"test.record", {{"block_attempts", 1}}});
   const std::string id_s = std::to_string(id);
 
@@ -80,19 +85,8 @@ TEST_CASE("a daemon killed with SIGKILL mid-job resumes that job after restart",
 }
 
 TEST_CASE("graceful shutdown releases a running job, which the next start runs at once", "[daemon]") {
-  test::TempDir dir;
-  const auto host = test::required_env_path("CURATOR_TEST_DAEMON_HOST");
-  const auto data = dir / "var";
-  const auto events = dir / "events.txt";
-  core::DataDir layout(data);
-  layout.create();
-  core::Database db(layout.database(), 10000);
-  {
-    auto conn = db.connect();
-    core::migrate(*conn);
-  }
-  core::SystemClock clock;
-  core::JobQueue queue(db, clock, core::RetryPolicy{});
+  CrashFixture f;
+  auto& [dir, host, data, events, layout, db, clock, queue] = f;
   const int64_t id = queue.enqueue({"test.record", {{"block_attempts", 1}}});
   {
     test::Process first({host.string(), data.string(), events.string()}, {}, dir / "first");
