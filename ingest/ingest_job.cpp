@@ -120,12 +120,18 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
       finish(id, "rejected", "every sampled frame is the same picture: a still image, not a video");
       return {{"state", "rejected"}};
     }
-    // 5. The same footage re-encoded or resized.
+    // 5. The same footage re-encoded or resized. A face swap keeps the rest of the frame, so a fake
+    //    looks like its source footage to a whole-frame hash: only videos with the same claimed label
+    //    and manipulation method can be copies of each other (FF++ c23 vs c40 are; Deepfakes/000_003 vs
+    //    FaceSwap/000_003 and a fake vs its original are not).
     {
       auto conn = db_.connect();
       SQLite::Statement q(*conn, "SELECT v.submission_id, v.phash FROM videos v JOIN submissions s ON s.id = "
-                                 "v.submission_id WHERE s.state = 'done' AND v.submission_id != ?");
+                                 "v.submission_id WHERE s.state = 'done' AND v.submission_id != ? AND "
+                                 "s.claimed_label = ? AND COALESCE(s.method, '') = ?");
       q.bind(1, id);
+      q.bind(2, label_name(sub->meta.label));
+      q.bind(3, sub->meta.method);
       while (q.executeStep()) {
         const auto other = hash_values(q.getColumn(1).getBlob(), q.getColumn(1).getBytes());
         if (mean_hash_distance(hashes, other) <= settings_.near_duplicate_bits) {

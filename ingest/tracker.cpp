@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <numeric>
+#include <set>
 #include <tuple>
 
 namespace curator::ingest {
@@ -15,6 +16,7 @@ struct Track {
   faces::FaceBox last_box;
   std::array<double, 128> sum{};
   int count = 0;
+  std::set<size_t> frames; // sampled frames it has a face in
   faces::Embedding mean() const {
     faces::Embedding m;
     for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<float>(sum[i] / count);
@@ -65,17 +67,28 @@ std::vector<std::vector<int>> assign_tracks(const std::vector<std::vector<faces:
         tracks.emplace_back();
       }
       tracks[out[f][k]].add(faces_here[k]);
+      tracks[out[f][k]].frames.insert(f);
     }
   }
-  // Merge tracks of one person; the earliest track's number survives.
+  // Merge tracks of one person; the earliest track's number survives. Two tracks that are in the same
+  // frame are two people (or one face detected twice, which must not become one track with two faces
+  // in a frame), so groups that share a frame are never merged.
   std::vector<int> parent(tracks.size());
   std::iota(parent.begin(), parent.end(), 0);
+  std::vector<std::set<size_t>> group_frames(tracks.size());
+  for (size_t t = 0; t < tracks.size(); ++t) group_frames[t] = tracks[t].frames;
   for (size_t a = 0; a < tracks.size(); ++a)
-    for (size_t b = a + 1; b < tracks.size(); ++b)
-      if (faces::embedding_distance(tracks[a].mean(), tracks[b].mean()) < o.same_person_distance) {
-        const int ra = find(parent, static_cast<int>(a)), rb = find(parent, static_cast<int>(b));
-        if (ra != rb) parent[std::max(ra, rb)] = std::min(ra, rb);
-      }
+    for (size_t b = a + 1; b < tracks.size(); ++b) {
+      if (faces::embedding_distance(tracks[a].mean(), tracks[b].mean()) >= o.same_person_distance) continue;
+      const int ra = find(parent, static_cast<int>(a)), rb = find(parent, static_cast<int>(b));
+      if (ra == rb) continue;
+      const auto& fa = group_frames[ra];
+      const auto& fb = group_frames[rb];
+      if (std::any_of(fb.begin(), fb.end(), [&](size_t f) { return fa.count(f) > 0; })) continue;
+      const int keep = std::min(ra, rb), gone = std::max(ra, rb);
+      parent[gone] = keep;
+      group_frames[keep].insert(group_frames[gone].begin(), group_frames[gone].end());
+    }
   std::vector<int> number(tracks.size(), -1);
   int next = 0;
   for (auto& frame : out)

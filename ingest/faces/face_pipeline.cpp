@@ -6,6 +6,8 @@
 #include "ingest/faces/recognition_net.hpp"
 #include "ingest/faces/ssd_detector.hpp"
 
+#include <opencv2/core.hpp>
+
 namespace curator::faces {
 
 std::filesystem::path require_face_models(const std::filesystem::path& models_dir) {
@@ -28,6 +30,23 @@ FacePipeline::FacePipeline(const std::filesystem::path& models_dir) {
 FacePipeline::~FacePipeline() = default;
 
 std::vector<DetectedFace> FacePipeline::analyze(const cv::Mat& rgb, float min_score, bool embed) const {
+  auto faces = analyze_once(rgb, min_score, embed);
+  if (!faces.empty()) return faces;
+  // SSD misses a face that fills the whole frame (tight face crops, as in some datasets): look again
+  // with a black border of half the frame on every side, then map back to this frame's coordinates.
+  const int dx = rgb.cols / 2, dy = rgb.rows / 2;
+  cv::Mat padded;
+  cv::copyMakeBorder(rgb, padded, dy, dy, dx, dx, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0));
+  faces = analyze_once(padded, min_score, embed);
+  for (auto& f : faces) {
+    f.box.x -= dx;
+    f.box.y -= dy;
+    for (auto& p : f.landmarks) p -= cv::Point2f(static_cast<float>(dx), static_cast<float>(dy));
+  }
+  return faces;
+}
+
+std::vector<DetectedFace> FacePipeline::analyze_once(const cv::Mat& rgb, float min_score, bool embed) const {
   const auto boxes = detector_->detect(rgb, min_score);
   const auto marks = landmarks_->locate(rgb, boxes);
   std::vector<DetectedFace> faces;

@@ -24,6 +24,8 @@ public:
   ~FacePipeline();
 
   /// Faces scoring at least `min_score`, best first, with landmarks and (when asked) embeddings.
+  /// A frame without faces is searched once more inside a black border, because the detector misses
+  /// faces that fill the whole frame; boxes may then reach beyond the frame's edges.
   std::vector<DetectedFace> analyze(const cv::Mat& rgb, float min_score, bool embed) const;
 
   const FaceDetector& detector() const;
@@ -31,6 +33,7 @@ public:
   const FaceEmbedder& embedder() const;
 
 private:
+  std::vector<DetectedFace> analyze_once(const cv::Mat& rgb, float min_score, bool embed) const;
   std::unique_ptr<FaceDetector> detector_;
   std::unique_ptr<LandmarkModel> landmarks_;
   std::unique_ptr<FaceEmbedder> embedder_;
