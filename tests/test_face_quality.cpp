@@ -1,6 +1,7 @@
 // Quality of the face models on real photos from public sources (shared/data): detector recall and false
 // positives against dlib's hand-labelled boxes; identity same/different accuracy at the 0.6 threshold.
 // Numbers are printed (WARN) for the record; the checks hold the measured levels so a regression fails.
+#include "dataset/identity_grouping.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "tests/support/process.hpp"
@@ -142,4 +143,53 @@ TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
                << b.diff_ok << "/" << b.diff << "; accuracy " << b.accuracy());
   CHECK(d.accuracy() >= 0.90);
   CHECK(b.accuracy() >= 0.90);
+}
+
+namespace {
+// Pairwise precision and recall of identity groups against the people the photos show.
+std::pair<double, double> group_quality(const std::vector<std::pair<std::string, faces::Embedding>>& items) {
+  std::vector<dataset::Vec128> v;
+  for (const auto& [person, e] : items) v.push_back(e);
+  const auto g = dataset::group_identities(v, 0.55f);
+  double together = 0, together_same = 0, same = 0;
+  for (size_t i = 0; i < items.size(); ++i)
+    for (size_t j = i + 1; j < items.size(); ++j) {
+      const bool is_same = items[i].first == items[j].first, grouped = g.group[i] == g.group[j];
+      same += is_same;
+      together += grouped;
+      together_same += is_same && grouped;
+    }
+  return {together ? together_same / together : 1.0, same ? together_same / same : 1.0};
+}
+
+std::vector<std::pair<std::string, faces::Embedding>> folder_people(const fs::path& root) {
+  std::vector<std::pair<std::string, faces::Embedding>> out;
+  for (const auto& person : fs::directory_iterator(root)) {
+    if (!person.is_directory()) continue;
+    for (const auto& img : fs::directory_iterator(person.path()))
+      out.emplace_back(person.path().filename().string(), main_embedding(read_rgb(img.path())));
+  }
+  return out;
+}
+} // namespace
+
+TEST_CASE("identity groups on real faces: one group per person", "[quality]") {
+  const auto data = test::shared_data_or_skip() / "identity";
+  std::vector<std::pair<std::string, faces::Embedding>> deepface;
+  std::ifstream ids(data / "deepface" / "identities.txt");
+  for (std::string line; std::getline(ids, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    std::string cluster, file;
+    in >> cluster;
+    while (in >> file) deepface.emplace_back(cluster, main_embedding(read_rgb(data / "deepface" / file)));
+  }
+  for (const auto& [name, items] : {std::pair{std::string("deepface"), deepface},
+                                    std::pair{std::string("bbt"), folder_people(data / "bbt")},
+                                    std::pair{std::string("dlib-johns"), folder_people(data / "dlib-johns")}}) {
+    const auto [precision, recall] = group_quality(items);
+    WARN(name << ": " << items.size() << " faces; pairwise precision " << precision << ", recall " << recall);
+    CHECK(precision >= 0.95);
+    CHECK(recall >= 0.85); // measured: bbt 0.90 (grey crops), the others 1.0
+  }
 }
