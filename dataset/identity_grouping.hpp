@@ -5,7 +5,8 @@
 //! measured (exact). Past that, candidate pairs come from Euclidean locality-sensitive hashing (p-stable
 //! random projections, several tables) and only candidates are measured, then joined by union-find: a
 //! pair under the threshold is missed only if it collides in no table, and single linkage usually
-//! recovers it through the group's other members (recall is measured in the tests and the benchmark).
+//! recovers it through the group's other members (the benchmark and the tests compare with the exact
+//! partition).
 //! Deterministic (fixed seeds). Pure function; thread-safe.
 #include <array>
 #include <cstddef>
