@@ -89,6 +89,16 @@ void IngestService::register_jobs(core::WorkerPool& pool) {
   });
 }
 
+int IngestService::reconcile_dead_jobs() {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "UPDATE submissions SET state = 'failed', updated_ms = ?, reason = COALESCE((SELECT "
+                             "last_error FROM jobs WHERE dedupe_key = 'ingest:' || submissions.id), 'ingest job died') "
+                             "WHERE state IN ('queued', 'processing') AND EXISTS (SELECT 1 FROM jobs WHERE "
+                             "dedupe_key = 'ingest:' || submissions.id AND state = 'dead')");
+  q.bind(1, clock_.now_ms());
+  return q.exec();
+}
+
 void IngestService::finish(int64_t id, const std::string& state, const std::optional<std::string>& reason,
                            std::optional<int64_t> duplicate_of) {
   auto conn = db_.connect();

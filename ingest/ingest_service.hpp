@@ -70,6 +70,10 @@ public:
   /// Registers the job kind on a worker pool.
   void register_jobs(core::WorkerPool& pool);
 
+  /// Marks failed the submissions whose job went to the dead letter without the job itself recording
+  /// it (its worker died on the last attempt). Returns how many. Run at start-up.
+  int reconcile_dead_jobs();
+
   SubmissionStore& submissions() { return submissions_; }
   const core::DataDir& data_dir() const { return dir_; }
 

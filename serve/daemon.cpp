@@ -83,6 +83,7 @@ void Daemon::start() {
   s.services = std::make_unique<Services>(cfg, s.clock);
   log->info("database {} at schema version {}", s.dir.database().string(), core::schema_migrations().size());
   if (size_t swept = s.services->blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
+  if (int dead = s.services->ingest->reconcile_dead_jobs()) log->warn("{} submissions failed: their jobs died", dead);
   retrain::configure_torch(static_cast<int>(cfg.get_int("torch.threads")));
   const auto& policy = s.services->jobs->policy();
 

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <fstream>
 #include <thread>
 
 using namespace curator;
@@ -114,6 +115,22 @@ TEST_CASE("re-running a finished or interrupted job leaves one copy of each row 
   // A finished job run again changes nothing.
   CHECK(env.run(s.id).state == "done");
   CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) == faces);
+}
+
+TEST_CASE("a submission whose job died in the dead letter is marked failed at start-up", "[ingest]") {
+  test::IngestEnv env;
+  std::ofstream(env.dir / "x.mp4") << "whatever";
+  auto r = env.services.ingest->submit_file(env.dir / "x.mp4", {}, "path");
+  {
+    auto conn = env.services.db->connect();
+    conn->exec("UPDATE jobs SET state = 'dead', last_error = 'lease expired on the last attempt (worker died?)'");
+    conn->exec("UPDATE submissions SET state = 'processing'");
+  }
+  CHECK(env.services.ingest->reconcile_dead_jobs() == 1);
+  auto s = *env.services.ingest->submissions().get(r.id);
+  CHECK(s.state == "failed");
+  CHECK_THAT(s.reason.value_or(""), Catch::Contains("worker died"));
+  CHECK(env.services.ingest->reconcile_dead_jobs() == 0);
 }
 
 TEST_CASE("exact and near duplicates are linked, not ingested twice", "[ingest]") {
