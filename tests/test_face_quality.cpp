@@ -117,34 +117,6 @@ TEST_CASE("detector recall and false positives on dlib's labelled photos", "[qua
   CHECK(worst_fp <= 1);
 }
 
-TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
-  const auto data = test::shared_data_or_skip() / "identity";
-  std::vector<std::pair<std::string, faces::Embedding>> deepface;
-  std::ifstream ids(data / "deepface" / "identities.txt");
-  for (std::string line; std::getline(ids, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream in(line);
-    std::string cluster, file;
-    in >> cluster;
-    while (in >> file) deepface.emplace_back(cluster, main_embedding(read_rgb(data / "deepface" / file)));
-  }
-  auto d = pairwise(deepface);
-  WARN("deepface: " << deepface.size() << " photos; same-person pairs " << d.same_ok << "/" << d.same
-                    << ", different-person pairs " << d.diff_ok << "/" << d.diff << "; accuracy " << d.accuracy());
-
-  std::vector<std::pair<std::string, faces::Embedding>> bbt;
-  for (const auto& person : fs::directory_iterator(data / "bbt")) {
-    if (!person.is_directory()) continue;
-    for (const auto& img : fs::directory_iterator(person.path()))
-      bbt.emplace_back(person.path().filename().string(), main_embedding(read_rgb(img.path())));
-  }
-  auto b = pairwise(bbt);
-  WARN("bbt: " << bbt.size() << " crops; same-person pairs " << b.same_ok << "/" << b.same << ", different-person pairs "
-               << b.diff_ok << "/" << b.diff << "; accuracy " << b.accuracy());
-  CHECK(d.accuracy() >= 0.90);
-  CHECK(b.accuracy() >= 0.90);
-}
-
 namespace {
 // Pairwise precision and recall of identity groups against the people the photos show.
 std::pair<double, double> group_quality(const std::vector<std::pair<std::string, faces::Embedding>>& items) {
@@ -164,29 +136,56 @@ std::pair<double, double> group_quality(const std::vector<std::pair<std::string,
   return {together ? together_same / together : 1.0, same ? together_same / same : 1.0};
 }
 
-std::vector<std::pair<std::string, faces::Embedding>> folder_people(const fs::path& root) {
-  std::vector<std::pair<std::string, faces::Embedding>> out;
+using People = std::vector<std::pair<std::string, faces::Embedding>>;
+
+// One folder per person. Embeddings are computed once per process and shared by the tests below.
+const People& folder_people(const fs::path& root) {
+  static std::map<fs::path, People> cache;
+  if (auto it = cache.find(root); it != cache.end()) return it->second;
+  People out;
   for (const auto& person : fs::directory_iterator(root)) {
     if (!person.is_directory()) continue;
     for (const auto& img : fs::directory_iterator(person.path()))
       out.emplace_back(person.path().filename().string(), main_embedding(read_rgb(img.path())));
   }
-  return out;
+  return cache[root] = std::move(out);
 }
-} // namespace
 
-TEST_CASE("identity groups on real faces: one group per person", "[quality]") {
-  const auto data = test::shared_data_or_skip() / "identity";
-  std::vector<std::pair<std::string, faces::Embedding>> deepface;
-  std::ifstream ids(data / "deepface" / "identities.txt");
+// deepface: identities.txt lists the photos of each person, a line each.
+const People& deepface_people(const fs::path& identity) {
+  static People cache;
+  if (!cache.empty()) return cache;
+  std::ifstream ids(identity / "deepface" / "identities.txt");
   for (std::string line; std::getline(ids, line);) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream in(line);
     std::string cluster, file;
     in >> cluster;
-    while (in >> file) deepface.emplace_back(cluster, main_embedding(read_rgb(data / "deepface" / file)));
+    while (in >> file) cache.emplace_back(cluster, main_embedding(read_rgb(identity / "deepface" / file)));
   }
-  for (const auto& [name, items] : {std::pair{std::string("deepface"), deepface},
+  return cache;
+}
+} // namespace
+
+
+TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
+  const auto data = test::shared_data_or_skip() / "identity";
+  const auto& deepface = deepface_people(data);
+  auto d = pairwise(deepface);
+  WARN("deepface: " << deepface.size() << " photos; same-person pairs " << d.same_ok << "/" << d.same
+                    << ", different-person pairs " << d.diff_ok << "/" << d.diff << "; accuracy " << d.accuracy());
+
+  const auto& bbt = folder_people(data / "bbt");
+  auto b = pairwise(bbt);
+  WARN("bbt: " << bbt.size() << " crops; same-person pairs " << b.same_ok << "/" << b.same << ", different-person pairs "
+               << b.diff_ok << "/" << b.diff << "; accuracy " << b.accuracy());
+  CHECK(d.accuracy() >= 0.90);
+  CHECK(b.accuracy() >= 0.90);
+}
+
+TEST_CASE("identity groups on real faces: one group per person", "[quality]") {
+  const auto data = test::shared_data_or_skip() / "identity";
+  for (const auto& [name, items] : {std::pair{std::string("deepface"), deepface_people(data)},
                                     std::pair{std::string("bbt"), folder_people(data / "bbt")},
                                     std::pair{std::string("dlib-johns"), folder_people(data / "dlib-johns")}}) {
     const auto [precision, recall] = group_quality(items);
