@@ -125,6 +125,60 @@ CREATE TABLE faces (
   FOREIGN KEY (video_id, track_index) REFERENCES tracks(video_id, track_index)
 );
 )sql"},
+      {4, "review items, dataset splits, snapshots", R"sql(
+-- One per done submission: the label people confirmed. Trusted imports start confirmed by their operator.
+CREATE TABLE review_items (
+  submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+  state       TEXT    NOT NULL DEFAULT 'pending'
+              CHECK (state IN ('pending', 'confirmed', 'rejected', 'escalated')),
+  label       TEXT    CHECK (label IN ('real', 'fake')),  -- the confirmed label (NULL until confirmed)
+  reason      TEXT,                                       -- why it was rejected or escalated
+  decided_by  TEXT,
+  created_ms  INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL
+);
+CREATE INDEX review_items_state ON review_items(state);
+INSERT INTO review_items(submission_id, state, label, decided_by, created_ms, updated_ms)
+  SELECT id, CASE WHEN trusted = 1 AND claimed_label != 'unknown' THEN 'confirmed' ELSE 'pending' END,
+         CASE WHEN trusted = 1 AND claimed_label != 'unknown' THEN claimed_label END,
+         CASE WHEN trusted = 1 THEN confirmed_by END, updated_ms, updated_ms
+  FROM submissions WHERE state = 'done';
+
+-- The split of every planned video. A split, once set, never changes (the triggers refuse it).
+CREATE TABLE dataset_videos (
+  submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+  state       TEXT    NOT NULL CHECK (state IN ('assigned', 'quarantined', 'excluded')),
+  split       TEXT    CHECK (split IN ('train', 'val', 'test')),
+  group_key   TEXT    NOT NULL,              -- split unit: people, derivations and footage joined
+  decision    TEXT    NOT NULL,              -- how the split was chosen: rule, official, inherited, ...
+  reason      TEXT,                          -- why it was quarantined or excluded
+  assigned_ms INTEGER,
+  updated_ms  INTEGER NOT NULL,
+  CHECK ((state = 'assigned') = (split IS NOT NULL) OR state = 'excluded')
+);
+CREATE INDEX dataset_videos_group ON dataset_videos(group_key);
+CREATE TRIGGER dataset_split_never_moves BEFORE UPDATE OF split ON dataset_videos
+  WHEN OLD.split IS NOT NULL AND NEW.split IS NOT OLD.split
+  BEGIN SELECT RAISE(ABORT, 'an assigned split never changes'); END;
+CREATE TRIGGER dataset_split_never_deleted BEFORE DELETE ON dataset_videos
+  WHEN OLD.split IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'an assigned split never changes'); END;
+-- Bumped by every applied plan: a planner that read an older generation replans.
+CREATE TABLE dataset_state (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  generation  INTEGER NOT NULL
+);
+INSERT INTO dataset_state(id, generation) VALUES (1, 0);
+
+CREATE TABLE snapshots (
+  id          TEXT    PRIMARY KEY,           -- sha256 of the manifest
+  manifest    TEXT    NOT NULL,              -- path relative to the data folder
+  items       INTEGER NOT NULL,
+  videos      INTEGER NOT NULL,
+  summary     TEXT    NOT NULL,              -- JSON: settings and per-source counts
+  created_ms  INTEGER NOT NULL
+);
+)sql"},
   };
   return migrations;
 }

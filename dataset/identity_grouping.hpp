@@ -34,6 +34,10 @@ struct Grouping {
   std::vector<int> group;   ///< group of each input, numbered 0.. by first member
   int groups = 0;
   uint64_t distance_checks = 0; ///< exact 128-d comparisons made (vs n(n-1)/2 for all pairs)
+  /// The measured pairs (closer than the threshold) that joined two groups: a spanning forest of the
+  /// threshold graph. Any group holding points of two colours has an edge whose ends differ in colour,
+  /// which is how callers find the pair that bridges (declared links are not listed).
+  std::vector<std::pair<uint32_t, uint32_t>> edges;
 };
 
 /// Up to this many points, grouping compares all pairs.

@@ -19,18 +19,6 @@ namespace curator::ingest {
 
 namespace {
 
-std::vector<uint8_t> hash_bytes(const std::vector<uint64_t>& hashes) {
-  std::vector<uint8_t> out(hashes.size() * 8);
-  std::memcpy(out.data(), hashes.data(), out.size());
-  return out;
-}
-
-std::vector<uint64_t> hash_values(const void* data, int bytes) {
-  std::vector<uint64_t> out(static_cast<size_t>(bytes) / 8);
-  std::memcpy(out.data(), data, out.size() * 8);
-  return out;
-}
-
 struct FaceRow {
   int frame_pos;
   int track;
@@ -222,6 +210,17 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
     SQLite::Statement s(*conn, "UPDATE submissions SET state = 'done', reason = NULL, no_face = ?, updated_ms = ? WHERE id = ?");
     s.bind(1, rows.empty() ? 1 : 0), s.bind(2, clock_.now_ms()), s.bind(3, id);
     s.exec();
+    // The item people review; a trusted import's label is confirmed by its operator.
+    SQLite::Statement r(*conn, "INSERT OR IGNORE INTO review_items(submission_id, state, label, decided_by, created_ms, "
+                               "updated_ms) SELECT id, CASE WHEN trusted = 1 AND claimed_label != 'unknown' THEN "
+                               "'confirmed' ELSE 'pending' END, CASE WHEN trusted = 1 AND claimed_label != 'unknown' "
+                               "THEN claimed_label END, CASE WHEN trusted = 1 THEN confirmed_by END, ?, ? FROM "
+                               "submissions WHERE id = ?");
+    r.bind(1, clock_.now_ms()), r.bind(2, clock_.now_ms()), r.bind(3, id);
+    r.exec();
+    // New data: the daemon refreshes the dataset's splits (one pending refresh is enough).
+    SQLite::Statement pending(*conn, "SELECT 1 FROM jobs WHERE kind = 'dataset.refresh' AND state IN ('queued', 'leased')");
+    if (!pending.executeStep()) jobs_.enqueue(*conn, {"dataset.refresh", nlohmann::json::object(), std::nullopt, -1});
     txn.commit();
     log->info("submission {} done: {} frames, {} faces in {} tracks{}", id, frames.size(), rows.size(), track_count,
               rows.empty() ? " (no face)" : "");

@@ -4,7 +4,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <bitset>
+#include <cstring>
 #include <cmath>
 #include <sstream>
 
@@ -46,6 +48,18 @@ uint64_t dhash(const cv::Mat& image) {
   for (int y = 0; y < 8; ++y)
     for (int x = 0; x < 8; ++x) h = (h << 1) | (small.at<uint8_t>(y, x) < small.at<uint8_t>(y, x + 1) ? 1u : 0u);
   return h;
+}
+
+std::vector<uint8_t> hash_bytes(const std::vector<uint64_t>& hashes) {
+  std::vector<uint8_t> out(hashes.size() * 8);
+  if (!out.empty()) std::memcpy(out.data(), hashes.data(), out.size());
+  return out;
+}
+
+std::vector<uint64_t> hash_values(const void* data, int bytes) {
+  std::vector<uint64_t> out(static_cast<size_t>(std::max(bytes, 0)) / 8);
+  if (!out.empty()) std::memcpy(out.data(), data, out.size() * 8);
+  return out;
 }
 
 double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {

@@ -31,6 +31,10 @@ std::optional<std::string> check_video(const VideoInfo& info, const VideoLimits&
 /// 64-bit difference hash of a frame (grey, 9x8, left < right), robust to re-encoding and resizing.
 uint64_t dhash(const cv::Mat& image);
 
+/// Frame hashes as stored in `videos.phash` (8 bytes each, host order) and back.
+std::vector<uint8_t> hash_bytes(const std::vector<uint64_t>& hashes);
+std::vector<uint64_t> hash_values(const void* data, int bytes);
+
 /// Mean Hamming distance between two equally long hash sequences (64 when lengths differ).
 double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 

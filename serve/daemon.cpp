@@ -6,6 +6,7 @@
 #include "core/job_queue.hpp"
 #include "core/logging.hpp"
 #include "core/migrations.hpp"
+#include "dataset/dataset_store.hpp"
 #include "serve/services.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/http_server.hpp"
@@ -95,6 +96,11 @@ void Daemon::start() {
   s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
   for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
   s.services->ingest->register_jobs(*s.workers);
+  // Ingest queues a refresh whenever a video is done, so new videos get (or inherit) their split soon.
+  const auto dataset_settings = dataset::DatasetSettings::from_config(cfg);
+  s.workers->register_kind("dataset.refresh", [&s, dataset_settings](const core::Job&, core::JobContext&) {
+    return dataset::refresh_splits(*s.services->db, s.clock, dataset_settings).to_json();
+  });
 
   s.metrics = std::make_unique<Metrics>();
   s.context = std::make_unique<ServiceContext>(

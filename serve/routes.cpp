@@ -1,6 +1,7 @@
 #include "serve/routes.hpp"
 
 #include "core/migrations.hpp"
+#include "serve/dataset_routes.hpp"
 #include "serve/status_report.hpp"
 #include "serve/submission_routes.hpp"
 
@@ -90,6 +91,7 @@ std::vector<Route> build_routes(ServiceContext& ctx) {
       {"GET", R"(/api/v1/jobs/(\d{1,18}))", with(api_job)},
   };
   add_submission_routes(routes, ctx);
+  add_dataset_routes(routes, ctx);
   return routes;
 }
 

@@ -47,6 +47,17 @@ nlohmann::json database_status(const core::DataDir& dir) {
     subs["no_face"] = nf.getColumn(0).getInt64();
     db["submissions"] = subs;
   }
+  if (conn.tableExists("dataset_videos")) {
+    nlohmann::json ds = {{"train", 0}, {"val", 0}, {"test", 0}, {"quarantined", 0}, {"excluded", 0}};
+    SQLite::Statement q(conn, "SELECT CASE WHEN state = 'assigned' THEN split ELSE state END, COUNT(*) FROM "
+                              "dataset_videos GROUP BY 1");
+    while (q.executeStep()) ds[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    SQLite::Statement c(conn, "SELECT COUNT(*), (SELECT id FROM snapshots ORDER BY created_ms DESC, id LIMIT 1) FROM snapshots");
+    c.executeStep();
+    ds["snapshots"] = c.getColumn(0).getInt64();
+    ds["latest_snapshot"] = c.getColumn(1).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(1).getString());
+    db["dataset"] = ds;
+  }
   if (conn.tableExists("daemon_runs")) {
     SQLite::Statement q(conn, "SELECT pid, started_ms, stopped_ms, stop_reason FROM daemon_runs ORDER BY id DESC LIMIT 1");
     if (q.executeStep()) {
@@ -119,6 +130,7 @@ std::string format_status(const nlohmann::json& r) {
       for (const auto& [kind, states] : db["jobs"]["by_kind"].items()) out << "  " << kind << ": " << states.dump() << "\n";
     }
     if (db.contains("submissions")) out << "submissions:  " << db["submissions"].dump() << "\n";
+    if (db.contains("dataset")) out << "dataset:      " << db["dataset"].dump() << "\n";
   }
   const auto& d = r["daemon"];
   if (d["running"].get<bool>()) {

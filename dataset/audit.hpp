@@ -1,0 +1,40 @@
+#pragma once
+//! The leakage audit of a snapshot: proof, from the data itself, that nothing the detector is tested
+//! on was seen in training. Four checks, each against the database as it is now:
+//!  - group_on_two_sides: one split unit (group) has videos in two splits;
+//!  - close_tracks: two face tracks in different splits closer than the grouping threshold;
+//!  - near_duplicate_footage: two videos in different splits are the same footage (frame hashes);
+//!  - derived_across: a fake and the video it derives from sit in different splits.
+//! Read-only; thread-safe.
+#include "dataset/snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace curator::dataset {
+
+struct Leak {
+  std::string kind;     ///< one of the four names above
+  std::string detail;   ///< a sentence naming the videos and splits
+  nlohmann::json evidence;
+};
+
+struct AuditReport {
+  std::string snapshot;
+  int items = 0, videos = 0, tracks = 0;
+  std::vector<Leak> leaks; ///< at most `kMaxListed` per kind; `counts` has the totals
+  std::map<std::string, int> counts;
+  bool clean() const { return leaks.empty(); }
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+constexpr int kMaxListed = 20;
+
+AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
+                           const DatasetSettings& settings);
+
+} // namespace curator::dataset

@@ -1,0 +1,212 @@
+#include "dataset/dataset_store.hpp"
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/database.hpp"
+#include "core/error.hpp"
+#include "core/logging.hpp"
+#include "dataset/evidence.hpp"
+#include "ingest/video_checks.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace curator::dataset {
+
+DatasetSettings DatasetSettings::from_config(const core::Config& c) {
+  DatasetSettings s;
+  s.threshold = static_cast<float>(c.get_double("dataset.group_threshold"));
+  s.test_fraction = c.get_double("dataset.test_fraction");
+  s.val_fraction = c.get_double("dataset.val_fraction");
+  s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
+  if (s.test_fraction + s.val_fraction > 1)
+    throw ConfigError("dataset.test_fraction + dataset.val_fraction must be at most 1");
+  return s;
+}
+
+nlohmann::json RefreshSummary::to_json() const {
+  return {{"videos", videos},
+          {"tracks", tracks},
+          {"units", units},
+          {"identity_groups", identity_groups},
+          {"rounds", rounds},
+          {"assigned_now", assigned_now},
+          {"by_rule", by_rule},
+          {"by_official", by_official},
+          {"inherited", inherited},
+          {"quarantined", quarantined},
+          {"excluded", excluded},
+          {"conflicts", conflicts},
+          {"relation_links", relation_links},
+          {"duplicate_links", duplicate_links},
+          {"generation", generation},
+          {"seconds", seconds}};
+}
+
+namespace {
+
+struct Extra {
+  std::vector<std::vector<uint64_t>> hashes;
+  int relation_links = 0, duplicate_links = 0;
+};
+
+LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extra& extra) {
+  LoadedDataset out;
+  auto& in = out.input;
+  in.threshold = settings.threshold;
+  in.test_fraction = settings.test_fraction;
+  in.val_fraction = settings.val_fraction;
+  {
+    SQLite::Statement g(conn, "SELECT generation FROM dataset_state WHERE id = 1");
+    if (g.executeStep()) out.generation = g.getColumn(0).getInt64();
+  }
+  std::unordered_map<int64_t, uint32_t> index;
+  SQLite::Statement q(conn, "SELECT s.id, s.blob_sha256, s.source, s.claimed_label, s.official_split, "
+                            "d.state, d.split, v.phash, d.group_key FROM submissions s JOIN videos v ON v.submission_id = s.id "
+                            "LEFT JOIN dataset_videos d ON d.submission_id = s.id WHERE s.state = 'done' ORDER BY s.id");
+  while (q.executeStep()) {
+    VideoNode node;
+    const int64_t id = q.getColumn(0).getInt64();
+    node.key = q.getColumn(1).isNull() ? "#" + std::to_string(id) : q.getColumn(1).getString();
+    node.source = q.getColumn(2).getString();
+    node.label = q.getColumn(3).getString();
+    if (!q.getColumn(4).isNull()) node.official = parse_split(q.getColumn(4).getString());
+    node.excluded = !q.getColumn(5).isNull() && q.getColumn(5).getString() == "excluded";
+    if (!q.getColumn(6).isNull()) node.assigned = parse_split(q.getColumn(6).getString());
+    const auto idx = static_cast<uint32_t>(in.videos.size());
+    index[id] = idx;
+    extra.hashes.push_back(ingest::hash_values(q.getColumn(7).getBlob(), q.getColumn(7).getBytes()));
+    in.videos.push_back(std::move(node));
+    out.submission_ids.push_back(id);
+    out.stored_groups.push_back(q.getColumn(8).isNull() ? "" : q.getColumn(8).getString());
+  }
+  SQLite::Statement tq(conn, "SELECT t.video_id, t.embedding FROM tracks t JOIN submissions s ON s.id = t.video_id "
+                            "WHERE s.state = 'done' ORDER BY t.video_id, t.track_index");
+  while (tq.executeStep()) {
+    auto it = index.find(tq.getColumn(0).getInt64());
+    if (it == index.end() || tq.getColumn(1).getBytes() != 128 * 4) continue;
+    TrackNode node;
+    node.video = it->second;
+    std::memcpy(node.embedding.data(), tq.getColumn(1).getBlob(), 128 * 4);
+    in.tracks.push_back(node);
+  }
+  for (const auto& [from, to] : resolved_relations(conn)) {
+    auto f = index.find(from), t = index.find(to);
+    if (f == index.end() || t == index.end()) continue;
+    in.links.emplace_back(f->second, t->second);
+    ++extra.relation_links;
+  }
+  // The same footage (a fake and its undeclared original, two encodes of different methods).
+  for (const auto& pair : near_duplicate_pairs(extra.hashes, settings.near_duplicate_bits)) {
+    in.links.push_back(pair);
+    ++extra.duplicate_links;
+  }
+  return out;
+}
+
+void upsert(SQLite::Database& conn, int64_t id, const char* state, const VideoPlan& v, int64_t now, bool new_split) {
+  SQLite::Statement q(conn, "INSERT INTO dataset_videos(submission_id, state, split, group_key, decision, reason, "
+                            "assigned_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                            "ON CONFLICT(submission_id) DO UPDATE SET state = ?2, split = COALESCE(split, ?3), "
+                            "group_key = ?4, decision = CASE WHEN split IS NULL THEN ?5 ELSE decision END, "
+                            "reason = ?6, assigned_ms = COALESCE(assigned_ms, ?7), updated_ms = ?8");
+  q.bind(1, id);
+  q.bind(2, state);
+  if (v.split) q.bind(3, split_name(*v.split));
+  else q.bind(3);
+  q.bind(4, v.group);
+  q.bind(5, decision_name(v.decision));
+  if (v.reason.empty()) q.bind(6);
+  else q.bind(6, v.reason);
+  if (new_split) q.bind(7, now);
+  else q.bind(7);
+  q.bind(8, now);
+  q.exec();
+}
+
+} // namespace
+
+LoadedDataset load_dataset(core::Database& db, const DatasetSettings& settings) {
+  auto conn = db.connect();
+  Extra extra;
+  return load(*conn, settings, extra);
+}
+
+RefreshSummary refresh_splits(core::Database& db, const core::Clock& clock, const DatasetSettings& settings) {
+  const auto started = std::chrono::steady_clock::now();
+  for (int attempt = 0;; ++attempt) {
+    auto conn = db.connect();
+    Extra extra;
+    LoadedDataset data;
+    {
+      SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED); // one consistent read
+      data = load(*conn, settings, extra);
+    }
+    const Plan plan = plan_splits(data.input);
+    core::WriteTransaction txn(*conn);
+    SQLite::Statement g(*conn, "SELECT generation FROM dataset_state WHERE id = 1");
+    if (!g.executeStep() || g.getColumn(0).getInt64() != data.generation) {
+      if (attempt < 5) continue; // someone applied a plan meanwhile: plan again on fresh data
+      throw Conflict("the dataset kept changing while its splits were planned; try again");
+    }
+    RefreshSummary sum;
+    const int64_t now = clock.now_ms();
+    for (size_t i = 0; i < plan.videos.size(); ++i) {
+      const auto& v = plan.videos[i];
+      const auto& node = data.input.videos[i];
+      const int64_t id = data.submission_ids[i];
+      switch (v.decision) {
+      case Decision::excluded: ++sum.excluded; continue;
+      case Decision::quarantined: ++sum.quarantined; upsert(*conn, id, "quarantined", v, now, false); continue;
+      case Decision::rule: ++sum.by_rule; break;
+      case Decision::official: ++sum.by_official; break;
+      case Decision::inherited: ++sum.inherited; break;
+      case Decision::kept:
+        if (v.group == data.stored_groups[i]) continue; // nothing changed: no write
+        break;
+      case Decision::conflict: break;
+      }
+      upsert(*conn, id, "assigned", v, now, !node.assigned);
+    }
+    sum.assigned_now = sum.by_rule + sum.by_official + sum.inherited;
+    SQLite::Statement bump(*conn, "UPDATE dataset_state SET generation = generation + 1 WHERE id = 1");
+    bump.exec();
+    txn.commit();
+    sum.videos = static_cast<int>(data.input.videos.size());
+    sum.tracks = static_cast<int>(data.input.tracks.size());
+    sum.units = plan.units;
+    sum.identity_groups = plan.identity_groups;
+    sum.rounds = plan.rounds;
+    sum.conflicts = plan.conflicts;
+    sum.relation_links = extra.relation_links;
+    sum.duplicate_links = extra.duplicate_links;
+    sum.generation = data.generation + 1;
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    core::logger("dataset")->info("splits refreshed: {} videos, {} newly assigned, {} quarantined, {} units in {:.2f} s",
+                                  sum.videos, sum.assigned_now, sum.quarantined, sum.units, sum.seconds);
+    return sum;
+  }
+}
+
+void exclude_video(core::Database& db, const core::Clock& clock, int64_t submission_id, const std::string& reason) {
+  auto conn = db.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement s(*conn, "SELECT 1 FROM submissions WHERE id = ? AND state = 'done'");
+  s.bind(1, submission_id);
+  if (!s.executeStep()) throw NotFound("no finished submission #" + std::to_string(submission_id));
+  SQLite::Statement q(*conn, "INSERT INTO dataset_videos(submission_id, state, group_key, decision, reason, updated_ms) "
+                             "VALUES (?1, 'excluded', 'excluded', 'excluded', ?2, ?3) ON CONFLICT(submission_id) DO "
+                             "UPDATE SET state = 'excluded', reason = ?2, updated_ms = ?3");
+  q.bind(1, submission_id);
+  q.bind(2, reason);
+  q.bind(3, clock.now_ms());
+  q.exec();
+  SQLite::Statement bump(*conn, "UPDATE dataset_state SET generation = generation + 1 WHERE id = 1");
+  bump.exec();
+  txn.commit();
+}
+
+} // namespace curator::dataset

@@ -1,0 +1,54 @@
+#include "serve/dataset_routes.hpp"
+
+#include "dataset/snapshot.hpp"
+#include "dataset/stats.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace curator::serve {
+
+namespace {
+
+// GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`).
+Response stats(ServiceContext& ctx, const Request&) { return Response::json(dataset::dataset_stats(ctx.db)); }
+
+Response snapshots(ServiceContext& ctx, const Request&) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : dataset::list_snapshots(ctx.db, ctx.data_dir)) {
+    auto j = s.to_json();
+    j.erase("manifest"); // a server path: clients fetch the manifest through the API instead
+    out.push_back(j);
+  }
+  return Response::json({{"snapshots", out}});
+}
+
+Response snapshot(ServiceContext& ctx, const Request& req) {
+  auto j = dataset::find_snapshot(ctx.db, ctx.data_dir, req.captures.at(0)).to_json();
+  j.erase("manifest");
+  return Response::json(j);
+}
+
+// The manifest itself (JSON Lines), for trainers and evaluators on other machines.
+Response manifest(ServiceContext& ctx, const Request& req) {
+  const auto info = dataset::find_snapshot(ctx.db, ctx.data_dir, req.captures.at(0));
+  std::ifstream in(info.manifest, std::ios::binary);
+  if (!in) throw Error(ErrorCode::internal, "snapshot " + info.id + " has lost its manifest file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return Response::text(text.str(), "application/x-ndjson");
+}
+
+} // namespace
+
+void add_dataset_routes(std::vector<Route>& routes, ServiceContext& ctx) {
+  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
+    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
+  };
+  routes.push_back({"GET", "/api/v1/dataset/stats", with(stats)});
+  routes.push_back({"GET", "/api/v1/dataset/snapshots", with(snapshots)});
+  routes.push_back({"GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64}))", with(snapshot)});
+  routes.push_back({"GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest)", with(manifest)});
+}
+
+} // namespace curator::serve
