@@ -20,7 +20,7 @@ class Database;
 namespace curator::dataset {
 
 struct DatasetSettings {
-  float threshold = 0.5f;
+  float threshold = 0.52f; // dataset.group_threshold
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
   int near_duplicate_bits = 6; ///< mean dHash bits per frame under which two videos are one footage

@@ -44,7 +44,7 @@ struct PlanInput {
   std::vector<VideoNode> videos;
   std::vector<TrackNode> tracks;
   std::vector<std::pair<uint32_t, uint32_t>> links; ///< video index pairs: relations, near-duplicates
-  float threshold = 0.5f;
+  float threshold = 0.52f; // dataset.group_threshold
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
 };

@@ -1,6 +1,7 @@
 // Ingest on real clips (shared/data), idempotent re-runs, exact and near-duplicate detection, URL
 // submissions from a real HTTP server on loopback.
 #include "core/error.hpp"
+#include "dataset/snapshot.hpp"
 #include "ingest/frame_sampler.hpp"
 #include "ingest/importers.hpp"
 #include "ingest/tracker.hpp"
@@ -158,6 +159,22 @@ TEST_CASE("exact and near duplicates are linked, not ingested twice", "[ingest]"
   auto other = env.ingest_file(data / "deepfake/eyecantell/RealClinton.mp4");
   CHECK(other.state == "done");
   CHECK(env.count("SELECT COUNT(*) FROM videos") == 3);
+
+  // The dataset keeps the swap with its original (same person's face, same footage), apart from Clinton.
+  CHECK(env.count("SELECT COUNT(*) FROM review_items WHERE state = 'pending'") == 3);
+  CHECK(env.count("SELECT COUNT(*) FROM jobs WHERE kind = 'dataset.refresh' AND state = 'queued'") == 1);
+  const auto sum = dataset::refresh_splits(*env.services.db, env.clock, dataset::DatasetSettings::from_config(env.config));
+  CHECK(sum.units == 2);
+  auto group = [&](int64_t id) {
+    return env.count("SELECT rowid FROM dataset_videos WHERE group_key = (SELECT group_key FROM dataset_videos "
+                     "WHERE submission_id = " + std::to_string(id) + ") ORDER BY rowid LIMIT 1");
+  };
+  CHECK(group(first.id) == group(swapped.id));
+  CHECK(group(first.id) != group(other.id));
+  // Nobody confirmed these labels yet: there is nothing to train on.
+  CHECK_THROWS_AS(dataset::create_snapshot(*env.services.db, env.services.dir, env.clock,
+                                           dataset::DatasetSettings::from_config(env.config)),
+                  Conflict);
 }
 
 TEST_CASE("URL submissions: http(s) only, downloaded with limits", "[ingest]") {
