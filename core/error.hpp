@@ -41,6 +41,15 @@ struct NotFound : Error {
 struct Conflict : Error {
   explicit Conflict(const std::string& m) : Error(ErrorCode::conflict, m) {}
 };
+struct Unauthorized : Error { // no valid session: sign in
+  explicit Unauthorized(const std::string& m) : Error(ErrorCode::unauthorized, m) {}
+};
+struct Forbidden : Error { // signed in, but not allowed (role, own submission, CSRF)
+  explicit Forbidden(const std::string& m) : Error(ErrorCode::forbidden, m) {}
+};
+struct RateLimited : Error {
+  explicit RateLimited(const std::string& m) : Error(ErrorCode::rate_limited, m) {}
+};
 struct Unavailable : Error {
   explicit Unavailable(const std::string& m) : Error(ErrorCode::unavailable, m) {}
 };

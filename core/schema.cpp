@@ -179,6 +179,76 @@ CREATE TABLE snapshots (
   created_ms  INTEGER NOT NULL
 );
 )sql"},
+      {5, "accounts, sessions, review decisions, audit log", R"sql(
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  username      TEXT    NOT NULL UNIQUE,
+  role          TEXT    NOT NULL CHECK (role IN ('admin', 'reviewer')),
+  password_hash TEXT    NOT NULL,             -- libsodium argon2id string
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL
+);
+
+-- Only a hash of the cookie's token is stored: a copied database opens no session.
+CREATE TABLE sessions (
+  token_hash  TEXT    PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  csrf        TEXT    NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- Every reviewer's answer; `round` starts again at each reopen so old answers stop counting.
+CREATE TABLE review_decisions (
+  id            INTEGER PRIMARY KEY,
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  user_id       INTEGER NOT NULL REFERENCES users(id),
+  round         INTEGER NOT NULL,
+  decision      TEXT    NOT NULL CHECK (decision IN ('real', 'fake', 'reject', 'skip')),
+  reason        TEXT,
+  decided_ms    INTEGER NOT NULL,
+  UNIQUE (submission_id, user_id, round)
+);
+ALTER TABLE review_items ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE review_items ADD COLUMN model_score REAL;   -- the champion's fake probability, when scored
+ALTER TABLE submissions ADD COLUMN submitted_by INTEGER REFERENCES users(id);
+ALTER TABLE submissions ADD COLUMN client_addr TEXT;
+
+-- Append-only: the triggers refuse changes and deletions.
+CREATE TABLE audit_log (
+  id         INTEGER PRIMARY KEY,
+  at_ms      INTEGER NOT NULL,
+  actor      TEXT    NOT NULL,                -- user name, "operator:<name>", "anonymous", "ingest", ...
+  action     TEXT    NOT NULL,                -- submission.create, submission.state, review.decide, ...
+  entity     TEXT    NOT NULL,                -- submission, review, user, model
+  entity_id  TEXT,
+  old_value  TEXT,
+  new_value  TEXT
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- Submissions are created and moved by several code paths (web, API, CLI, imports, ingest jobs); the
+-- database records every one of them.
+CREATE TRIGGER audit_submission_create AFTER INSERT ON submissions BEGIN
+  INSERT INTO audit_log(at_ms, actor, action, entity, entity_id, new_value)
+  VALUES (NEW.created_ms,
+          CASE WHEN NEW.trusted = 1 THEN 'operator:' || COALESCE(NEW.confirmed_by, '?')
+               WHEN NEW.submitted_by IS NOT NULL THEN (SELECT username FROM users WHERE id = NEW.submitted_by)
+               WHEN NEW.contributor IS NOT NULL AND NEW.contributor != '' THEN 'contributor:' || NEW.contributor
+               ELSE 'anonymous' END,
+          'submission.create', 'submission', NEW.id,
+          json_object('origin', NEW.origin, 'label', NEW.claimed_label, 'source', NEW.source, 'state', NEW.state));
+END;
+CREATE TRIGGER audit_submission_state AFTER UPDATE OF state ON submissions WHEN OLD.state IS NOT NEW.state BEGIN
+  INSERT INTO audit_log(at_ms, actor, action, entity, entity_id, old_value, new_value)
+  VALUES (NEW.updated_ms, 'ingest', 'submission.state', 'submission', NEW.id, OLD.state,
+          NEW.state || CASE WHEN NEW.reason IS NOT NULL THEN ': ' || NEW.reason ELSE '' END);
+END;
+)sql"},
   };
   return migrations;
 }

@@ -98,6 +98,19 @@ std::vector<SettingSpec> catalog() {
              "precision 1.0 and recall >= 0.95 on deepface, bbt and dlib-johns; 0.55 deepface precision 0.875."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
+      integer("review.consensus_k", 1, 1, 20, "Agreeing reviewers needed to decide an item (k of n)."),
+      integer("review.consensus_n", 1, 1, 20,
+              "Answers after which an item without k agreeing escalates to an admin (n >= k)."),
+      integer("web.session_hours", 12, 1, 24 * 90, "How long a reviewer's sign-in lasts."),
+      text("web.secure_cookies", T::string, "auto",
+           "Mark session cookies Secure: always, never, or auto (when the request came over TLS through a "
+           "proxy that sets X-Forwarded-Proto: https).",
+           {"auto", "always", "never"}),
+      integer("web.anonymous_submissions_per_hour", 20, 0, 100000,
+              "Submissions one client address may make per hour without signing in (0: none)."),
+      integer("web.login_max_failures", 5, 1, 1000,
+              "Failed sign-ins per user name and per address before sign-in is refused for the window."),
+      integer("web.login_window_minutes", 15, 1, 1440, "The window of web.login_max_failures."),
   };
 }
 

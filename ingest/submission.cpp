@@ -40,6 +40,7 @@ void SubmissionMeta::validate() const {
   check_field("contributor", contributor, 256);
   check_field("consent", consent, 2000);
   check_field("external_id", external_id, 512);
+  check_field("client_addr", client_addr, 64);
   if (derived_from.size() > 16) throw InvalidInput("at most 16 derived-from references");
   for (const auto& d : derived_from) check_field("derived_from", d, 512);
   if (!official_split.empty() && official_split != "train" && official_split != "val" && official_split != "test")
@@ -84,7 +85,7 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
   meta.validate();
   SQLite::Statement q(conn, "INSERT INTO submissions(origin, original_name, url, blob_sha256, size_bytes, claimed_label,"
                             " source, method, contributor, consent, trusted, confirmed_by, external_id, official_split,"
-                            " created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                            " created_ms, updated_ms, submitted_by, client_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   auto opt = [&](int i, const std::string& v) {
     if (v.empty()) q.bind(i);
     else q.bind(i, v);
@@ -107,6 +108,9 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
   opt(14, meta.official_split);
   q.bind(15, now_ms);
   q.bind(16, now_ms);
+  if (meta.submitted_by) q.bind(17, *meta.submitted_by);
+  else q.bind(17);
+  opt(18, meta.client_addr);
   q.exec();
   const int64_t id = conn.getLastInsertRowid();
   for (const auto& d : meta.derived_from) {

@@ -30,6 +30,8 @@ struct SubmissionMeta {
   std::string confirmed_by;           ///< the operator, for trusted imports
   std::string external_id;
   std::string official_split;         ///< train, val, test or empty
+  std::optional<int64_t> submitted_by; ///< the signed-in user who submitted it (nobody reviews their own)
+  std::string client_addr;             ///< the submitter's address, for web submissions
   /// Throws InvalidInput naming the field that is too long or malformed.
   void validate() const;
 };

@@ -11,6 +11,7 @@
 #include "retrain/torch_runtime.hpp"
 #include "serve/http_server.hpp"
 #include "serve/routes.hpp"
+#include "serve/web_auth.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
@@ -29,6 +30,7 @@ struct Daemon::Impl {
   std::unique_ptr<Services> services;
   std::unique_ptr<core::WorkerPool> workers;
   std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<WebServices> web;
   std::unique_ptr<ServiceContext> context;
   std::unique_ptr<HttpServer> http;
   int64_t run_id = 0;
@@ -106,6 +108,8 @@ void Daemon::start() {
   s.context = std::make_unique<ServiceContext>(
       ServiceContext{cfg, *s.services->db, *s.services->jobs, *s.workers, *s.metrics, s.clock.now_ms(), s.dir,
                      s.services->blobs.get(), s.services->ingest.get()});
+  s.web = std::make_unique<WebServices>(*s.services->db, s.clock, cfg);
+  s.context->web = s.web.get();
   HttpServerOptions hopts;
   hopts.host = cfg.get_string("server.host");
   hopts.port = static_cast<int>(cfg.get_int("server.port"));

@@ -1,6 +1,7 @@
 #include "serve/http_server.hpp"
 
 #include "core/logging.hpp"
+#include "serve/html.hpp"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
@@ -83,20 +84,25 @@ struct HttpServer::Impl {
   Impl(HttpServerOptions o, std::vector<Route> r, Metrics& m) : options(std::move(o)), routes(std::move(r)), metrics(m) {}
 };
 
-Response HttpServer::invoke(const Handler& handler, const Request& request) {
+Response HttpServer::invoke(const Handler& handler, const Request& request, bool page) {
+  // Pages answer with pages, except to their own scripts (which ask for JSON).
+  const bool as_page = page && request.header("Accept").value_or("").find("application/json") == std::string::npos;
+  auto failed = [&](ErrorCode code, const std::string& message) {
+    return as_page ? html::error_page(code, message, request.path) : Response::error(code, message);
+  };
   try {
     return handler(request);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::internal) core::logger("http")->error("{} {} [{}]: {}", request.method, request.path,
                                                                      request.request_id, e.what());
-    return Response::error(e.code(), e.what());
+    return failed(e.code(), e.what());
   } catch (const std::exception& e) {
     core::logger("http")->error("{} {} [{}] failed: {}", request.method, request.path, request.request_id, e.what());
-    return Response::error(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
+    return failed(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
   } catch (...) {
     core::logger("http")->error("{} {} [{}] failed with a non-standard exception", request.method, request.path,
                                 request.request_id);
-    return Response::error(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
+    return failed(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
   }
 }
 
@@ -120,7 +126,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes, Met
         const auto t0 = std::chrono::steady_clock::now();
         Request req = to_request(in, route.pattern);
         HttplibBodyReader reader(in, content);
-        Response res = invoke([&](const Request& r) { return route.stream(r, reader); }, req);
+        Response res = invoke([&](const Request& r) { return route.stream(r, reader); }, req, route.page);
         write_response(res, req.request_id, out);
         metrics_ptr->observe_request(route.pattern, route.method, res.status,
                                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -133,7 +139,7 @@ HttpServer::HttpServer(HttpServerOptions options, std::vector<Route> routes, Met
     auto wrapped = [route, metrics_ptr](const httplib::Request& in, httplib::Response& out) {
       const auto t0 = std::chrono::steady_clock::now();
       Request req = to_request(in, route.pattern);
-      Response res = invoke(route.handler, req);
+      Response res = invoke(route.handler, req, route.page);
       write_response(res, req.request_id, out);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics_ptr->observe_request(route.pattern, route.method, res.status, seconds);

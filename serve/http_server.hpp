@@ -33,7 +33,7 @@ public:
   int port() const { return port_; }
 
   /// Wraps a handler the way the server does (error mapping); exposed for tests of single handlers.
-  static Response invoke(const Handler& handler, const Request& request);
+  static Response invoke(const Handler& handler, const Request& request, bool page = false);
 
 private:
   struct Impl;

@@ -68,6 +68,7 @@ struct Route {
   std::string pattern;
   Handler handler;
   StreamHandler stream = nullptr;
+  bool page = false; ///< an HTML page: errors render as pages, 401 redirects to the sign-in page
 };
 
 } // namespace curator::serve

@@ -3,6 +3,7 @@
 #include "core/migrations.hpp"
 #include "serve/dataset_routes.hpp"
 #include "serve/status_report.hpp"
+#include "serve/web_pages.hpp"
 #include "serve/submission_routes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -92,6 +93,11 @@ std::vector<Route> build_routes(ServiceContext& ctx) {
   };
   add_submission_routes(routes, ctx);
   add_dataset_routes(routes, ctx);
+  if (ctx.web) {
+    add_web_pages(routes, ctx);
+    add_review_pages(routes, ctx);
+    add_review_api(routes, ctx);
+  }
   return routes;
 }
 

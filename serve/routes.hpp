@@ -17,6 +17,8 @@ class IngestService;
 
 namespace curator::serve {
 
+struct WebServices;
+
 /// What handlers may use; owned by the Daemon and alive as long as the server runs.
 struct ServiceContext {
   const core::Config& config;
@@ -28,6 +30,7 @@ struct ServiceContext {
   core::DataDir data_dir;
   const core::BlobStore* blobs = nullptr;
   ingest::IngestService* ingest = nullptr; ///< null in servers that run no ingest
+  WebServices* web = nullptr;               ///< accounts, reviews, limits; null in bare servers
 };
 
 std::vector<Route> build_routes(ServiceContext& ctx);

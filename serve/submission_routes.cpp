@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "ingest/ingest_service.hpp"
+#include "serve/web_auth.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -35,7 +36,9 @@ Response created(const ingest::Receipt& r) {
   return Response::json(j, 202);
 }
 
-Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& body) {
+} // namespace
+
+ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
   // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most).
@@ -58,7 +61,9 @@ Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& bo
     for (auto& [k, v] : j.items())
       if (v.is_string()) fields[k] = v.get<std::string>();
     if (!fields.count("url")) throw InvalidInput("JSON submissions need a \"url\"");
-    return created(ctx.ingest->submit_url(fields["url"], meta_from(fields)));
+    auto meta = meta_from(fields);
+    accept(fields, meta);
+    return ctx.ingest->submit_url(fields["url"], meta);
   }
   std::map<std::string, std::string> fields;
   std::optional<core::BlobStore::Writer> file;
@@ -92,9 +97,27 @@ Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& bo
   auto meta = meta_from(fields);
   if (fields.count("consent_given") && fields["consent_given"] != "on" && fields["consent_given"] != "true")
     throw InvalidInput("consent is required");
-  if (file) return created(ctx.ingest->submit_blob(file->commit(), filename, meta));
-  if (fields.count("url") && !fields["url"].empty()) return created(ctx.ingest->submit_url(fields["url"], meta));
+  accept(fields, meta); // may refuse: the uncommitted upload is then discarded
+  if (file && file->size() > 0) return ctx.ingest->submit_blob(file->commit(), filename, meta);
+  if (fields.count("url") && !fields["url"].empty()) return ctx.ingest->submit_url(fields["url"], meta);
   throw InvalidInput("attach a video as the \"file\" field, or give a \"url\"");
+}
+
+namespace {
+
+// The API: anonymous callers are rate-limited per address; a signed-in session (with its CSRF header)
+// submits as its user, and nobody reviews their own submission.
+Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& body) {
+  std::optional<labeling::Session> session;
+  if (ctx.web) session = current_session(*ctx.web, req);
+  if (session) require_csrf(*session, req, "");
+  else if (ctx.web && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+    throw RateLimited("too many submissions from this address; try again within the hour or sign in");
+  const auto receipt = receive_submission(ctx, req, body, [&](const auto&, ingest::SubmissionMeta& meta) {
+    if (session) meta.submitted_by = session->user.id;
+    meta.client_addr = req.remote_addr.substr(0, 64);
+  });
+  return created(receipt);
 }
 
 int64_t id_of(const Request& req, size_t i = 0) { return std::stoll(req.captures.at(i)); }
@@ -120,6 +143,12 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
                       {"thumbnail_url", "/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(k) + "/thumbnail"}});
   }
   j["tracks"] = tracks;
+  SQLite::Statement r(*conn, "SELECT state, label FROM review_items WHERE submission_id = ?");
+  r.bind(1, id);
+  j["review"] = r.executeStep() ? nlohmann::json{{"state", r.getColumn(0).getString()},
+                                                 {"label", r.getColumn(1).isNull() ? nlohmann::json()
+                                                                                   : nlohmann::json(r.getColumn(1).getString())}}
+                                : nlohmann::json{{"state", "not yet"}, {"label", nullptr}};
   SQLite::Statement v(*conn, "SELECT width, height, fps, frame_count, duration_s, codec FROM videos WHERE submission_id = ?");
   v.bind(1, id);
   if (v.executeStep())

@@ -1,0 +1,78 @@
+#pragma once
+//! The review queue: every done submission waits as a review item until people agree on its label.
+//! Rules:
+//!  - consensus k of n (config review.consensus_k / review.consensus_n, default 1 of 1): the first answer
+//!    (real, fake or reject) given by k reviewers decides; n answers without k agreeing escalate the item
+//!    to an admin, whose answer is final. "skip" passes the item to someone else and counts for nothing;
+//!  - nobody reviews their own submission; nobody answers an item twice in one round;
+//!  - a reject needs a reason; an admin can reopen a rejected (or escalated, or confirmed) item, which
+//!    starts a new round where earlier answers no longer count;
+//!  - order: items whose claimed label and the champion's score disagree most first, then oldest.
+//! Only confirmed items enter dataset snapshots. Every decision and state change goes to the audit log
+//! in the transaction that makes it. Thread-safe (each call uses its own connection).
+#include "labeling/accounts.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace curator::labeling {
+
+enum class Verdict { real, fake, reject, skip };
+const char* verdict_name(Verdict v);
+/// Accepts real, fake, reject, skip (and confirm_real / confirm_fake). Throws InvalidInput otherwise.
+Verdict parse_verdict(const std::string& text);
+
+struct ConsensusRule {
+  int k = 1; ///< agreeing answers that decide
+  int n = 1; ///< answers after which an undecided item escalates (n >= k)
+};
+
+struct ReviewDecision {
+  std::string username, decision, reason;
+  int64_t decided_ms = 0;
+};
+
+struct ReviewItem {
+  int64_t submission_id = 0;
+  std::string state;         ///< pending, confirmed, rejected, escalated
+  std::string label;         ///< the confirmed label ("" until confirmed)
+  std::string reason;        ///< why rejected or escalated
+  std::string claimed_label, source, method, contributor, original_name;
+  std::optional<int64_t> submitted_by;
+  std::optional<double> model_score; ///< the champion's fake probability, when one exists
+  int round = 1;
+  int64_t created_ms = 0, updated_ms = 0;
+  std::vector<ReviewDecision> decisions; ///< this round's answers, oldest first
+  nlohmann::json to_json() const;
+};
+
+class ReviewQueue {
+public:
+  ReviewQueue(core::Database& db, const core::Clock& clock, ConsensusRule rule);
+
+  /// The next item for `user`: for admins escalated items first; never the user's own or one they
+  /// answered (or skipped) this round.
+  std::optional<ReviewItem> next(const User& user) const;
+  /// Throws NotFound.
+  ReviewItem get(int64_t submission_id) const;
+  /// Items in `state` ("" for all), oldest first.
+  std::vector<ReviewItem> list(const std::string& state, int limit) const;
+  /// Records an answer and applies the consensus rule. Throws Forbidden (own submission, escalated item
+  /// and not an admin), Conflict (already decided, already answered), InvalidInput (reject without reason).
+  ReviewItem decide(const User& user, int64_t submission_id, Verdict verdict, const std::string& reason);
+  /// Admins only (Forbidden otherwise): back to pending in a new round. Throws Conflict when pending.
+  ReviewItem reopen(const User& admin, int64_t submission_id, const std::string& reason);
+  /// Stores the champion's score of an item (used for ordering and shown to reviewers).
+  void set_model_score(int64_t submission_id, double fake_probability);
+
+private:
+  core::Database& db_;
+  const core::Clock& clock_;
+  ConsensusRule rule_;
+};
+
+} // namespace curator::labeling

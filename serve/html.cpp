@@ -1,0 +1,107 @@
+#include "serve/html.hpp"
+
+#include <ctime>
+
+namespace curator::serve::html {
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&#39;"; break;
+    default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr const char* kStyle = R"css(
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:0 1rem 3rem;color:#222}
+nav{display:flex;gap:1rem;align-items:center;padding:.8rem 0;border-bottom:1px solid #ddd;margin-bottom:1rem}
+nav .me{margin-left:auto}nav form{display:inline}
+label{display:block;margin:.6rem 0 .2rem;font-weight:600}
+input[type=text],input[type=email],input[type=url],input[type=password],select,textarea{width:100%;max-width:32rem;padding:.35rem}
+button{padding:.4rem .9rem;margin:.3rem .3rem .3rem 0;cursor:pointer}
+.note{color:#555;font-size:.9rem}.error{color:#a00;font-weight:600}
+progress{width:100%;max-width:32rem;height:1.2rem}
+.faces img{width:96px;height:96px;object-fit:cover;margin:.2rem;border:1px solid #ccc}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.25rem .6rem;text-align:left;vertical-align:top}
+video{max-width:100%;max-height:26rem;background:#000}
+)css";
+
+} // namespace
+
+std::string page(const std::string& title, const Viewer& viewer, const std::string& body, const std::string& script) {
+  std::string nav = "<nav><a href=\"/\">Submit a video</a>";
+  if (!viewer.username.empty()) {
+    nav += "<a href=\"/review\">Review queue</a>";
+    if (viewer.admin) nav += "<a href=\"/admin\">Admin</a><a href=\"/admin/audit\">Audit log</a>";
+    nav += "<span class=\"me\">" + escape(viewer.username) +
+           " <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+           escape(viewer.csrf) + "\"><button type=\"submit\">Sign out</button></form></span>";
+  } else {
+    nav += "<a class=\"me\" href=\"/login\">Reviewer sign-in</a>";
+  }
+  nav += "</nav>";
+  return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+         "content=\"width=device-width, initial-scale=1\"><title>" +
+         escape(title) + " · curator</title><style>" + kStyle + "</style></head><body>" + nav + "<h1>" +
+         escape(title) + "</h1>" + body + (script.empty() ? "" : "<script>" + script + "</script>") + "</body></html>";
+}
+
+Response html(std::string document, int status) {
+  Response r = Response::text(std::move(document), "text/html; charset=utf-8", status);
+  // Pages carry forms and session state: never cache them, never frame them.
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+                         "img-src 'self'; media-src 'self'; frame-ancestors 'none'");
+  return r;
+}
+
+Response redirect(const std::string& location) {
+  // Only local paths: "//host" or "http://..." would make an open redirect out of ?next=.
+  const bool local = location.size() >= 1 && location[0] == '/' && (location.size() == 1 || location[1] != '/') &&
+                     location.find('\\') == std::string::npos;
+  Response r = Response::text("", "text/plain; charset=utf-8", 303);
+  r.headers.emplace_back("Location", local ? location : "/");
+  return r;
+}
+
+Response error_page(ErrorCode code, const std::string& message, const std::string& path) {
+  if (code == ErrorCode::unauthorized) {
+    std::string next;
+    for (unsigned char c : path) // percent-encode everything but unreserved characters and '/'
+      if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.') next += static_cast<char>(c);
+      else {
+        static const char* hex = "0123456789ABCDEF";
+        next += '%', next += hex[c >> 4], next += hex[c & 15];
+      }
+    return redirect("/login?next=" + next);
+  }
+  const int status = http_status(code);
+  const std::string title = status == 404 ? "Not found" : status == 403 ? "Not allowed" : status == 429 ? "Slow down"
+                            : status >= 500                              ? "Something went wrong"
+                                                                         : "That did not work";
+  return html(page(title, {}, "<p class=\"error\">" + escape(message) + "</p><p><a href=\"/\">Back to the start</a></p>"),
+              status);
+}
+
+std::string format_time(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+} // namespace curator::serve::html

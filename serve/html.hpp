@@ -1,0 +1,34 @@
+#pragma once
+//! Server-rendered HTML: escaping, the page frame (navigation, style), redirects and friendly error
+//! pages. Every value that came from a user passes through escape(); templates are plain strings with
+//! no logic beyond that. Pure functions; thread-safe.
+#include "serve/http_types.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace curator::serve::html {
+
+/// & < > " ' become entities: safe in element content and in quoted attribute values.
+std::string escape(std::string_view text);
+
+/// Who is looking at a page, for the navigation bar.
+struct Viewer {
+  std::string username; ///< empty when signed out
+  bool admin = false;
+  std::string csrf;     ///< the session's token, for the sign-out form
+};
+
+/// A whole document: title, navigation, `body` (already escaped HTML), optional inline script.
+std::string page(const std::string& title, const Viewer& viewer, const std::string& body, const std::string& script = "");
+
+Response html(std::string document, int status = 200);
+/// 303 See Other to a local path (anything not starting with a single '/' becomes "/").
+Response redirect(const std::string& location);
+/// An error as a page (status from the code); 401 becomes a redirect to the sign-in page.
+Response error_page(ErrorCode code, const std::string& message, const std::string& path);
+
+/// A date-time from milliseconds since the epoch, UTC ("2026-11-26 01:02:03 UTC").
+std::string format_time(int64_t ms);
+
+} // namespace curator::serve::html

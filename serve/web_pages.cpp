@@ -1,0 +1,227 @@
+// The contributor's door and the sign-in page: GET / (the form), POST /submit, GET /submissions/{id}
+// (progress, faces, review state), GET|POST /login, POST /logout.
+#include "serve/web_pages.hpp"
+
+#include "core/error.hpp"
+#include "serve/submission_routes.hpp"
+#include "serve/web_auth.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+namespace curator::serve {
+
+namespace {
+
+using html::escape;
+
+constexpr const char* kLicenceNote =
+    "I made this video or have the right to share it, and I agree that curator keeps it and uses it, and the "
+    "faces in it, to train and evaluate deepfake detectors. Reviewers will see it; it is not published.";
+
+// The upload goes through XMLHttpRequest so the page can show its progress; without scripts the form
+// posts normally and the server redirects.
+constexpr const char* kSubmitScript = R"js(
+const form = document.getElementById('submit-form');
+form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const status = document.getElementById('status');
+  const bar = document.getElementById('progress');
+  status.textContent = '';
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', '/submit');
+  xhr.setRequestHeader('Accept', 'application/json');
+  xhr.upload.onprogress = (e) => { if (e.lengthComputable) { bar.hidden = false; bar.value = 100 * e.loaded / e.total; } };
+  xhr.onload = () => {
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) {}
+    if (xhr.status === 202 && body) { bar.value = 100; window.location = body.page_url; return; }
+    status.textContent = body && body.error ? body.error.message : 'The upload failed (HTTP ' + xhr.status + ').';
+  };
+  xhr.onerror = () => { status.textContent = 'The upload failed: the connection broke.'; };
+  document.getElementById('send').disabled = true;
+  xhr.onloadend = () => { document.getElementById('send').disabled = false; };
+  xhr.send(new FormData(form));
+});
+)js";
+
+Response index(ServiceContext& ctx, const Request& req) {
+  const auto session = current_session(*ctx.web, req);
+  std::string set_cookie_header;
+  const std::string csrf =
+      session ? session->csrf : anonymous_csrf(req, set_cookie_header, secure_request(*ctx.web, req));
+  const std::string body =
+      "<p>Send us real videos and deepfakes. Every video is checked, its faces are found, and people confirm "
+      "its label before a detector learns from it.</p>"
+      "<form id=\"submit-form\" method=\"post\" action=\"/submit\" enctype=\"multipart/form-data\">"
+      "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">"
+      "<label for=\"file\">Video file</label><input type=\"file\" id=\"file\" name=\"file\" accept=\"video/*\">"
+      "<label for=\"url\">or a link to it</label><input type=\"url\" id=\"url\" name=\"url\" maxlength=\"2000\" "
+      "placeholder=\"https://\">"
+      "<label for=\"label\">Is it real or fake?</label><select id=\"label\" name=\"label\">"
+      "<option value=\"unknown\">I do not know</option><option value=\"real\">Real</option>"
+      "<option value=\"fake\">Fake (a deepfake)</option></select>"
+      "<label for=\"source\">Where is it from?</label><input type=\"text\" id=\"source\" name=\"source\" "
+      "value=\"contributor\" maxlength=\"64\" pattern=\"[A-Za-z0-9_\\-]+\">"
+      "<label for=\"method\">How was it made? (if you know)</label><input type=\"text\" id=\"method\" "
+      "name=\"method\" maxlength=\"128\">"
+      "<label for=\"derived_from\">Made from which video? (#submission number or the original's name)</label>"
+      "<input type=\"text\" id=\"derived_from\" name=\"derived_from\" maxlength=\"512\">"
+      "<label for=\"name\">Your name (optional)</label><input type=\"text\" id=\"name\" name=\"name\" maxlength=\"100\">"
+      "<label for=\"email\">Your email (optional)</label><input type=\"email\" id=\"email\" name=\"email\" "
+      "maxlength=\"200\">"
+      "<label><input type=\"checkbox\" id=\"consent\" name=\"consent_given\" required> " + escape(kLicenceNote) +
+      "</label><p><button type=\"submit\" id=\"send\">Send the video</button></p>"
+      "<progress id=\"progress\" max=\"100\" value=\"0\" hidden></progress><p id=\"status\" class=\"error\"></p></form>";
+  auto res = html::html(html::page("Submit a video", viewer_of(session), body, kSubmitScript));
+  if (!set_cookie_header.empty()) res.headers.emplace_back("Set-Cookie", set_cookie_header);
+  return res;
+}
+
+Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
+  if (!ctx.ingest) throw Unavailable("ingest is not running");
+  const auto session = current_session(*ctx.web, req);
+  if (!session && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+    throw RateLimited("too many submissions from this address; try again within the hour");
+  const auto receipt = receive_submission(ctx, req, body, [&](const auto& fields, ingest::SubmissionMeta& meta) {
+    auto get = [&](const char* k) { auto it = fields.find(k); return it == fields.end() ? std::string() : it->second; };
+    if (session) require_csrf(*session, req, get("csrf"));
+    else require_anonymous_csrf(req, get("csrf"));
+    if (get("consent_given") != "on" && get("consent_given") != "true")
+      throw InvalidInput("please tick the consent box: we cannot keep a video without it");
+    const std::string name = get("name"), email = get("email");
+    if (name.size() > 100) throw InvalidInput("the name is longer than 100 characters");
+    if (!email.empty() && (email.size() > 200 || email.find('@') == std::string::npos ||
+                           email.find_first_of(" <>\"\r\n") != std::string::npos))
+      throw InvalidInput("that email address does not look right");
+    meta.contributor = name + (email.empty() ? "" : (name.empty() ? "" : " ") + ("<" + email + ">"));
+    meta.consent = kLicenceNote;
+    if (session) meta.submitted_by = session->user.id;
+    meta.client_addr = req.remote_addr.substr(0, 64);
+  });
+  const std::string page_url = "/submissions/" + std::to_string(receipt.id);
+  if (req.header("Accept").value_or("").find("application/json") != std::string::npos)
+    return Response::json({{"id", receipt.id}, {"state", receipt.state}, {"page_url", page_url}}, 202);
+  return html::redirect(page_url);
+}
+
+// Polls the JSON API and fills the page in as ingest goes.
+constexpr const char* kStatusScript = R"js(
+const id = document.body.dataset.submission;
+async function refresh() {
+  const res = await fetch('/api/v1/submissions/' + id, {headers: {Accept: 'application/json'}});
+  if (!res.ok) return setTimeout(refresh, 2000);
+  const s = await res.json();
+  document.getElementById('state').textContent = s.state + (s.no_face ? ' (no face found)' : '');
+  const bar = document.getElementById('progress');
+  bar.max = Math.max(1, s.progress.total); bar.value = s.progress.done;
+  document.getElementById('reason').textContent = s.reason || '';
+  document.getElementById('review').textContent = s.review.state + (s.review.label ? ' as ' + s.review.label : '');
+  const faces = document.getElementById('faces');
+  if (faces.children.length !== s.tracks.length) {
+    faces.replaceChildren(...s.tracks.map(t => {
+      const img = document.createElement('img');
+      img.className = 'face'; img.src = t.thumbnail_url; img.alt = 'face track ' + t.index + ' (' + t.faces + ' faces)';
+      return img;
+    }));
+  }
+  if (s.state === 'queued' || s.state === 'processing' || s.review.state === 'pending') setTimeout(refresh, 1000);
+}
+refresh();
+)js";
+
+Response submission_page(ServiceContext& ctx, const Request& req) {
+  if (!ctx.ingest) throw Unavailable("ingest is not running");
+  const int64_t id = std::stoll(req.captures.at(0));
+  const auto sub = ctx.ingest->submissions().get(id);
+  if (!sub) throw NotFound("there is no submission " + std::to_string(id));
+  const std::string body =
+      "<table><tr><th>Video</th><td>" + escape(sub->original_name) + "</td></tr>"
+      "<tr><th>Claimed</th><td>" + escape(ingest::label_name(sub->meta.label)) + "</td></tr>"
+      "<tr><th>Source</th><td>" + escape(sub->meta.source) + "</td></tr>"
+      "<tr><th>Ingest</th><td><span id=\"state\">" + escape(sub->state) + "</span> "
+      "<progress id=\"progress\" max=\"1\" value=\"0\"></progress></td></tr>"
+      "<tr><th>Why</th><td id=\"reason\" class=\"error\">" + escape(sub->reason.value_or("")) + "</td></tr>"
+      "<tr><th>Review</th><td id=\"review\">waiting for ingest</td></tr></table>"
+      "<h2>Faces found</h2><div id=\"faces\" class=\"faces\"></div>"
+      "<p class=\"note\">This page updates itself. Keep its address to come back later.</p>";
+  std::string doc = html::page("Submission #" + std::to_string(id), viewer_of(current_session(*ctx.web, req)), body,
+                               kStatusScript);
+  const std::string marker = "<body>";
+  doc.replace(doc.find(marker), marker.size(), "<body data-submission=\"" + std::to_string(id) + "\">");
+  return html::html(doc);
+}
+
+std::string login_form(const std::string& csrf, const std::string& next, const std::string& error) {
+  return (error.empty() ? "" : "<p class=\"error\">" + escape(error) + "</p>") +
+         "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) +
+         "\"><input type=\"hidden\" name=\"next\" value=\"" + escape(next) + "\">"
+         "<label for=\"username\">User name</label><input type=\"text\" id=\"username\" name=\"username\" "
+         "maxlength=\"64\" autocomplete=\"username\" required>"
+         "<label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" "
+         "maxlength=\"1024\" autocomplete=\"current-password\" required>"
+         "<p><button type=\"submit\" id=\"sign-in\">Sign in</button></p></form>";
+}
+
+Response login_page(ServiceContext& ctx, const Request& req) {
+  std::string set_cookie_header;
+  const std::string csrf = anonymous_csrf(req, set_cookie_header, secure_request(*ctx.web, req));
+  auto res = html::html(html::page("Reviewer sign-in", {}, login_form(csrf, req.query_param("next").value_or("/review"), "")));
+  if (!set_cookie_header.empty()) res.headers.emplace_back("Set-Cookie", set_cookie_header);
+  return res;
+}
+
+Response login(ServiceContext& ctx, const Request& req) {
+  const auto form = parse_form(req.body);
+  auto get = [&](const char* k) { auto it = form.find(k); return it == form.end() ? std::string() : it->second; };
+  require_anonymous_csrf(req, get("csrf"));
+  const std::string name = get("username"), next = get("next").empty() ? "/review" : get("next");
+  auto& web = *ctx.web;
+  if (web.login_by_name.blocked(name) || web.login_by_addr.blocked(req.remote_addr))
+    throw RateLimited("too many failed sign-ins; wait a few minutes and try again");
+  const auto user = web.accounts.authenticate(name, get("password"));
+  if (!user) {
+    web.login_by_name.record(name);
+    web.login_by_addr.record(req.remote_addr);
+    return html::html(html::page("Reviewer sign-in", {}, login_form(get("csrf"), next, "Wrong user name or password.")),
+                      401);
+  }
+  web.login_by_name.reset(name);
+  const auto session = web.accounts.open_session(*user, web.session_ttl_ms);
+  auto res = html::redirect(next);
+  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, session.token, web.session_ttl_ms / 1000,
+                                                    secure_request(web, req)));
+  return res;
+}
+
+Response logout(ServiceContext& ctx, const Request& req) {
+  const auto session = require_session(*ctx.web, req);
+  require_csrf(session, req, parse_form(req.body)["csrf"]);
+  ctx.web->accounts.close_session(*cookie(req, kSessionCookie));
+  auto res = html::redirect("/");
+  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, "", 0, secure_request(*ctx.web, req)));
+  return res;
+}
+
+} // namespace
+
+void add_web_pages(std::vector<Route>& routes, ServiceContext& ctx) {
+  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
+    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
+  };
+  auto page = [&](const char* method, const char* pattern, Response (*fn)(ServiceContext&, const Request&)) {
+    Route r{method, pattern, with(fn)};
+    r.page = true;
+    routes.push_back(r);
+  };
+  page("GET", "/", index);
+  Route post{"POST", "/submit", nullptr};
+  post.stream = [&ctx](const Request& req, BodyReader& body) { return submit(ctx, req, body); };
+  post.page = true;
+  routes.push_back(post);
+  page("GET", R"(/submissions/(\d{1,18}))", submission_page);
+  page("GET", "/login", login_page);
+  page("POST", "/login", login);
+  page("POST", "/logout", logout);
+}
+
+} // namespace curator::serve
