@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine (run as root) for curator: installs the missing Debian packages, builds
-# the project into ./build (Release), and fetches the face models into the folder the config names.
+# the project into ./build (Release), fetches the face models into the folder the config names, and
+# installs the browser tests' driver (npm playwright-core) into tests/browser.
 # Safe to run again: every step skips what is already done.
 #   CURATOR_CONFIG  config file whose faces.models_dir receives the models (default ops/curator.toml)
 #   CURATOR_BUILD_DIR  build folder (default build)
@@ -23,6 +24,8 @@ PACKAGES=(
   # Debian's default libblas3 is the netlib reference BLAS; OpenBLAS takes over libblas.so.3 through
   # update-alternatives. Identity grouping's projections run 7.5 s -> 2.7 s at 100k tracks.
   libopenblas0-pthread
+  # Browser tests of the web pages: Debian's Chromium driven by npm playwright-core (step 4).
+  chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -73,4 +76,14 @@ else
   tar -xzf "$tarball" -C "$MODELS_DIR" --strip-components=1 package/model package/demo package/LICENSE
   echo "$FACE_API_SHA256" > "$STAMP"
   log "face models: unpacked ($(ls "$MODELS_DIR/model" | wc -l) files in $MODELS_DIR/model)"
+fi
+
+# --- 4. Browser test driver ----------------------------------------------------------------------
+# playwright-core only (no bundled browsers): the tests drive Debian's /usr/bin/chromium. The version
+# is pinned in tests/browser/package-lock.json.
+if [[ -d tests/browser/node_modules/playwright-core ]]; then
+  log "playwright-core: present"
+else
+  log "installing playwright-core for the browser tests"
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi

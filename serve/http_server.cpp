@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -49,9 +51,29 @@ Request to_request(const httplib::Request& in, const std::string& route) {
 }
 
 void write_response(const Response& from, const std::string& request_id, httplib::Response& to) {
-  to.status = from.status;
   for (const auto& [k, v] : from.headers) to.set_header(k, v);
   to.set_header("X-Request-Id", request_id);
+  if (from.file) {
+    // Streamed from disk in chunks; httplib answers Range requests itself (206, Content-Range, 416), so
+    // its status is left for httplib to choose.
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*from.file, ec);
+    if (ec) {
+      to.status = 404;
+      return;
+    }
+    to.set_content_provider(static_cast<size_t>(size), from.content_type,
+                            [path = *from.file](size_t offset, size_t length, httplib::DataSink& sink) {
+                              std::ifstream in(path, std::ios::binary);
+                              in.seekg(static_cast<std::streamoff>(offset));
+                              std::vector<char> buf(std::min<size_t>(length, 1 << 20));
+                              in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+                              const auto got = static_cast<size_t>(in.gcount());
+                              return got > 0 && sink.write(buf.data(), got);
+                            });
+    return;
+  }
+  to.status = from.status;
   to.set_content(from.body, from.content_type);
 }
 

@@ -40,6 +40,13 @@ Response Response::text(std::string body, std::string content_type, int status) 
   return r;
 }
 
+Response Response::file_content(std::filesystem::path path, std::string content_type) {
+  Response r;
+  r.file = std::move(path);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
 Response Response::error(ErrorCode code, const std::string& message) {
   return json({{"error", {{"code", error_code_name(code)}, {"message", message}}}}, http_status(code));
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -36,9 +37,12 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, the body is this file, streamed; the server answers HTTP range requests on it.
+  std::optional<std::filesystem::path> file;
 
   static Response json(const nlohmann::json& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
+  static Response file_content(std::filesystem::path path, std::string content_type);
   /// {"error": {"code": ..., "message": ...}} with the status of `code`.
   static Response error(ErrorCode code, const std::string& message);
 };

@@ -9,8 +9,6 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include <cstdio>
-#include <fstream>
 
 namespace curator::serve {
 
@@ -151,7 +149,37 @@ Response audit(ServiceContext& ctx, const Request& req) {
   return html::html(html::page("Audit log", viewer_of(session), body));
 }
 
-// One range of the stored video. Open-ended ranges are cut to 4 MB: browsers ask again for the rest.
+// True when every range of a "bytes=a-b, c-, -n" header lies inside a file of `size` bytes. httplib
+// serves ranges itself but answers one starting past the end with a negative length, so those are
+// refused here (416).
+bool satisfiable(const std::string& header, int64_t size) {
+  if (header.rfind("bytes=", 0) != 0) return false;
+  std::string spec = header.substr(6);
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    size_t end = spec.find(',', pos);
+    if (end == std::string::npos) end = spec.size();
+    std::string part = spec.substr(pos, end - pos);
+    part.erase(0, part.find_first_not_of(' '));
+    const size_t dash = part.find('-');
+    if (dash == std::string::npos) return false;
+    const std::string a = part.substr(0, dash), b = part.substr(dash + 1);
+    auto number = [](const std::string& t) -> int64_t {
+      if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) return -1;
+      return std::stoll(t);
+    };
+    if (a.empty()) {
+      if (number(b) <= 0) return false; // "-n": the last n bytes
+    } else {
+      const int64_t first = number(a), last = b.empty() ? size - 1 : number(b);
+      if (first < 0 || first >= size || last < first) return false;
+    }
+    pos = end + 1;
+  }
+  return true;
+}
+
+// The stored video, streamed; the server answers the range requests <video> seeks with.
 Response video(ServiceContext& ctx, const Request& req) {
   require_session(*ctx.web, req);
   const int64_t id = std::stoll(req.captures.at(0));
@@ -163,36 +191,15 @@ Response video(ServiceContext& ctx, const Request& req) {
     if (!q.executeStep() || q.getColumn(0).isNull()) throw NotFound("no stored video for submission " + std::to_string(id));
     sha = q.getColumn(0).getString();
   }
-  const auto file = ctx.blobs->path_of(sha);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw NotFound("the video file of submission " + std::to_string(id) + " is missing");
-  const int64_t size = static_cast<int64_t>(std::filesystem::file_size(file));
-  constexpr int64_t kChunk = 4 << 20;
-  int64_t first = 0, last = std::min(size, kChunk) - 1;
-  int status = 200;
-  if (auto range = req.header("Range")) {
-    long long a = -1, b = -1;
-    if (std::sscanf(range->c_str(), "bytes=%lld-%lld", &a, &b) < 1 || a < 0 || a >= size) {
-      Response r = Response::error(ErrorCode::invalid_input, "range not satisfiable");
-      r.status = 416;
-      r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-      return r;
-    }
-    first = a;
-    last = b >= a ? std::min<int64_t>(b, size - 1) : std::min(size - 1, first + kChunk - 1);
-    last = std::min(last, first + kChunk - 1);
-    status = 206;
-  } else if (size > kChunk) {
-    status = 206; // a whole large file is never sent at once
+  const auto path = ctx.blobs->path_of(sha);
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(path));
+  if (auto range = req.header("Range"); range && !satisfiable(*range, size)) {
+    Response r = Response::error(ErrorCode::invalid_input, "range not satisfiable");
+    r.status = 416;
+    r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return r;
   }
-  std::string bytes(static_cast<size_t>(last - first + 1), '\0');
-  in.seekg(first);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  Response r = Response::text(std::move(bytes), "video/mp4", status);
-  r.headers.emplace_back("Accept-Ranges", "bytes");
-  if (status == 206)
-    r.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
-                                                std::to_string(size));
+  Response r = Response::file_content(path, "video/mp4");
   r.headers.emplace_back("Cache-Control", "private, max-age=600");
   return r;
 }
