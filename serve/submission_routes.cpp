@@ -68,13 +68,14 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
   std::map<std::string, std::string> fields;
   std::optional<core::BlobStore::Writer> file;
   std::string filename, current;
-  bool too_large = false, field_too_long = false;
+  bool too_large = false, field_too_long = false, file_named = false;
   const bool ok = body.read_parts(
       [&](const std::string& name, const std::string& fname, const std::string&) {
         current = name;
         if (name == "file") {
           if (file) return false; // one video a submission
           file.emplace(ctx.blobs->writer());
+          file_named = !fname.empty();
           filename = fname.empty() ? "upload" : fname;
         }
         return true;
@@ -98,7 +99,9 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
   if (fields.count("consent_given") && fields["consent_given"] != "on" && fields["consent_given"] != "true")
     throw InvalidInput("consent is required");
   accept(fields, meta); // may refuse: the uncommitted upload is then discarded
-  if (file && file->size() > 0) return ctx.ingest->submit_blob(file->commit(), filename, meta);
+  // A browser sends an empty, unnamed "file" part when no file was chosen (the URL field is used then);
+  // an empty named file is a submission, rejected by ingest with its reason.
+  if (file && (file_named || file->size() > 0)) return ctx.ingest->submit_blob(file->commit(), filename, meta);
   if (fields.count("url") && !fields["url"].empty()) return ctx.ingest->submit_url(fields["url"], meta);
   throw InvalidInput("attach a video as the \"file\" field, or give a \"url\"");
 }

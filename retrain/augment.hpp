@@ -1,0 +1,30 @@
+#pragma once
+//! Training-time image augmentations (OpenCV), after the seed study's list: horizontal flip, rotation
+//! +-40 deg with scale 0.9-1.1, perspective distortion 0.2, brightness / contrast / saturation jitter 0.5,
+//! random erasing of 2-16% of the area, JPEG re-compression at quality 60-100 and Gaussian blur. Evaluation
+//! images are only resized and normalised (to_chw). Labels never change; sizes never change.
+//! Deterministic: the same generator state gives the same image. Thread-safe (no shared state).
+#include <opencv2/core.hpp>
+
+#include <random>
+
+namespace curator::retrain {
+
+struct AugmentOptions {
+  double flip_p = 0.5;
+  double rotate_deg = 40, scale_min = 0.9, scale_max = 1.1;
+  double perspective_p = 0.5, perspective = 0.2; ///< corners move up to this share of the half side
+  double jitter = 0.5;                            ///< brightness, contrast, saturation factors in 1 +- jitter
+  double erase_p = 0.5, erase_min = 0.02, erase_max = 0.16;
+  double jpeg_p = 0.5;
+  int jpeg_min = 60, jpeg_max = 100;
+  double blur_p = 0.3, blur_sigma_max = 2.0;
+};
+
+/// An augmented copy of an 8-bit RGB image, the same size.
+cv::Mat augment(const cv::Mat& rgb, const AugmentOptions& options, std::mt19937& rng);
+
+/// Resizes to size x size and writes ImageNet-normalised floats, channels first (3 * size * size).
+void to_chw(const cv::Mat& rgb, int size, float* out);
+
+} // namespace curator::retrain

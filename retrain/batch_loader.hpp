@@ -1,0 +1,78 @@
+#pragma once
+//! Batches of face crops for training and evaluation, prepared by worker threads while the model works.
+//! Each crop is read from disk, augmented (training only) and normalised into a float batch, channels
+//! first. The order of samples is the caller's and batches come out in that order whatever the thread
+//! timing; each sample's augmentation is seeded from (seed, position), so an epoch is reproducible.
+//! A BatchLoader is used by one consumer thread; its workers are internal.
+#include "retrain/augment.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace curator::retrain {
+
+struct Sample {
+  std::string crop; ///< relative to the data folder
+  int label = 0;    ///< 1 fake, 0 real
+  std::string source;
+  int64_t video = 0;
+  int frame = 0;
+};
+
+struct Batch {
+  std::vector<float> images; ///< n x 3 x size x size
+  std::vector<float> labels; ///< n
+  std::vector<size_t> positions; ///< index of each sample in the loader's list
+  int size = 0;
+  size_t count() const { return labels.size(); }
+};
+
+struct LoaderOptions {
+  int batch = 32;
+  int image_size = 224;
+  bool train = false;       ///< augment
+  AugmentOptions augment;
+  uint64_t seed = 1;
+  int workers = 2;
+  int prefetch = 4;         ///< batches prepared ahead
+};
+
+class BatchLoader {
+public:
+  /// Starts the workers. A crop that cannot be read throws from next() naming the file.
+  BatchLoader(std::filesystem::path root, std::vector<Sample> samples, LoaderOptions options);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  /// The next batch in order; false after the last.
+  bool next(Batch& out);
+  size_t batches() const;
+
+private:
+  void work();
+  Batch make(size_t index) const;
+
+  std::filesystem::path root_;
+  std::vector<Sample> samples_;
+  LoaderOptions options_;
+  std::mutex mutex_;
+  std::condition_variable ready_, room_;
+  std::map<size_t, Batch> done_;
+  std::map<size_t, std::string> errors_;
+  size_t next_to_make_ = 0, next_to_give_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+/// An epoch's training order: balanced by (source, label) — each draw picks a group uniformly, then a
+/// sample of it uniformly — `count` draws, from (seed, epoch) only.
+std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t count, uint64_t seed, int epoch);
+
+} // namespace curator::retrain

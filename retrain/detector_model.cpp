@@ -1,0 +1,111 @@
+#include "retrain/detector_model.hpp"
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+
+#include <torch/script.h>
+
+#include <fstream>
+#include <map>
+
+namespace curator::retrain {
+
+namespace nn = torch::nn;
+
+BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(out));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).stride(1).padding(1).bias(false)));
+  bn2 = register_module("bn2", nn::BatchNorm2d(out));
+  if (stride != 1 || in != out)
+    downsample = register_module("downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                                              nn::BatchNorm2d(out)));
+}
+
+torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  y = bn2(conv2(y));
+  return torch::relu(y + (downsample ? downsample->forward(x) : x));
+}
+
+namespace {
+
+nn::Sequential layer(int64_t in, int64_t out, int64_t stride) {
+  return nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1));
+}
+
+} // namespace
+
+DetectorImpl::DetectorImpl(HeadOptions h) : head(h) {
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(64));
+  layer1 = register_module("layer1", layer(64, 64, 1));
+  layer2 = register_module("layer2", layer(64, 128, 2));
+  layer3 = register_module("layer3", layer(128, 256, 2));
+  layer4 = register_module("layer4", layer(256, 512, 2));
+  drop = register_module("drop", nn::Dropout(h.dropout));
+  if (h.hidden > 0) {
+    nn::Sequential s(nn::Linear(512, h.hidden), nn::ReLU(), nn::BatchNorm1d(h.hidden), nn::Dropout(h.dropout),
+                     nn::Linear(h.hidden, 1));
+    register_module("fc", s);
+    fc = nn::AnyModule(s);
+  } else {
+    nn::Linear l(512, 1);
+    register_module("fc", l);
+    fc = nn::AnyModule(l);
+  }
+}
+
+torch::Tensor DetectorImpl::forward(torch::Tensor x) {
+  x = torch::relu(bn1(conv1(x)));
+  x = torch::max_pool2d(x, 3, 2, 1);
+  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return fc.forward(drop(x)).squeeze(1);
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> named_state(nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : model.named_parameters(true)) out.emplace_back(p.key(), p.value());
+  for (const auto& b : model.named_buffers(true)) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+LoadReport load_torchvision_weights(Detector& model, const std::filesystem::path& file) {
+  std::map<std::string, torch::Tensor> source;
+  try { // a TorchScript module
+    auto m = torch::jit::load(file.string());
+    for (const auto& p : m.named_parameters(true)) source[p.name] = p.value;
+    for (const auto& b : m.named_buffers(true)) source[b.name] = b.value;
+  } catch (const std::exception&) {
+    try { // a pickled plain dict of tensors
+      std::ifstream in(file, std::ios::binary);
+      std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto value = torch::pickle_load(bytes);
+      if (!value.isGenericDict()) throw InvalidInput("not a dict");
+      for (const auto& kv : value.toGenericDict())
+        if (kv.key().isString() && kv.value().isTensor()) source[kv.key().toStringRef()] = kv.value().toTensor();
+    } catch (const std::exception& e) {
+      throw InvalidInput(file.string() + " is neither a TorchScript module nor a pickled dict of tensors (" +
+                         e.what() + "); export it with ops/export_resnet18.py");
+    }
+  }
+  LoadReport report;
+  report.sha256 = core::sha256_file(file);
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> mine;
+  for (auto& [name, t] : named_state(*model)) mine[name] = t;
+  for (const auto& [name, t] : source) {
+    auto it = mine.find(name);
+    if (it == mine.end() || it->second.sizes() != t.sizes()) {
+      ++report.skipped;
+      continue;
+    }
+    it->second.copy_(t.to(it->second.dtype()));
+    ++report.loaded;
+  }
+  if (report.loaded == 0) throw InvalidInput(file.string() + " holds no tensor of a ResNet18 backbone");
+  return report;
+}
+
+} // namespace curator::retrain
