@@ -92,6 +92,7 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
                                                                   {"jobs.poll_interval_ms", "20"},
                                                                   {"ingest.max_duration_s", "30"},
                                                                   {"ingest.max_upload_mb", "1"},
+                                                                  {"web.anonymous_submissions_per_hour", "1000"},
                                                                   {"faces.models_dir", test::models_root().string()}});
   serve::Daemon daemon(config);
   daemon.start();
