@@ -249,6 +249,27 @@ CREATE TRIGGER audit_submission_state AFTER UPDATE OF state ON submissions WHEN 
           NEW.state || CASE WHEN NEW.reason IS NOT NULL THEN ': ' || NEW.reason ELSE '' END);
 END;
 )sql"},
+      {6, "training runs", R"sql(
+-- Every training run, alone or in a random search: parameters, curves, metrics, where it stands.
+CREATE TABLE training_runs (
+  id           TEXT    PRIMARY KEY,           -- its folder under runs/
+  search_id    TEXT,                          -- the random search it belongs to, if any
+  search_index INTEGER,
+  snapshot_id  TEXT    NOT NULL,
+  params       TEXT    NOT NULL,              -- JSON (retrain::TrainParams)
+  state        TEXT    NOT NULL CHECK (state IN ('running', 'stopped', 'done', 'failed')),
+  error        TEXT,
+  init         TEXT,                          -- scratch, or imagenet:<sha256>
+  curves       TEXT,                          -- JSON, per epoch
+  metrics      TEXT,                          -- JSON, per split and source
+  code_version TEXT    NOT NULL,
+  started_ms   INTEGER NOT NULL,
+  finished_ms  INTEGER,
+  seconds      REAL,
+  UNIQUE (search_id, search_index)
+);
+CREATE INDEX training_runs_search ON training_runs(search_id);
+)sql"},
   };
   return migrations;
 }

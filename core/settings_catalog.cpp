@@ -98,6 +98,11 @@ std::vector<SettingSpec> catalog() {
              "precision 1.0 and recall >= 0.95 on deepface, bbt and dlib-johns; 0.55 deepface precision 0.875."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
+      text("train.init_weights", T::string, "",
+           "ImageNet ResNet18 weights from torchvision (TorchScript or a pickled dict, made by "
+           "ops/export_resnet18.py on a machine with internet); empty: train from scratch."),
+      integer("train.image_size", 224, 32, 1024, "Side of the square face crops the detector sees."),
+      integer("train.loader_workers", 2, 1, 64, "Threads that decode and augment training crops."),
       integer("review.consensus_k", 1, 1, 20, "Agreeing reviewers needed to decide an item (k of n)."),
       integer("review.consensus_n", 1, 1, 20,
               "Answers after which an item without k agreeing escalates to an admin (n >= k)."),

@@ -45,14 +45,10 @@ DetectorImpl::DetectorImpl(HeadOptions h) : head(h) {
   layer4 = register_module("layer4", layer(256, 512, 2));
   drop = register_module("drop", nn::Dropout(h.dropout));
   if (h.hidden > 0) {
-    nn::Sequential s(nn::Linear(512, h.hidden), nn::ReLU(), nn::BatchNorm1d(h.hidden), nn::Dropout(h.dropout),
-                     nn::Linear(h.hidden, 1));
-    register_module("fc", s);
-    fc = nn::AnyModule(s);
+    fc_hidden = register_module("fc", nn::Sequential(nn::Linear(512, h.hidden), nn::ReLU(), nn::BatchNorm1d(h.hidden),
+                                                     nn::Dropout(h.dropout), nn::Linear(h.hidden, 1)));
   } else {
-    nn::Linear l(512, 1);
-    register_module("fc", l);
-    fc = nn::AnyModule(l);
+    fc_linear = register_module("fc", nn::Linear(512, 1));
   }
 }
 
@@ -61,7 +57,8 @@ torch::Tensor DetectorImpl::forward(torch::Tensor x) {
   x = torch::max_pool2d(x, 3, 2, 1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-  return fc.forward(drop(x)).squeeze(1);
+  x = drop(x);
+  return (fc_hidden ? fc_hidden->forward(x) : fc_linear(x)).squeeze(1);
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> named_state(nn::Module& model) {

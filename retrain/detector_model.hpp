@@ -34,7 +34,9 @@ struct DetectorImpl : torch::nn::Module {
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   torch::nn::Dropout drop{nullptr};
-  torch::nn::AnyModule fc; ///< Linear(512, 1) or the hidden-layer Sequential, registered as "fc"
+  // Registered as "fc", whichever the head is: Linear(512, 1), or the hidden-layer Sequential.
+  torch::nn::Linear fc_linear{nullptr};
+  torch::nn::Sequential fc_hidden{nullptr};
 };
 TORCH_MODULE(Detector);
 

@@ -1,0 +1,162 @@
+// `curator train` (one run, or --search N random runs; resumable), `curator runs` (what was trained) and
+// `curator score VIDEO --model DIR` (per-face, per-frame and video fake probabilities).
+#include "cli/app_config.hpp"
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "dataset/dataset_store.hpp"
+#include "dataset/snapshot.hpp"
+#include "retrain/search.hpp"
+#include "retrain/torch_runtime.hpp"
+#include "retrain/video_scorer.hpp"
+#include "serve/services.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+namespace curator::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+struct TrainFlags {
+  std::string snapshot, search_id, params_json, model, video, optimizer, schedule, source;
+  int search = 0, max_epochs = 10, epochs = 0, batch = 0, hidden = -1, steps = 0, image_size = 0, frames = 32;
+  double budget_minutes = 0, lr = 0, dropout = -1, weight_decay = -1;
+  uint64_t seed = 0;
+  bool json = false;
+};
+
+std::string timestamp_id(const char* prefix) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return std::string(prefix) + "-" + buf;
+}
+
+retrain::TrainParams params_from(const TrainFlags& f, const core::Config& config) {
+  retrain::TrainParams p;
+  p.init_weights = config.get_string("train.init_weights");
+  p.image_size = static_cast<int>(config.get_int("train.image_size"));
+  p.loader_workers = static_cast<int>(config.get_int("train.loader_workers"));
+  if (!f.params_json.empty()) {
+    auto j = p.to_json();
+    auto extra = nlohmann::json::parse(f.params_json, nullptr, false);
+    if (extra.is_discarded() || !extra.is_object()) throw InvalidInput("--params must be a JSON object");
+    j.update(extra);
+    p = retrain::TrainParams::from_json(j);
+  }
+  if (!f.optimizer.empty()) p.optimizer = f.optimizer;
+  if (!f.schedule.empty()) p.schedule = f.schedule;
+  if (!f.source.empty()) p.train_source = f.source;
+  if (f.epochs > 0) p.epochs = f.epochs;
+  if (f.batch > 0) p.batch = f.batch;
+  if (f.hidden >= 0) p.hidden = f.hidden;
+  if (f.steps > 0) p.steps_per_epoch = f.steps;
+  if (f.image_size > 0) p.image_size = f.image_size;
+  if (f.lr > 0) p.lr = f.lr;
+  if (f.dropout >= 0) p.dropout = f.dropout;
+  if (f.weight_decay >= 0) p.weight_decay = f.weight_decay;
+  if (f.seed > 0) p.seed = f.seed;
+  p.validate();
+  return p;
+}
+
+} // namespace
+
+void add_train_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<DataOptions>();
+  auto f = std::make_shared<TrainFlags>();
+
+  auto* train = app.add_subcommand("train", "Train the detector on a snapshot: one run, or a random search "
+                                            "(resumable; Ctrl-C stops after the current epoch)");
+  add_data_options(*train, *options);
+  train->add_option("--snapshot", f->snapshot, "Snapshot id or prefix (default: a fresh snapshot)");
+  train->add_option("--search", f->search, "Random search: this many runs over the seed's space")->check(CLI::Range(1, 10000));
+  train->add_option("--search-id", f->search_id, "Name of the run or search; give an existing one to resume it");
+  train->add_option("--budget-minutes", f->budget_minutes, "Stop starting runs after this long (0: no limit)");
+  train->add_option("--max-epochs", f->max_epochs, "Upper bound of the searched epochs")->check(CLI::Range(1, 1000));
+  train->add_option("--params", f->params_json, "Training parameters as a JSON object (see docs/operations.md)");
+  train->add_option("--optimizer", f->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}));
+  train->add_option("--schedule", f->schedule, "constant or one_cycle")->check(CLI::IsMember({"constant", "one_cycle"}));
+  train->add_option("--source", f->source, "Train on one source's crops only (default all)");
+  train->add_option("--epochs", f->epochs, "Epochs");
+  train->add_option("--batch", f->batch, "Batch size");
+  train->add_option("--lr", f->lr, "(Maximum) learning rate");
+  train->add_option("--dropout", f->dropout, "Dropout on the pooled features");
+  train->add_option("--weight-decay", f->weight_decay, "L2 weight decay");
+  train->add_option("--hidden", f->hidden, "Hidden layer width of the head (0: linear)");
+  train->add_option("--steps-per-epoch", f->steps, "Steps per epoch (default: one pass over the training crops)");
+  train->add_option("--image-size", f->image_size, "Crop side in pixels (default train.image_size)");
+  train->add_option("--seed", f->seed, "Random seed");
+  train->callback([options, f, &exit_code] {
+    const core::Config config = load_config(*options);
+    core::SystemClock clock;
+    serve::Services s(config, clock);
+    const auto settings = dataset::DatasetSettings::from_config(config);
+    dataset::SnapshotInfo snap;
+    if (f->snapshot.empty()) {
+      dataset::refresh_splits(*s.db, clock, settings);
+      snap = dataset::create_snapshot(*s.db, s.dir, clock, settings);
+    } else {
+      snap = dataset::find_snapshot(*s.db, s.dir, f->snapshot);
+    }
+    retrain::SearchOptions o;
+    o.base = params_from(*f, config);
+    o.sample = f->search > 0;
+    o.count = std::max(1, f->search);
+    o.search_id = !f->search_id.empty() ? f->search_id : timestamp_id(o.sample ? "search" : "run");
+    o.budget_seconds = f->budget_minutes * 60;
+    o.max_epochs = f->max_epochs;
+    o.threads = static_cast<int>(config.get_int("torch.threads"));
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    retrain::SearchContext ctx{*s.db, clock, s.dir.root(), snap.id, dataset::read_manifest(snap.manifest),
+                               [] { return g_stop.load(); },
+                               [](const retrain::RunRecord& r) { std::cout << r.to_json().dump() << std::endl; }};
+    const auto runs = retrain::run_search(ctx, o);
+    bool all_done = true;
+    for (const auto& r : runs) all_done &= r.state == "done";
+    exit_code = all_done ? 0 : 3;
+  });
+
+  auto* runs = app.add_subcommand("runs", "List training runs (one JSON line each, oldest first)");
+  add_data_options(*runs, *options);
+  runs->add_option("--search-id", f->search_id, "Only this search's runs");
+  runs->callback([options, f, &exit_code] {
+    const core::Config config = load_config(*options);
+    core::SystemClock clock;
+    serve::Services s(config, clock);
+    for (const auto& r : retrain::list_runs(*s.db, f->search_id)) std::cout << r.to_json().dump() << "\n";
+    exit_code = 0;
+  });
+
+  auto* score = app.add_subcommand("score", "Fake probability of every face, frame and the whole video");
+  add_data_options(*score, *options);
+  score->add_option("video", f->video, "Video file")->required()->check(CLI::ExistingFile);
+  score->add_option("--model", f->model, "Model folder (a run under var/runs, or a model version)")->required();
+  score->add_option("--frames", f->frames, "Frames sampled evenly")->check(CLI::Range(1, 10000));
+  score->callback([options, f, &exit_code] {
+    const core::Config config = load_config(*options);
+    faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
+    retrain::ScoreOptions o;
+    o.sample_frames = f->frames;
+    o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
+    o.crop_size = static_cast<int>(config.get_int("faces.crop_size"));
+    o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
+                 static_cast<float>(config.get_double("faces.same_person_distance"))};
+    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    auto result = retrain::score_video(retrain::ModelRef::from_dir(f->model), pipeline, f->video, o);
+    result["model"] = f->model;
+    std::cout << result.dump() << "\n";
+    exit_code = 0;
+  });
+}
+
+} // namespace curator::cli

@@ -1,0 +1,128 @@
+// Evaluation per source (frame and video level) and scoring of face crops with a saved model.
+#include "core/error.hpp"
+#include "retrain/augment.hpp"
+#include "retrain/batch_loader.hpp"
+#include "retrain/detector_model.hpp"
+#include "retrain/metrics.hpp"
+#include "retrain/model_io.hpp"
+#include "retrain/training.hpp"
+
+#include <fstream>
+#include <map>
+
+namespace curator::retrain {
+
+ModelRef ModelRef::from_dir(const std::filesystem::path& dir) {
+  ModelRef m;
+  m.weights = dir / "model.pt";
+  const auto card = dir / "card.json";
+  if (!std::filesystem::exists(m.weights) || !std::filesystem::exists(card))
+    throw NotFound("no model in " + dir.string() + " (it needs model.pt and card.json)");
+  auto j = nlohmann::json::parse(std::ifstream(card), nullptr, false);
+  if (j.is_discarded() || !j.contains("params")) throw InvalidInput(card.string() + " is not a model card");
+  m.params = TrainParams::from_json(j["params"]);
+  return m;
+}
+
+namespace {
+
+Detector load_model(const ModelRef& ref) {
+  Detector model(HeadOptions{ref.params.hidden, ref.params.dropout});
+  load_weights(*model, ref.weights);
+  model->eval();
+  return model;
+}
+
+std::vector<double> predict(Detector& model, const std::filesystem::path& root, const std::vector<Sample>& samples,
+                            const TrainParams& p) {
+  torch::NoGradGuard no_grad;
+  LoaderOptions lo;
+  lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
+  BatchLoader loader(root, samples, lo);
+  std::vector<double> out;
+  Batch b;
+  while (loader.next(b)) {
+    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size});
+    auto prob = torch::sigmoid(model->forward(x)).contiguous();
+    const float* data = prob.data_ptr<float>();
+    out.insert(out.end(), data, data + prob.size(0));
+  }
+  return out;
+}
+
+} // namespace
+
+nlohmann::json evaluate(const ModelRef& ref, const std::filesystem::path& data_root,
+                        const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads) {
+  torch::set_num_threads(std::max(1, threads));
+  std::vector<Sample> samples;
+  for (const auto& m : items)
+    if (m.split == split) samples.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
+  nlohmann::json out = nlohmann::json::object();
+  if (samples.empty()) return out;
+  auto model = load_model(ref);
+  const auto probs = predict(model, data_root, samples, ref.params);
+  // Per source and for all: frames, then videos (the mean and the confident strategy of their frames).
+  std::map<std::string, std::vector<size_t>> by_source;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    by_source[samples[i].source].push_back(i);
+    by_source["all"].push_back(i);
+  }
+  for (const auto& [source, idx] : by_source) {
+    std::vector<double> s;
+    std::vector<int> l;
+    std::map<int64_t, std::pair<std::vector<double>, int>> videos;
+    for (size_t i : idx) {
+      s.push_back(probs[i]);
+      l.push_back(samples[i].label);
+      auto& v = videos[samples[i].video];
+      v.first.push_back(probs[i]);
+      v.second = samples[i].label;
+    }
+    std::vector<double> mean, confident;
+    std::vector<int> vl;
+    for (const auto& [video, v] : videos) {
+      mean.push_back(mean_probability(v.first));
+      confident.push_back(confident_strategy(v.first));
+      vl.push_back(v.second);
+    }
+    const int b = ref.params.bootstrap;
+    out[source] = {{"frames", summarize(s, l, b)},
+                   {"videos_mean", summarize(mean, vl, b)},
+                   {"videos_confident", summarize(confident, vl, b)}};
+  }
+  return out;
+}
+
+std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>& rgb_crops) {
+  auto model = load_model(ref);
+  torch::NoGradGuard no_grad;
+  std::vector<double> out;
+  const int size = ref.params.image_size, batch = std::max(1, ref.params.batch);
+  for (size_t first = 0; first < rgb_crops.size(); first += batch) {
+    const size_t n = std::min<size_t>(batch, rgb_crops.size() - first);
+    std::vector<float> data(n * 3 * size * size);
+    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size);
+    auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size});
+    auto prob = torch::sigmoid(model->forward(x)).contiguous();
+    out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + n);
+  }
+  return out;
+}
+
+double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b) {
+  torch::serialize::InputArchive x, y;
+  x.load_from(a.string());
+  y.load_from(b.string());
+  double worst = 0;
+  for (const auto& key : x.keys()) {
+    torch::Tensor ta, tb;
+    x.read(key, ta);
+    if (!y.try_read(key, tb) || ta.sizes() != tb.sizes()) return INFINITY;
+    if (ta.numel() == 0) continue;
+    worst = std::max(worst, (ta.to(torch::kDouble) - tb.to(torch::kDouble)).abs().max().item<double>());
+  }
+  return worst;
+}
+
+} // namespace curator::retrain

@@ -1,0 +1,179 @@
+#include "retrain/search.hpp"
+
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/error.hpp"
+#include "core/logging.hpp"
+#include "core/sha256.hpp"
+#include "core/version.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace curator::retrain {
+
+nlohmann::json RunRecord::to_json() const {
+  return {{"id", id},
+          {"search_id", search_id.empty() ? nlohmann::json() : nlohmann::json(search_id)},
+          {"search_index", search_index < 0 ? nlohmann::json() : nlohmann::json(search_index)},
+          {"snapshot_id", snapshot_id}, {"state", state}, {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
+          {"init", init}, {"code_version", code_version}, {"params", params.to_json()}, {"curves", curves},
+          {"metrics", metrics}, {"started_ms", started_ms}, {"finished_ms", finished_ms}, {"seconds", seconds}};
+}
+
+namespace {
+
+constexpr const char* kColumns = "id, COALESCE(search_id, ''), COALESCE(search_index, -1), snapshot_id, params, state, "
+                                 "COALESCE(error, ''), COALESCE(init, ''), COALESCE(curves, '[]'), "
+                                 "COALESCE(metrics, '{}'), code_version, started_ms, COALESCE(finished_ms, 0), "
+                                 "COALESCE(seconds, 0)";
+
+RunRecord read(SQLite::Statement& q) {
+  RunRecord r;
+  r.id = q.getColumn(0).getString();
+  r.search_id = q.getColumn(1).getString();
+  r.search_index = q.getColumn(2).getInt();
+  r.snapshot_id = q.getColumn(3).getString();
+  r.params = TrainParams::from_json(nlohmann::json::parse(q.getColumn(4).getString()));
+  r.state = q.getColumn(5).getString();
+  r.error = q.getColumn(6).getString();
+  r.init = q.getColumn(7).getString();
+  r.curves = nlohmann::json::parse(q.getColumn(8).getString());
+  r.metrics = nlohmann::json::parse(q.getColumn(9).getString());
+  r.code_version = q.getColumn(10).getString();
+  r.started_ms = q.getColumn(11).getInt64();
+  r.finished_ms = q.getColumn(12).getInt64();
+  r.seconds = q.getColumn(13).getDouble();
+  return r;
+}
+
+double log_uniform(std::mt19937_64& rng, double lo, double hi) {
+  return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
+}
+
+void upsert_start(core::Database& db, const RunRecord& r) {
+  auto conn = db.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "INSERT INTO training_runs(id, search_id, search_index, snapshot_id, params, state, "
+                             "code_version, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7) ON CONFLICT(id) "
+                             "DO UPDATE SET state = 'running', error = NULL, code_version = ?6");
+  q.bind(1, r.id);
+  if (r.search_id.empty()) q.bind(2), q.bind(3);
+  else q.bind(2, r.search_id), q.bind(3, r.search_index);
+  q.bind(4, r.snapshot_id), q.bind(5, r.params.to_json().dump()), q.bind(6, r.code_version), q.bind(7, r.started_ms);
+  q.exec();
+  txn.commit();
+}
+
+void record_end(core::Database& db, const std::string& id, const std::string& state, const std::string& error,
+                const TrainResult* result, int64_t now) {
+  auto conn = db.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "UPDATE training_runs SET state = ?, error = ?, init = ?, curves = ?, metrics = ?, "
+                             "finished_ms = ?, seconds = ? WHERE id = ?");
+  q.bind(1, state);
+  if (error.empty()) q.bind(2);
+  else q.bind(2, error);
+  if (result) {
+    q.bind(3, result->init), q.bind(4, result->curves.dump()), q.bind(5, result->metrics.dump()), q.bind(7, result->seconds);
+  } else {
+    q.bind(3), q.bind(4), q.bind(5), q.bind(7);
+  }
+  q.bind(6, now), q.bind(8, id);
+  q.exec();
+  txn.commit();
+}
+
+} // namespace
+
+std::vector<RunRecord> list_runs(core::Database& db, const std::string& search_id) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kColumns +
+                                 " FROM training_runs WHERE (?1 = '' OR search_id = ?1) ORDER BY started_ms, search_index, id");
+  q.bind(1, search_id);
+  std::vector<RunRecord> out;
+  while (q.executeStep()) out.push_back(read(q));
+  return out;
+}
+
+std::optional<RunRecord> find_run(core::Database& db, const std::string& id) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kColumns + " FROM training_runs WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return read(q);
+}
+
+TrainParams sample_params(const TrainParams& base, const std::vector<std::string>& sources, uint64_t seed, int index,
+                          int max_epochs) {
+  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(index)};
+  std::mt19937_64 rng(seq);
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  TrainParams p = base;
+  const int batches[] = {16, 32, 64};
+  p.batch = batches[pick(3)];
+  p.epochs = 1 + pick(std::max(1, max_epochs));
+  p.dropout = std::uniform_real_distribution<double>(0.0, 0.7)(rng);
+  p.weight_decay = log_uniform(rng, 1e-6, 1e-2);
+  p.lr = log_uniform(rng, 1e-5, 1e-2);
+  p.schedule = pick(2) ? "one_cycle" : "constant";
+  p.hidden = pick(2) ? 256 : 0;
+  std::vector<std::string> choices = {"all"};
+  choices.insert(choices.end(), sources.begin(), sources.end());
+  p.train_source = choices[pick(static_cast<int>(choices.size()))];
+  p.seed = base.seed * 7919 + static_cast<uint64_t>(index);
+  return p;
+}
+
+std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions& o) {
+  if (o.count < 1) throw InvalidInput("a search needs at least one run");
+  if (!o.sample && o.count != 1) throw InvalidInput("without sampling, a search is one run");
+  if (o.search_id.empty() || o.search_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    throw InvalidInput("search ids hold only a-z, 0-9, '-' and '_'");
+  auto log = core::logger("train");
+  std::set<std::string> source_set;
+  for (const auto& m : ctx.items)
+    if (m.split == "train") source_set.insert(m.source);
+  const std::vector<std::string> sources(source_set.begin(), source_set.end());
+  const uint64_t seed = std::stoull(core::sha256_hex(o.search_id).substr(0, 12), nullptr, 16); // stable everywhere
+  const auto started = std::chrono::steady_clock::now();
+  auto out_of_time = [&] {
+    return o.budget_seconds > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() >= o.budget_seconds;
+  };
+  auto stop_now = [&] { return out_of_time() || (ctx.should_stop && ctx.should_stop()); };
+  for (int index = 0; index < o.count && !stop_now(); ++index) {
+    const std::string id = o.count == 1 && !o.sample ? o.search_id : o.search_id + "-" + std::to_string(index);
+    auto existing = find_run(ctx.db, id);
+    if (existing && (existing->state == "done" || existing->state == "failed")) continue;
+    RunRecord r;
+    r.id = id;
+    r.search_id = o.sample ? o.search_id : "";
+    r.search_index = o.sample ? index : -1;
+    r.snapshot_id = existing ? existing->snapshot_id : ctx.snapshot_id;
+    if (existing && existing->snapshot_id != ctx.snapshot_id)
+      throw InvalidInput("run " + id + " was started on snapshot " + existing->snapshot_id + "; resume it with that snapshot");
+    r.params = existing ? existing->params : o.sample ? sample_params(o.base, sources, seed, index, o.max_epochs) : o.base;
+    r.code_version = core::code_version();
+    r.started_ms = existing ? existing->started_ms : ctx.clock.now_ms();
+    upsert_start(ctx.db, r);
+    TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, ctx.data_root / "runs" / id, r.params, o.threads, 0, stop_now};
+    log->info("run {} ({}): {}", id, existing ? "resuming" : "starting", r.params.to_json().dump());
+    try {
+      const auto result = train_detector(job);
+      record_end(ctx.db, id, result.state, "", &result, ctx.clock.now_ms());
+    } catch (const std::exception& e) {
+      log->error("run {} failed: {}", id, e.what());
+      record_end(ctx.db, id, "failed", e.what(), nullptr, ctx.clock.now_ms());
+    }
+    if (ctx.on_run) ctx.on_run(*find_run(ctx.db, id));
+  }
+  return o.sample ? list_runs(ctx.db, o.search_id) : std::vector<RunRecord>{*find_run(ctx.db, o.search_id)};
+}
+
+} // namespace curator::retrain

@@ -1,0 +1,64 @@
+#pragma once
+//! Training runs as the service records them, and the random search over the seed study's space.
+//! Every run gets a folder under <data>/runs/<id> and a row in training_runs (parameters, snapshot id,
+//! code version, per-epoch curves, per-source metrics, duration). A search is resumable: its runs are
+//! numbered, each index's parameters come from (search seed, index) only, finished runs are skipped and
+//! a run that was interrupted resumes from its checkpoint. Budgets: a count and a wall-clock time.
+//! Thread-safe as far as the database goes; one search or run at a time per process (LibTorch).
+#include "retrain/training.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace curator::core {
+class Clock;
+class Database;
+} // namespace curator::core
+
+namespace curator::retrain {
+
+struct RunRecord {
+  std::string id, search_id, snapshot_id, state, error, init, code_version;
+  int search_index = -1;
+  TrainParams params;
+  nlohmann::json curves, metrics;
+  int64_t started_ms = 0, finished_ms = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+std::vector<RunRecord> list_runs(core::Database& db, const std::string& search_id = "");
+std::optional<RunRecord> find_run(core::Database& db, const std::string& id);
+
+/// The seed's space: batch size, epochs (1..max_epochs), dropout, weight decay, maximum learning rate,
+/// schedule on/off, hidden layer on/off, training source (each alone or all). Other fields come from
+/// `base`. Deterministic in (seed, index).
+TrainParams sample_params(const TrainParams& base, const std::vector<std::string>& sources, uint64_t seed, int index,
+                          int max_epochs);
+
+struct SearchOptions {
+  std::string search_id;      ///< names the search (and its seed); reuse it to resume
+  int count = 1;              ///< runs in the search
+  double budget_seconds = 0;  ///< 0: no time limit; else stop starting runs (and stop the current one after an epoch)
+  TrainParams base;
+  bool sample = true;         ///< false: run `base` as it is (count must be 1)
+  int max_epochs = 10;
+  int threads = 2;
+};
+
+struct SearchContext {
+  core::Database& db;
+  const core::Clock& clock;
+  std::filesystem::path data_root;
+  std::string snapshot_id;
+  std::vector<dataset::ManifestItem> items;
+  std::function<bool()> should_stop; ///< shutdown: checked between epochs and runs
+  std::function<void(const RunRecord&)> on_run; ///< after every run (for progress output)
+};
+
+/// Runs what is left of the search; returns its runs (all of them, in index order).
+std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions& options);
+
+} // namespace curator::retrain

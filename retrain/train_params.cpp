@@ -1,0 +1,69 @@
+#include "core/error.hpp"
+#include "retrain/training.hpp"
+
+#include <cmath>
+
+namespace curator::retrain {
+
+nlohmann::json TrainParams::to_json() const {
+  return {{"optimizer", optimizer},     {"lr", lr},
+          {"schedule", schedule},       {"epochs", epochs},
+          {"batch", batch},             {"dropout", dropout},
+          {"weight_decay", weight_decay}, {"hidden", hidden},
+          {"train_source", train_source}, {"image_size", image_size},
+          {"steps_per_epoch", steps_per_epoch}, {"patience", patience},
+          {"seed", seed},               {"init_weights", init_weights},
+          {"loader_workers", loader_workers}, {"bootstrap", bootstrap}};
+}
+
+TrainParams TrainParams::from_json(const nlohmann::json& j) {
+  TrainParams p;
+  if (!j.is_object()) throw InvalidInput("training parameters must be a JSON object");
+  try {
+    for (const auto& [key, value] : j.items()) {
+      if (key == "optimizer") p.optimizer = value.get<std::string>();
+      else if (key == "lr") p.lr = value.get<double>();
+      else if (key == "schedule") p.schedule = value.get<std::string>();
+      else if (key == "epochs") p.epochs = value.get<int>();
+      else if (key == "batch") p.batch = value.get<int>();
+      else if (key == "dropout") p.dropout = value.get<double>();
+      else if (key == "weight_decay") p.weight_decay = value.get<double>();
+      else if (key == "hidden") p.hidden = value.get<int>();
+      else if (key == "train_source") p.train_source = value.get<std::string>();
+      else if (key == "image_size") p.image_size = value.get<int>();
+      else if (key == "steps_per_epoch") p.steps_per_epoch = value.get<int>();
+      else if (key == "patience") p.patience = value.get<int>();
+      else if (key == "seed") p.seed = value.get<uint64_t>();
+      else if (key == "init_weights") p.init_weights = value.get<std::string>();
+      else if (key == "loader_workers") p.loader_workers = value.get<int>();
+      else if (key == "bootstrap") p.bootstrap = value.get<int>();
+      else throw InvalidInput("unknown training parameter '" + key + "'");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInput(std::string("training parameter of the wrong type: ") + e.what());
+  }
+  p.validate();
+  return p;
+}
+
+void TrainParams::validate() const {
+  auto need = [](bool ok, const std::string& what) {
+    if (!ok) throw InvalidInput("training parameter out of range: " + what);
+  };
+  need(optimizer == "adam" || optimizer == "sgd", "optimizer is adam or sgd");
+  need(schedule == "constant" || schedule == "one_cycle", "schedule is constant or one_cycle");
+  need(lr > 0 && lr < 10 && std::isfinite(lr), "0 < lr < 10");
+  need(epochs >= 1 && epochs <= 1000, "1 <= epochs <= 1000");
+  need(batch >= 1 && batch <= 4096, "1 <= batch <= 4096");
+  need(dropout >= 0 && dropout < 1, "0 <= dropout < 1");
+  need(weight_decay >= 0 && weight_decay < 1, "0 <= weight_decay < 1");
+  need(hidden >= 0 && hidden <= 8192, "0 <= hidden <= 8192");
+  need(image_size >= 32 && image_size <= 1024, "32 <= image_size <= 1024");
+  need(steps_per_epoch >= 0, "steps_per_epoch >= 0");
+  need(patience >= 1, "patience >= 1");
+  need(loader_workers >= 1 && loader_workers <= 64, "1 <= loader_workers <= 64");
+  need(bootstrap >= 0 && bootstrap <= 100000, "0 <= bootstrap <= 100000");
+  need(!train_source.empty(), "train_source is a source name or all");
+}
+
+} // namespace curator::retrain

@@ -1,0 +1,234 @@
+// The training loop: balanced epochs, augmentation in loader threads, Adam or SGD with an optional
+// one-cycle schedule, validation after every epoch, early stopping, checkpoints for exact resume, and
+// the final per-source evaluation of the best epoch.
+#include "retrain/training.hpp"
+
+#include "core/data_dir.hpp"
+#include "core/error.hpp"
+#include "core/logging.hpp"
+#include "core/version.hpp"
+#include "retrain/batch_loader.hpp"
+#include "retrain/detector_model.hpp"
+#include "retrain/metrics.hpp"
+#include "retrain/model_io.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <set>
+
+namespace curator::retrain {
+
+nlohmann::json TrainResult::to_json() const {
+  return {{"state", state},         {"init", init},           {"device", device},
+          {"epochs_run", epochs_run}, {"best_epoch", best_epoch}, {"resumed_after_epoch", resumed_after_epoch},
+          {"curves", curves},       {"metrics", metrics},     {"seconds", seconds},
+          {"model", model.string()}};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<Sample> samples_of(const std::vector<dataset::ManifestItem>& items, const std::string& split,
+                               const std::string& source) {
+  std::vector<Sample> out;
+  for (const auto& m : items)
+    if (m.split == split && (source == "all" || m.source == source))
+      out.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
+  return out;
+}
+
+double lr_at(const TrainParams& p, int64_t step, int64_t total) {
+  if (p.schedule == "constant" || total <= 1) return p.lr;
+  // One cycle: linear warm-up from lr/25 over 30% of the steps, then cosine down to lr/1e4.
+  const double warm = 0.3 * total, t = static_cast<double>(step);
+  if (t < warm) return p.lr / 25 + (p.lr - p.lr / 25) * t / warm;
+  const double progress = (t - warm) / std::max(1.0, total - warm);
+  return p.lr / 1e4 + (p.lr - p.lr / 1e4) * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress)));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+struct EvalOut {
+  double loss = NAN, auc = NAN;
+};
+
+// Loss and frame AUC on a split (no augmentation).
+EvalOut validate(Detector& model, const std::filesystem::path& root, const std::vector<Sample>& samples,
+                 const TrainParams& p, torch::Device device) {
+  EvalOut out;
+  if (samples.empty()) return out;
+  model->eval();
+  torch::NoGradGuard no_grad;
+  LoaderOptions lo;
+  lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
+  BatchLoader loader(root, samples, lo);
+  Batch b;
+  std::vector<double> scores;
+  std::vector<int> labels;
+  double loss_sum = 0;
+  while (loader.next(b)) {
+    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size}).to(device);
+    auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
+    auto logits = model->forward(x);
+    loss_sum += torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::Sum).item<double>();
+    auto prob = torch::sigmoid(logits).to(torch::kCPU);
+    for (int64_t i = 0; i < prob.size(0); ++i) {
+      scores.push_back(prob[i].item<double>());
+      labels.push_back(static_cast<int>(b.labels[i]));
+    }
+  }
+  out.loss = loss_sum / samples.size();
+  out.auc = roc_auc(scores, labels);
+  return out;
+}
+
+struct RunState {
+  int epoch = 0;       ///< last finished epoch
+  int64_t step = 0;
+  int best_epoch = 0, since_best = 0;
+  double best_score = -INFINITY;
+  nlohmann::json curves = nlohmann::json::array();
+  double seconds = 0;
+  std::string init;
+};
+
+nlohmann::json state_json(const RunState& s) {
+  return {{"epoch", s.epoch},   {"step", s.step},     {"best_epoch", s.best_epoch}, {"since_best", s.since_best},
+          {"best_score", s.best_score}, {"curves", s.curves}, {"seconds", s.seconds}, {"init", s.init}};
+}
+
+RunState state_from(const nlohmann::json& j) {
+  RunState s;
+  s.epoch = j.at("epoch"), s.step = j.at("step"), s.best_epoch = j.at("best_epoch"), s.since_best = j.at("since_best");
+  s.best_score = j.at("best_score").is_number() ? j.at("best_score").get<double>() : -INFINITY;
+  s.curves = j.at("curves"), s.seconds = j.at("seconds"), s.init = j.at("init");
+  return s;
+}
+
+} // namespace
+
+TrainResult train_detector(const TrainJob& job) {
+  const auto& p = job.params;
+  p.validate();
+  auto log = core::logger("train");
+  torch::set_num_threads(std::max(1, job.threads));
+  const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  std::filesystem::create_directories(job.run_dir);
+  const auto train = samples_of(job.items, "train", p.train_source);
+  const auto val = samples_of(job.items, "val", "all");
+  if (train.empty()) throw InvalidInput("the snapshot has no training crops for source '" + p.train_source + "'");
+
+  torch::manual_seed(p.seed);
+  Detector model(HeadOptions{p.hidden, p.dropout});
+  RunState st;
+  if (!p.init_weights.empty()) {
+    const auto report = load_torchvision_weights(model, p.init_weights);
+    st.init = "imagenet:" + report.sha256;
+    log->info("initialised from {}: {} tensors loaded, {} skipped (the head)", p.init_weights, report.loaded, report.skipped);
+  } else {
+    st.init = "scratch";
+    log->info("no ImageNet weights given (train.init_weights): training ResNet18 from scratch");
+  }
+  model->to(device);
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (p.optimizer == "sgd")
+    opt = std::make_unique<torch::optim::SGD>(model->parameters(),
+                                              torch::optim::SGDOptions(p.lr).momentum(0.9).weight_decay(p.weight_decay));
+  else
+    opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(p.lr).weight_decay(p.weight_decay));
+
+  const auto checkpoint = job.run_dir / "checkpoint.pt", state_file = job.run_dir / "state.json";
+  TrainResult result;
+  if (std::filesystem::exists(state_file) && std::filesystem::exists(checkpoint)) {
+    st = state_from(nlohmann::json::parse(std::ifstream(state_file)));
+    load_checkpoint(checkpoint, *model, *opt);
+    result.resumed_after_epoch = st.epoch;
+    log->info("resuming {} after epoch {}", job.run_dir.string(), st.epoch);
+  }
+  const int steps = p.steps_per_epoch > 0 ? p.steps_per_epoch
+                                          : static_cast<int>((train.size() + p.batch - 1) / p.batch);
+  const int64_t total_steps = static_cast<int64_t>(steps) * p.epochs;
+  const auto started = Clock::now();
+  const double seconds_before = st.seconds;
+  bool stopped = false;
+  while (st.epoch < p.epochs && st.since_best < p.patience) {
+    const int epoch = st.epoch + 1;
+    const auto t0 = Clock::now();
+    model->train();
+    LoaderOptions lo;
+    lo.batch = p.batch, lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
+    lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
+    BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch), lo);
+    Batch b;
+    double loss_sum = 0;
+    size_t seen = 0;
+    while (loader.next(b)) {
+      set_lr(*opt, lr_at(p, st.step, total_steps));
+      auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size}).to(device);
+      auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
+      opt->zero_grad();
+      auto loss = torch::binary_cross_entropy_with_logits(model->forward(x), y);
+      loss.backward();
+      opt->step();
+      loss_sum += loss.item<double>() * b.count();
+      seen += b.count();
+      ++st.step;
+    }
+    const auto v = validate(model, job.data_root, val, p, device);
+    // Validation AUC decides the best epoch; without both classes in val, the lowest validation loss;
+    // without validation crops at all, the lowest training loss.
+    const double train_loss = loss_sum / std::max<size_t>(1, seen);
+    const double score = !std::isnan(v.auc) ? v.auc : !std::isnan(v.loss) ? -v.loss : -train_loss;
+    st.epoch = epoch;
+    if (score > st.best_score) {
+      st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
+      save_weights(*model, job.run_dir / "model.pt");
+    } else {
+      ++st.since_best;
+    }
+    auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+    st.curves.push_back({{"epoch", epoch}, {"train_loss", train_loss}, {"val_loss", num(v.loss)}, {"val_auc", num(v.auc)},
+                         {"lr", lr_at(p, st.step - 1, total_steps)},
+                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
+    st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
+    save_checkpoint(checkpoint, *model, *opt);
+    core::write_file_atomic(state_file, state_json(st).dump());
+    log->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, p.epochs, train_loss,
+              st.curves.back()["val_loss"].dump(), st.curves.back()["val_auc"].dump());
+    if ((job.stop_after_epoch > 0 && epoch >= job.stop_after_epoch) || (job.should_stop && job.should_stop())) {
+      stopped = st.epoch < p.epochs && st.since_best < p.patience;
+      break;
+    }
+  }
+  result.state = stopped ? "stopped" : "done";
+  result.init = st.init;
+  result.device = device.is_cuda() ? "cuda" : "cpu";
+  result.epochs_run = st.epoch;
+  result.best_epoch = st.best_epoch;
+  result.curves = st.curves;
+  result.seconds = st.seconds;
+  result.model = job.run_dir / "model.pt";
+  if (!stopped) {
+    ModelRef best{result.model, p};
+    result.metrics = {{"test", evaluate(best, job.data_root, job.items, "test", job.threads)},
+                      {"val", evaluate(best, job.data_root, job.items, "val", job.threads)}};
+    std::set<std::string> sources;
+    for (const auto& s : train) sources.insert(s.source);
+    const nlohmann::json card = {{"backbone", "resnet18"},       {"init", result.init},
+                                 {"params", p.to_json()},        {"snapshot_id", job.snapshot_id},
+                                 {"code_version", core::code_version()}, {"device", result.device},
+                                 {"training_sources", sources},  {"epochs_run", result.epochs_run},
+                                 {"best_epoch", result.best_epoch}, {"curves", result.curves},
+                                 {"metrics", result.metrics},    {"seconds", result.seconds}};
+    core::write_file_atomic(job.run_dir / "card.json", card.dump(1));
+  }
+  return result;
+}
+
+} // namespace curator::retrain

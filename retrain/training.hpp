@@ -1,0 +1,91 @@
+#pragma once
+//! Training and evaluating the detector (a ResNet18, detector_model.hpp) on a dataset snapshot, without
+//! LibTorch in this header. A run lives in its own folder:
+//!   checkpoint.pt  model, optimizer, torch RNG, written atomically after every epoch
+//!   state.json     epoch, step, curves, best epoch (written after the checkpoint)
+//!   model.pt       the best epoch's weights (validation AUC, else validation loss)
+//!   card.json      parameters, initialisation, snapshot id, curves, per-source metrics, duration
+//! A run whose folder has a state.json resumes after its last finished epoch and ends with the same
+//! weights as an uninterrupted run (data order, augmentation and dropout are all seeded).
+//! One run trains at a time per process (LibTorch's thread pool is shared); functions are otherwise
+//! independent.
+#include "dataset/snapshot.hpp"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace curator::retrain {
+
+struct TrainParams {
+  std::string optimizer = "adam";   ///< adam or sgd (momentum 0.9)
+  double lr = 1e-3;                 ///< the (maximum) learning rate
+  std::string schedule = "one_cycle"; ///< constant, or one_cycle (30% warm-up, cosine down)
+  int epochs = 5;
+  int batch = 32;
+  double dropout = 0.5;
+  double weight_decay = 1e-4;       ///< L2 on all weights
+  int hidden = 0;                   ///< 0: linear head; else a hidden layer of this width
+  std::string train_source = "all"; ///< train on one source's crops, or all
+  int image_size = 224;
+  int steps_per_epoch = 0;          ///< 0: one pass over the training crops
+  int patience = 3;                 ///< epochs without validation improvement before stopping
+  uint64_t seed = 1;
+  std::string init_weights;         ///< torchvision ResNet18 weights file; empty: from scratch
+  int loader_workers = 2;
+  int bootstrap = 1000;             ///< resamples for confidence intervals
+  nlohmann::json to_json() const;
+  /// Missing keys keep their defaults. Throws InvalidInput for unknown values or out-of-range numbers.
+  static TrainParams from_json(const nlohmann::json& j);
+  void validate() const;
+};
+
+struct TrainJob {
+  std::filesystem::path data_root; ///< the data folder: manifest crop paths are relative to it
+  std::string snapshot_id;
+  std::vector<dataset::ManifestItem> items;
+  std::filesystem::path run_dir;
+  TrainParams params;
+  int threads = 2;                    ///< LibTorch intra-op threads
+  int stop_after_epoch = 0;           ///< > 0: stop (resumable) once this epoch's checkpoint is written
+  std::function<bool()> should_stop;  ///< polled between steps: true stops after the current epoch
+};
+
+struct TrainResult {
+  std::string state;        ///< done (finished or stopped early by patience) or stopped (resumable)
+  std::string init;         ///< "scratch" or "imagenet:<sha256 of the weights file>"
+  std::string device;       ///< cpu or cuda
+  int epochs_run = 0, best_epoch = 0, resumed_after_epoch = 0;
+  nlohmann::json curves = nlohmann::json::array(); ///< per epoch: train_loss, val_loss, val_auc, lr, seconds
+  nlohmann::json metrics;   ///< {"test": per source, "val": per source} (evaluate() format), when done
+  double seconds = 0;
+  std::filesystem::path model; ///< the best weights (model.pt)
+  nlohmann::json to_json() const;
+};
+
+TrainResult train_detector(const TrainJob& job);
+
+/// A model as saved by training: weights plus the parameters that shape its head.
+struct ModelRef {
+  std::filesystem::path weights; ///< model.pt
+  TrainParams params;
+  /// From a run folder (or model version folder) holding model.pt and card.json. Throws NotFound.
+  static ModelRef from_dir(const std::filesystem::path& dir);
+};
+
+/// Per source (and "all") on `split` of the items: frame-level metrics, and video-level with the mean
+/// and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()).
+nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data_root,
+                        const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads);
+
+/// Fake probabilities of 8-bit RGB face crops (any size: resized to the model's), in order.
+std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat>& rgb_crops);
+
+/// The largest absolute difference between two weight files' tensors (for resume checks).
+double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b);
+
+} // namespace curator::retrain

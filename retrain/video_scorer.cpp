@@ -1,0 +1,56 @@
+#include "retrain/video_scorer.hpp"
+
+#include "core/error.hpp"
+#include "ingest/faces/chips.hpp"
+#include "ingest/frame_sampler.hpp"
+#include "ingest/video_probe.hpp"
+#include "retrain/metrics.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace curator::retrain {
+
+nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
+                           const ScoreOptions& o) {
+  const auto info = ingest::probe_video(video);
+  const auto frames = ingest::sample_frames(video, ingest::sample_indices(info.frame_count, o.sample_frames, 0), info.fps);
+  if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");
+  std::vector<std::vector<faces::DetectedFace>> found;
+  std::vector<cv::Mat> crops;
+  for (const auto& f : frames) {
+    found.push_back(pipeline.analyze(f.rgb, o.min_face_score, true));
+    for (const auto& face : found.back()) crops.push_back(faces::training_crop(f.rgb, face.box, o.crop_size));
+  }
+  const auto tracks = ingest::assign_tracks(found, o.tracker);
+  const auto probs = score_crops(model, crops);
+  nlohmann::json faces_json = nlohmann::json::array(), frames_json = nlohmann::json::array();
+  std::map<int, std::vector<double>> by_track;
+  size_t k = 0;
+  for (size_t f = 0; f < frames.size(); ++f) {
+    double frame_max = -1;
+    for (size_t i = 0; i < found[f].size(); ++i, ++k) {
+      const auto& b = found[f][i].box;
+      faces_json.push_back({{"frame", frames[f].index}, {"time_s", frames[f].time_s}, {"track", tracks[f][i]},
+                            {"box", {b.x, b.y, b.width, b.height}}, {"p_fake", probs[k]}});
+      by_track[tracks[f][i]].push_back(probs[k]);
+      frame_max = std::max(frame_max, probs[k]);
+    }
+    frames_json.push_back({{"frame", frames[f].index}, {"time_s", frames[f].time_s}, {"faces", found[f].size()},
+                           {"p_fake", frame_max < 0 ? nlohmann::json() : nlohmann::json(frame_max)}});
+  }
+  nlohmann::json tracks_json = nlohmann::json::array();
+  for (const auto& [t, p] : by_track) tracks_json.push_back({{"track", t}, {"faces", p.size()}, {"p_fake", mean_probability(p)}});
+  nlohmann::json verdict = {{"faces", probs.size()}};
+  if (probs.empty()) {
+    verdict["p_fake_mean"] = nullptr, verdict["p_fake_confident"] = nullptr, verdict["verdict"] = "no_face";
+  } else {
+    const double confident = confident_strategy(probs);
+    verdict["p_fake_mean"] = mean_probability(probs), verdict["p_fake_confident"] = confident;
+    verdict["verdict"] = confident >= 0.5 ? "fake" : "real";
+  }
+  return {{"frames_sampled", frames.size()}, {"faces", faces_json}, {"frames", frames_json}, {"tracks", tracks_json},
+          {"video", verdict}};
+}
+
+} // namespace curator::retrain
