@@ -7,6 +7,8 @@
 #include "retrain/model_io.hpp"
 #include "retrain/training.hpp"
 
+#include <torch/script.h>
+
 #include <fstream>
 #include <map>
 
@@ -110,17 +112,31 @@ std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>&
   return out;
 }
 
+WeightsReport inspect_init_weights(const std::filesystem::path& file) {
+  Detector model;
+  const auto r = load_torchvision_weights(model, file);
+  return {r.loaded, r.skipped, r.sha256};
+}
+
 double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b) {
-  torch::serialize::InputArchive x, y;
-  x.load_from(a.string());
-  y.load_from(b.string());
+  // Archives written by torch::serialize load as TorchScript modules: compare every tensor by name.
+  auto tensors = [](const std::filesystem::path& f) {
+    std::map<std::string, torch::Tensor> out;
+    auto m = torch::jit::load(f.string());
+    for (const auto& p : m.named_parameters(true)) out[p.name] = p.value;
+    for (const auto& t : m.named_buffers(true)) out[t.name] = t.value;
+    for (const auto& t : m.named_attributes(true))
+      if (t.value.isTensor()) out[t.name] = t.value.toTensor();
+    return out;
+  };
+  const auto x = tensors(a), y = tensors(b);
+  if (x.size() != y.size() || x.empty()) return INFINITY;
   double worst = 0;
-  for (const auto& key : x.keys()) {
-    torch::Tensor ta, tb;
-    x.read(key, ta);
-    if (!y.try_read(key, tb) || ta.sizes() != tb.sizes()) return INFINITY;
+  for (const auto& [name, ta] : x) {
+    auto it = y.find(name);
+    if (it == y.end() || it->second.sizes() != ta.sizes()) return INFINITY;
     if (ta.numel() == 0) continue;
-    worst = std::max(worst, (ta.to(torch::kDouble) - tb.to(torch::kDouble)).abs().max().item<double>());
+    worst = std::max(worst, (ta.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
   }
   return worst;
 }

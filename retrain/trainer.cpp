@@ -96,11 +96,13 @@ struct RunState {
   nlohmann::json curves = nlohmann::json::array();
   double seconds = 0;
   std::string init;
+  double probe_loss_before = NAN; ///< training loss on the probe crops before the first step
 };
 
 nlohmann::json state_json(const RunState& s) {
   return {{"epoch", s.epoch},   {"step", s.step},     {"best_epoch", s.best_epoch}, {"since_best", s.since_best},
-          {"best_score", s.best_score}, {"curves", s.curves}, {"seconds", s.seconds}, {"init", s.init}};
+          {"best_score", s.best_score}, {"curves", s.curves}, {"seconds", s.seconds}, {"init", s.init},
+          {"probe_loss_before", std::isnan(s.probe_loss_before) ? nlohmann::json() : nlohmann::json(s.probe_loss_before)}};
 }
 
 RunState state_from(const nlohmann::json& j) {
@@ -108,6 +110,7 @@ RunState state_from(const nlohmann::json& j) {
   s.epoch = j.at("epoch"), s.step = j.at("step"), s.best_epoch = j.at("best_epoch"), s.since_best = j.at("since_best");
   s.best_score = j.at("best_score").is_number() ? j.at("best_score").get<double>() : -INFINITY;
   s.curves = j.at("curves"), s.seconds = j.at("seconds"), s.init = j.at("init");
+  if (j.contains("probe_loss_before") && j["probe_loss_before"].is_number()) s.probe_loss_before = j["probe_loss_before"];
   return s;
 }
 
@@ -154,6 +157,10 @@ TrainResult train_detector(const TrainJob& job) {
   const int steps = p.steps_per_epoch > 0 ? p.steps_per_epoch
                                           : static_cast<int>((train.size() + p.batch - 1) / p.batch);
   const int64_t total_steps = static_cast<int64_t>(steps) * p.epochs;
+  // A fixed set of training crops, measured without augmentation before training and after every
+  // epoch: the training loss, free of augmentation noise.
+  const auto probe = balanced_epoch(train, std::min<size_t>(256, train.size()), p.seed, 0);
+  if (st.epoch == 0) st.probe_loss_before = validate(model, job.data_root, probe, p, device).loss;
   const auto started = Clock::now();
   const double seconds_before = st.seconds;
   bool stopped = false;
@@ -181,6 +188,7 @@ TrainResult train_detector(const TrainJob& job) {
       ++st.step;
     }
     const auto v = validate(model, job.data_root, val, p, device);
+    const double probe_loss = validate(model, job.data_root, probe, p, device).loss;
     // Validation AUC decides the best epoch; without both classes in val, the lowest validation loss;
     // without validation crops at all, the lowest training loss.
     const double train_loss = loss_sum / std::max<size_t>(1, seen);
@@ -193,7 +201,8 @@ TrainResult train_detector(const TrainJob& job) {
       ++st.since_best;
     }
     auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
-    st.curves.push_back({{"epoch", epoch}, {"train_loss", train_loss}, {"val_loss", num(v.loss)}, {"val_auc", num(v.auc)},
+    st.curves.push_back({{"epoch", epoch}, {"train_loss", train_loss}, {"train_eval_loss", num(probe_loss)},
+                         {"train_eval_loss_before", num(st.probe_loss_before)}, {"val_loss", num(v.loss)}, {"val_auc", num(v.auc)},
                          {"lr", lr_at(p, st.step - 1, total_steps)},
                          {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
@@ -206,6 +215,7 @@ TrainResult train_detector(const TrainJob& job) {
       break;
     }
   }
+  save_weights(*model, job.run_dir / "last.pt"); // the final weights, whichever epoch was best
   result.state = stopped ? "stopped" : "done";
   result.init = st.init;
   result.device = device.is_cuda() ? "cuda" : "cpu";

@@ -4,6 +4,7 @@
 //!   checkpoint.pt  model, optimizer, torch RNG, written atomically after every epoch
 //!   state.json     epoch, step, curves, best epoch (written after the checkpoint)
 //!   model.pt       the best epoch's weights (validation AUC, else validation loss)
+//!   last.pt        the weights after the last epoch run
 //!   card.json      parameters, initialisation, snapshot id, curves, per-source metrics, duration
 //! A run whose folder has a state.json resumes after its last finished epoch and ends with the same
 //! weights as an uninterrupted run (data order, augmentation and dropout are all seeded).
@@ -84,6 +85,14 @@ nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data
 
 /// Fake probabilities of 8-bit RGB face crops (any size: resized to the model's), in order.
 std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat>& rgb_crops);
+
+struct WeightsReport {
+  int loaded = 0, skipped = 0; ///< tensors copied by name; tensors of the file the model has no place for
+  std::string sha256;          ///< of the file
+};
+/// Loads torchvision ResNet18 weights into a fresh detector, as training's init does, and reports it.
+/// Throws InvalidInput for a file that is not torchvision weights.
+WeightsReport inspect_init_weights(const std::filesystem::path& file);
 
 /// The largest absolute difference between two weight files' tensors (for resume checks).
 double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b);

@@ -1,0 +1,190 @@
+// Tiny training runs on real face crops ingested from shared/data/deepfake/eyecantell (six real/fake
+// pairs): the training loss goes down, a resumed run ends with the same weights as an uninterrupted one,
+// torchvision-named weights load, a random search records and resumes its runs, a video is scored.
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "dataset/dataset_store.hpp"
+#include "dataset/snapshot.hpp"
+#include "retrain/search.hpp"
+#include "retrain/video_scorer.hpp"
+#include "tests/support/ingest_env.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace curator;
+
+namespace {
+
+struct Prepared {
+  std::unique_ptr<test::IngestEnv> env;
+  dataset::SnapshotInfo snapshot;
+  std::vector<dataset::ManifestItem> items;
+};
+
+// Ingested once per process: 12 clips, 10 frames each, trusted labels; splits and a snapshot.
+Prepared& eyecantell() {
+  static Prepared p;
+  if (p.env) return p;
+  const auto data = test::shared_data_or_skip() / "deepfake/eyecantell";
+  p.env = std::make_unique<test::IngestEnv>(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "10"}});
+  for (const char* name : {"Bateman", "Clinton", "Obama", "Putin", "Reagan", "Taxi"})
+    for (const char* kind : {"Real", "Fake"}) {
+      ingest::SubmissionMeta meta;
+      meta.label = std::string(kind) == "Real" ? ingest::Label::real : ingest::Label::fake;
+      meta.source = "eyecantell";
+      meta.trusted = true;
+      meta.confirmed_by = "test";
+      const auto s = p.env->ingest_file(data / (std::string(kind) + name + ".mp4"), meta);
+      REQUIRE(s.state == "done");
+    }
+  auto& svc = p.env->services;
+  const auto settings = dataset::DatasetSettings::from_config(p.env->config);
+  dataset::refresh_splits(*svc.db, p.env->clock, settings);
+  p.snapshot = dataset::create_snapshot(*svc.db, svc.dir, p.env->clock, settings);
+  p.items = dataset::read_manifest(p.snapshot.manifest);
+  return p;
+}
+
+retrain::TrainParams tiny() {
+  retrain::TrainParams t;
+  t.image_size = 64;
+  t.batch = 16;
+  t.steps_per_epoch = 3;
+  t.epochs = 2;
+  t.bootstrap = 50;
+  t.patience = 100;
+  return t;
+}
+
+retrain::TrainJob job_for(Prepared& p, const std::string& name, const retrain::TrainParams& params) {
+  return {p.env->services.dir.root(), p.snapshot.id, p.items, p.env->dir / name, params, 2, 0, nullptr};
+}
+
+} // namespace
+
+TEST_CASE("a tiny run on real crops reduces the training loss and reports per-source metrics", "[retrain]") {
+  auto& p = eyecantell();
+  int train = 0, test = 0;
+  for (const auto& m : p.items) {
+    train += m.split == "train";
+    test += m.split == "test";
+  }
+  REQUIRE(train > 50);
+  REQUIRE(test > 0);
+  auto params = tiny();
+  params.epochs = 4;
+  params.steps_per_epoch = 6;
+  params.dropout = 0;
+  params.schedule = "constant";
+  const auto r = retrain::train_detector(job_for(p, "loss", params));
+  INFO(r.curves.dump());
+  REQUIRE(r.state == "done");
+  REQUIRE(r.curves.size() == 4);
+  const double before = r.curves[0]["train_eval_loss_before"], after = r.curves[3]["train_eval_loss"];
+  WARN("training loss on 256 fixed training crops (no augmentation): " << before << " -> " << after);
+  CHECK(after < before);
+  CHECK(r.init == "scratch");
+  const auto& eye = r.metrics["test"]["eyecantell"];
+  CHECK(eye["frames"]["n"].get<int>() > 0);
+  CHECK(eye["videos_mean"]["n"].get<int>() >= 2);
+  CHECK(eye["frames"]["auc"].contains("low"));
+  CHECK(eye["frames"]["roc"].size() >= 2);
+  // The card carries what the registry needs.
+  auto card = nlohmann::json::parse(std::ifstream(p.env->dir / "loss" / "card.json"));
+  CHECK(card["snapshot_id"] == p.snapshot.id);
+  CHECK(card["backbone"] == "resnet18");
+  CHECK(card["training_sources"] == nlohmann::json::array({"eyecantell"}));
+  CHECK(card["code_version"].get<std::string>().rfind("0.", 0) == 0);
+
+  // Score a clip with it.
+  faces::FacePipeline pipeline(test::models_root());
+  retrain::ScoreOptions o;
+  o.sample_frames = 4;
+  const auto scored = retrain::score_video(retrain::ModelRef::from_dir(p.env->dir / "loss"), pipeline,
+                                           test::shared_data_or_skip() / "deepfake/eyecantell/FakePutin.mp4", o);
+  CHECK(scored["frames"].size() == 4);
+  CHECK(scored["faces"].size() >= 3);
+  const double pf = scored["video"]["p_fake_confident"];
+  CHECK(pf >= 0);
+  CHECK(pf <= 1);
+}
+
+TEST_CASE("a run resumed after a crash ends with the same weights as an uninterrupted run", "[retrain]") {
+  auto& p = eyecantell();
+  const auto params = tiny();
+  const auto whole = retrain::train_detector(job_for(p, "whole", params));
+  REQUIRE(whole.state == "done");
+  auto first = job_for(p, "resumed", params);
+  first.stop_after_epoch = 1; // as if the process died right after epoch 1's checkpoint
+  const auto stopped = retrain::train_detector(first);
+  CHECK(stopped.state == "stopped");
+  CHECK(stopped.epochs_run == 1);
+  const auto resumed = retrain::train_detector(job_for(p, "resumed", params));
+  CHECK(resumed.state == "done");
+  CHECK(resumed.resumed_after_epoch == 1);
+  CHECK(resumed.epochs_run == 2);
+  CHECK(retrain::max_weight_difference(p.env->dir / "whole/model.pt", p.env->dir / "resumed/model.pt") == 0.0);
+  CHECK(retrain::max_weight_difference(p.env->dir / "whole/last.pt", p.env->dir / "resumed/last.pt") == 0.0);
+  CHECK(retrain::max_weight_difference(p.env->dir / "whole/last.pt", p.env->dir / "resumed/model.pt") >= 0.0);
+  CHECK(whole.curves[1]["train_loss"] == resumed.curves[1]["train_loss"]);
+}
+
+TEST_CASE("torchvision-named ResNet18 weights load, as a dict or TorchScript", "[retrain]") {
+  auto& p = eyecantell();
+  const auto script = test::required_env_path("CURATOR_SOURCE_DIR") / "ops/export_resnet18.py";
+  for (const bool torchscript : {false, true}) {
+    const auto file = p.env->dir / (torchscript ? "r18.ts" : "r18.pt");
+    std::vector<std::string> argv = {"/usr/bin/python3", script.string(), file.string(), "--random", "--seed", "3"};
+    if (torchscript) argv.push_back("--torchscript");
+    const auto run = test::run(argv, {}, p.env->dir.path());
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const auto report = retrain::inspect_init_weights(file);
+    CHECK(report.loaded == 120); // every backbone tensor; torchvision's 1000-class fc is skipped
+    CHECK(report.skipped == 2);
+    auto params = tiny();
+    params.epochs = 1;
+    params.steps_per_epoch = 1;
+    params.init_weights = file.string();
+    const auto r = retrain::train_detector(job_for(p, torchscript ? "init-ts" : "init-dict", params));
+    CHECK(r.init == "imagenet:" + report.sha256);
+  }
+  std::ofstream(p.env->dir / "junk.pt") << "not weights";
+  CHECK_THROWS_AS(retrain::inspect_init_weights(p.env->dir / "junk.pt"), InvalidInput);
+}
+
+TEST_CASE("a random search records every run and resumes where it stopped", "[retrain]") {
+  auto& p = eyecantell();
+  retrain::SearchContext ctx{*p.env->services.db, p.env->clock, p.env->services.dir.root(), p.snapshot.id, p.items,
+                             nullptr, nullptr};
+  retrain::SearchOptions o;
+  o.search_id = "s1";
+  o.count = 2;
+  o.base = tiny();
+  o.base.steps_per_epoch = 1;
+  o.max_epochs = 1;
+  const auto runs = retrain::run_search(ctx, o);
+  REQUIRE(runs.size() == 2);
+  for (const auto& r : runs) {
+    CHECK(r.state == "done");
+    CHECK(r.snapshot_id == p.snapshot.id);
+    CHECK(r.curves.size() == 1);
+    CHECK(r.metrics.contains("test"));
+    CHECK(r.params.image_size == 64); // from the base
+  }
+  CHECK(runs[0].params.to_json() != runs[1].params.to_json()); // sampled
+  CHECK(retrain::sample_params(o.base, {"eyecantell"}, 5, 1, 3).to_json() ==
+        retrain::sample_params(o.base, {"eyecantell"}, 5, 1, 3).to_json());
+  // Asking for more continues the same search: the first two are not run again.
+  o.count = 3;
+  int ran = 0;
+  ctx.on_run = [&](const retrain::RunRecord&) { ++ran; };
+  const auto more = retrain::run_search(ctx, o);
+  CHECK(more.size() == 3);
+  CHECK(ran == 1);
+  CHECK(more[0].finished_ms == runs[0].finished_ms);
+}
