@@ -84,9 +84,13 @@ TEST_CASE("a tiny run on real crops reduces the training loss and reports per-so
   INFO(r.curves.dump());
   REQUIRE(r.state == "done");
   REQUIRE(r.curves.size() == 4);
-  const double before = r.curves[0]["train_eval_loss_before"], after = r.curves[3]["train_eval_loss"];
-  WARN("training loss on 256 fixed training crops (no augmentation): " << before << " -> " << after);
-  CHECK(after < before);
+  // The mean training loss of an epoch (augmented batches). Deterministic: seeded data, augmentation
+  // and initialisation. (The eval-mode loss on fixed crops is in the curves too, but after a few dozen
+  // steps BatchNorm's running statistics still lag, so it says little this early.)
+  const double first = r.curves[0]["train_loss"], last = r.curves[3]["train_loss"];
+  WARN("training loss per epoch: " << r.curves[0]["train_loss"] << ", " << r.curves[1]["train_loss"] << ", "
+                                   << r.curves[2]["train_loss"] << ", " << r.curves[3]["train_loss"]);
+  CHECK(last < 0.8 * first);
   CHECK(r.init == "scratch");
   const auto& eye = r.metrics["test"]["eyecantell"];
   CHECK(eye["frames"]["n"].get<int>() > 0);
