@@ -26,6 +26,9 @@ PACKAGES=(
   libopenblas0-pthread
   # Browser tests of the web pages: Debian's Chromium driven by npm playwright-core (step 4).
   chromium
+  # The torchvision weights export (ops/export_resnet18.py), the TorchScript check of exported models
+  # and the training benchmark's python side.
+  python3-torch python3-torchvision
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

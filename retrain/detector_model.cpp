@@ -61,6 +61,12 @@ torch::Tensor DetectorImpl::forward(torch::Tensor x) {
   return (fc_hidden ? fc_hidden->forward(x) : fc_linear(x)).squeeze(1);
 }
 
+void use_channels_last(nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 std::vector<std::pair<std::string, torch::Tensor>> named_state(nn::Module& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& p : model.named_parameters(true)) out.emplace_back(p.key(), p.value());

@@ -51,6 +51,11 @@ struct LoadReport {
 /// Throws curator::InvalidInput when the file is neither, or when it fits no backbone tensor.
 LoadReport load_torchvision_weights(Detector& model, const std::filesystem::path& file);
 
+/// Stores the 4-d weights channels-last (NHWC), where oneDNN's convolutions run fastest on CPU; feed
+/// inputs in the same layout (x.contiguous(torch::MemoryFormat::ChannelsLast)). Names and values are
+/// unchanged, so checkpoints are the same.
+void use_channels_last(torch::nn::Module& model);
+
 /// Every parameter and buffer by dotted name (the checkpoint keys).
 std::vector<std::pair<std::string, torch::Tensor>> named_state(torch::nn::Module& model);
 

@@ -31,6 +31,7 @@ namespace {
 Detector load_model(const ModelRef& ref) {
   Detector model(HeadOptions{ref.params.hidden, ref.params.dropout});
   load_weights(*model, ref.weights);
+  use_channels_last(*model);
   model->eval();
   return model;
 }
@@ -44,7 +45,8 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
   std::vector<double> out;
   Batch b;
   while (loader.next(b)) {
-    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size});
+    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size})
+                 .contiguous(torch::MemoryFormat::ChannelsLast);
     auto prob = torch::sigmoid(model->forward(x)).contiguous();
     const float* data = prob.data_ptr<float>();
     out.insert(out.end(), data, data + prob.size(0));
@@ -105,7 +107,7 @@ std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>&
     const size_t n = std::min<size_t>(batch, rgb_crops.size() - first);
     std::vector<float> data(n * 3 * size * size);
     for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size);
-    auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size});
+    auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
     auto prob = torch::sigmoid(model->forward(x)).contiguous();
     out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + n);
   }

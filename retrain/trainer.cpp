@@ -32,6 +32,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+torch::Tensor to_model_input(Batch& b, torch::Device device) {
+  auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size}).to(device);
+  return device.is_cpu() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
 std::vector<Sample> samples_of(const std::vector<dataset::ManifestItem>& items, const std::string& split,
                                const std::string& source) {
   std::vector<Sample> out;
@@ -73,7 +78,7 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
   std::vector<int> labels;
   double loss_sum = 0;
   while (loader.next(b)) {
-    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size}).to(device);
+    auto x = to_model_input(b, device);
     auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
     auto logits = model->forward(x);
     loss_sum += torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::Sum).item<double>();
@@ -139,6 +144,9 @@ TrainResult train_detector(const TrainJob& job) {
     log->info("no ImageNet weights given (train.init_weights): training ResNet18 from scratch");
   }
   model->to(device);
+  // Channels-last lets oneDNN run the convolutions: 224 px training went from 12.4 to 17.6 images/s
+  // on 2 threads (bench/train_bench.cpp).
+  if (device.is_cpu()) use_channels_last(*model);
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (p.optimizer == "sgd")
     opt = std::make_unique<torch::optim::SGD>(model->parameters(),
@@ -151,6 +159,7 @@ TrainResult train_detector(const TrainJob& job) {
   if (std::filesystem::exists(state_file) && std::filesystem::exists(checkpoint)) {
     st = state_from(nlohmann::json::parse(std::ifstream(state_file)));
     load_checkpoint(checkpoint, *model, *opt);
+    if (device.is_cpu()) use_channels_last(*model); // loading may hand back contiguous tensors
     result.resumed_after_epoch = st.epoch;
     log->info("resuming {} after epoch {}", job.run_dir.string(), st.epoch);
   }
@@ -177,7 +186,7 @@ TrainResult train_detector(const TrainJob& job) {
     size_t seen = 0;
     while (loader.next(b)) {
       set_lr(*opt, lr_at(p, st.step, total_steps));
-      auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size}).to(device);
+      auto x = to_model_input(b, device);
       auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
       opt->zero_grad();
       auto loss = torch::binary_cross_entropy_with_logits(model->forward(x), y);

@@ -1,0 +1,92 @@
+// End-to-end training speed: crop decoding + augmentation (loader threads) + ResNet18 forward, backward
+// and Adam step, in images per second, at 224 and 128 px; then the same work in python (torchvision's
+// DataLoader and transforms, python3-torch) on the same crops, and the ratio. Both sides use 2 LibTorch
+// threads and 2 loader workers on the same machine, in the same run.
+//   curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR]
+// DATA_DIR holds a snapshot (curator dataset snapshot); its training crops are used.
+#include "dataset/snapshot.hpp"
+#include "core/database.hpp"
+#include "core/data_dir.hpp"
+#include "retrain/batch_loader.hpp"
+#include "retrain/detector_model.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+using namespace curator;
+
+namespace {
+
+double cpp_images_per_second(const std::filesystem::path& root, const std::vector<retrain::Sample>& train, int size,
+                             int steps, int batch) {
+  torch::manual_seed(1);
+  retrain::Detector model;
+  retrain::use_channels_last(*model); // as the trainer does
+  model->train();
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3).weight_decay(1e-4));
+  retrain::LoaderOptions lo;
+  lo.batch = batch, lo.image_size = size, lo.train = true, lo.workers = 2;
+  const int warmup = 2;
+  retrain::BatchLoader loader(root, retrain::balanced_epoch(train, static_cast<size_t>(steps + warmup) * batch, 1, 1), lo);
+  retrain::Batch b;
+  std::chrono::steady_clock::time_point start;
+  for (int step = 0; loader.next(b); ++step) {
+    if (step == warmup) start = std::chrono::steady_clock::now();
+    auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, size, size});
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())});
+    opt.zero_grad();
+    auto loss = torch::binary_cross_entropy_with_logits(model->forward(x), y);
+    loss.backward();
+    opt.step();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return steps * batch / seconds;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR]\n");
+    return 2;
+  }
+  const core::DataDir dir(argv[1]);
+  const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
+  const std::filesystem::path source = argc > 3 ? argv[3] : ".";
+  core::Database db(dir.database(), 5000);
+  const auto snapshots = dataset::list_snapshots(db, dir);
+  if (snapshots.empty()) {
+    std::fprintf(stderr, "no snapshot in %s: run `curator dataset snapshot` first\n", argv[1]);
+    return 2;
+  }
+  std::vector<retrain::Sample> train;
+  const auto list = std::filesystem::temp_directory_path() / "curator-bench-crops.tsv";
+  std::ofstream out(list);
+  for (const auto& m : dataset::read_manifest(snapshots.front().manifest)) {
+    train.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
+    out << (dir.root() / m.crop).string() << "\t" << (m.label == "fake" ? 1 : 0) << "\n";
+  }
+  out.close();
+  torch::set_num_threads(2);
+  std::printf("%zu crops from snapshot %s; %d timed steps of batch 32 after 2 warm-up steps\n", train.size(),
+              snapshots.front().id.substr(0, 12).c_str(), steps);
+  std::printf("%6s %14s %14s %8s\n", "size", "curator img/s", "python img/s", "ratio");
+  for (int size : {224, 128}) {
+    const double cpp = cpp_images_per_second(dir.root(), train, size, steps, 32);
+    const std::string cmd = "/usr/bin/python3 " + (source / "bench/train_bench.py").string() + " " + list.string() + " " +
+                            std::to_string(size) + " " + std::to_string(steps) + " 32 2 2";
+    double py = 0;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char line[256];
+      while (std::fgets(line, sizeof line, p))
+        if (std::sscanf(line, "python %*d %lf", &py) == 1) break;
+      ::pclose(p);
+    }
+    std::printf("%6d %14.2f %14.2f %8.2f\n", size, cpp, py, py > 0 ? cpp / py : 0.0);
+  }
+  std::printf("target: curator >= 1.2x python\n");
+  return 0;
+}
