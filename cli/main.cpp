@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   curator::cli::add_dataset_command(app, exit_code);
   curator::cli::add_user_command(app, exit_code);
   curator::cli::add_train_command(app, exit_code);
+  curator::cli::add_model_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -270,6 +270,57 @@ CREATE TABLE training_runs (
 );
 CREATE INDEX training_runs_search ON training_runs(search_id);
 )sql"},
+      {7, "model registry, promotion decisions, retrain rounds", R"sql(
+-- Every registered model: immutable files under models/v<version>/ (model.pt, torchscript.pt, card.json).
+CREATE TABLE model_versions (
+  version     INTEGER PRIMARY KEY,
+  run_id      TEXT    NOT NULL,
+  snapshot_id TEXT    NOT NULL,
+  dir         TEXT    NOT NULL,               -- relative to the data folder
+  card        TEXT    NOT NULL,               -- JSON model card
+  state       TEXT    NOT NULL DEFAULT 'candidate'
+              CHECK (state IN ('candidate', 'champion', 'rejected', 'archived')),
+  created_ms  INTEGER NOT NULL
+);
+-- Aliases (one: champion) and their history; rollback walks it back.
+CREATE TABLE model_aliases (
+  alias      TEXT    PRIMARY KEY,
+  version    INTEGER NOT NULL REFERENCES model_versions(version),
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE model_alias_history (
+  id          INTEGER PRIMARY KEY,
+  alias       TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  previous    INTEGER,
+  reason      TEXT    NOT NULL,               -- promotion, rollback
+  actor       TEXT    NOT NULL,
+  at_ms       INTEGER NOT NULL
+);
+-- Every gate decision, promoted or not, with its per-source reasons.
+CREATE TABLE promotion_decisions (
+  id          INTEGER PRIMARY KEY,
+  candidate   INTEGER NOT NULL REFERENCES model_versions(version),
+  champion    INTEGER REFERENCES model_versions(version),
+  snapshot_id TEXT    NOT NULL,
+  promoted    INTEGER NOT NULL,
+  decision    TEXT    NOT NULL,               -- JSON: summary, per-source verdicts, gate settings
+  at_ms       INTEGER NOT NULL
+);
+-- The scheduler's rounds: trigger, snapshot, search, outcome.
+CREATE TABLE retrain_rounds (
+  id          INTEGER PRIMARY KEY,
+  trigger     TEXT    NOT NULL,               -- count, time, manual
+  state       TEXT    NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+  snapshot_id TEXT,
+  search_id   TEXT,
+  candidate   INTEGER,
+  promoted    INTEGER,
+  error       TEXT,
+  started_ms  INTEGER NOT NULL,
+  finished_ms INTEGER
+);
+)sql"},
   };
   return migrations;
 }

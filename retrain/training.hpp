@@ -86,6 +86,13 @@ nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data
 /// Fake probabilities of 8-bit RGB face crops (any size: resized to the model's), in order.
 std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat>& rgb_crops);
 
+/// Writes the model as TorchScript (python: torch.jit.load(path)(images) gives the fake logits; images
+/// N x 3 x H x W, ImageNet-normalised RGB). Atomic (temporary file, rename).
+void export_torchscript(const ModelRef& model, const std::filesystem::path& out);
+/// The C++ model's logits for a fixed input, torch.linspace(-2, 2, 2*3*size*size).reshape(2, 3, size,
+/// size), to compare with the export run elsewhere.
+std::vector<double> logits_for_check(const ModelRef& model, int size);
+
 struct WeightsReport {
   int loaded = 0, skipped = 0; ///< tensors copied by name; tensors of the file the model has no place for
   std::string sha256;          ///< of the file

@@ -11,6 +11,7 @@
 #include "retrain/torch_runtime.hpp"
 #include "serve/http_server.hpp"
 #include "serve/routes.hpp"
+#include "serve/model_loop.hpp"
 #include "serve/web_auth.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -31,6 +32,7 @@ struct Daemon::Impl {
   std::unique_ptr<core::WorkerPool> workers;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<WebServices> web;
+  std::unique_ptr<ModelLoop> loop;
   std::unique_ptr<ServiceContext> context;
   std::unique_ptr<HttpServer> http;
   int64_t run_id = 0;
@@ -98,6 +100,9 @@ void Daemon::start() {
   s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
   for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
   s.services->ingest->register_jobs(*s.workers);
+  s.loop = std::make_unique<ModelLoop>(*s.services, cfg, s.clock);
+  s.loop->register_jobs(*s.workers);
+  if (int n = s.loop->reconcile()) log->warn("{} retrain rounds were interrupted by the last stop", n);
   // Ingest queues a refresh whenever a video is done, so new videos get (or inherit) their split soon.
   const auto dataset_settings = dataset::DatasetSettings::from_config(cfg);
   s.workers->register_kind("dataset.refresh", [&s, dataset_settings](const core::Job&, core::JobContext&) {
@@ -110,6 +115,7 @@ void Daemon::start() {
                      s.services->blobs.get(), s.services->ingest.get()});
   s.web = std::make_unique<WebServices>(*s.services->db, s.clock, cfg);
   s.context->web = s.web.get();
+  s.context->models = s.loop.get();
   HttpServerOptions hopts;
   hopts.host = cfg.get_string("server.host");
   hopts.port = static_cast<int>(cfg.get_int("server.port"));
@@ -120,6 +126,7 @@ void Daemon::start() {
   const int port = s.http->start();
   s.record_start(port); // before any job runs, so every job attempt belongs to a recorded run
   s.workers->start();
+  s.loop->start();
   s.started = true;
   log->info("curator {} serving on http://{}:{} (data folder {})", CURATOR_VERSION, hopts.host, port,
             s.dir.root().string());
@@ -132,6 +139,7 @@ bool Daemon::stop(const std::string& reason) {
   auto log = core::logger("daemon");
   log->info("stopping ({})", reason);
   s.http->stop();
+  s.loop->stop(); // no new rounds; a running one stops after its epoch (the worker pool's stop flag)
   const bool clean = s.workers->stop(std::chrono::seconds(s.config.get_int("jobs.shutdown_grace_seconds")));
   s.record_stop(clean ? reason : reason + " (handlers abandoned)");
   log->info("stopped");

@@ -2,6 +2,7 @@
 
 #include "core/migrations.hpp"
 #include "serve/dataset_routes.hpp"
+#include "serve/model_routes.hpp"
 #include "serve/status_report.hpp"
 #include "serve/web_pages.hpp"
 #include "serve/submission_routes.hpp"
@@ -98,6 +99,7 @@ std::vector<Route> build_routes(ServiceContext& ctx) {
     add_review_pages(routes, ctx);
     add_review_api(routes, ctx);
   }
+  add_model_routes(routes, ctx);
   return routes;
 }
 

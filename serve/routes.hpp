@@ -18,6 +18,7 @@ class IngestService;
 namespace curator::serve {
 
 struct WebServices;
+class ModelLoop;
 
 /// What handlers may use; owned by the Daemon and alive as long as the server runs.
 struct ServiceContext {
@@ -30,7 +31,8 @@ struct ServiceContext {
   core::DataDir data_dir;
   const core::BlobStore* blobs = nullptr;
   ingest::IngestService* ingest = nullptr; ///< null in servers that run no ingest
-  WebServices* web = nullptr;               ///< accounts, reviews, limits; null in bare servers
+  WebServices* web = nullptr;  ///< accounts, reviews, limits; null in bare servers
+  ModelLoop* models = nullptr; ///< registry, scheduler, scoring; null in bare servers
 };
 
 std::vector<Route> build_routes(ServiceContext& ctx);

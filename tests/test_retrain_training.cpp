@@ -13,7 +13,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <sstream>
 
 using namespace curator;
 
@@ -191,4 +193,36 @@ TEST_CASE("a random search records every run and resumes where it stopped", "[re
   CHECK(more.size() == 3);
   CHECK(ran == 1);
   CHECK(more[0].finished_ms == runs[0].finished_ms);
+}
+
+TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model's outputs", "[retrain]") {
+  auto& p = eyecantell();
+  for (const int hidden : {0, 32}) {
+    auto params = tiny();
+    params.epochs = 1;
+    params.steps_per_epoch = 2;
+    params.hidden = hidden;
+    const auto name = "export-" + std::to_string(hidden);
+    REQUIRE(retrain::train_detector(job_for(p, name, params)).state == "done");
+    const auto ref = retrain::ModelRef::from_dir(p.env->dir / name);
+    const auto file = p.env->dir / (name + ".ts");
+    retrain::export_torchscript(ref, file);
+    const auto expected = retrain::logits_for_check(ref, 64);
+    const std::string code = "import sys, torch\n"
+                             "m = torch.jit.load(sys.argv[1])\n"
+                             "x = torch.linspace(-2, 2, 2 * 3 * 64 * 64).reshape(2, 3, 64, 64)\n"
+                             "with torch.no_grad():\n"
+                             "    y = m(x)\n"
+                             "print(' '.join(repr(float(v)) for v in y))\n";
+    const auto run = test::run({"/usr/bin/python3", "-c", code, file.string()}, {}, p.env->dir.path());
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    std::istringstream in(run.out);
+    double a = 0, b = 0;
+    in >> a >> b;
+    INFO("C++ " << expected[0] << " " << expected[1] << ", python " << a << " " << b);
+    CHECK(std::abs(a - expected[0]) < 1e-4);
+    CHECK(std::abs(b - expected[1]) < 1e-4);
+    CHECK(std::abs(expected[0] - expected[1]) > 0); // a real function of the input
+  }
 }

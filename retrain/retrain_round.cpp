@@ -1,0 +1,171 @@
+#include "retrain/retrain_round.hpp"
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/data_dir.hpp"
+#include "core/database.hpp"
+#include "core/error.hpp"
+#include "core/logging.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+namespace curator::retrain {
+
+std::optional<std::string> retrain_trigger(const TriggerInputs& in, int64_t min_new_confirmed, double every_hours) {
+  if (in.round_running || in.confirmed_since <= 0) return std::nullopt;
+  if (in.confirmed_since >= min_new_confirmed) return "count";
+  if (every_hours > 0) {
+    const int64_t since = in.last_round_ms ? *in.last_round_ms : in.oldest_new_confirmation_ms.value_or(in.now_ms);
+    if (in.now_ms - since >= static_cast<int64_t>(every_hours * 3'600'000)) return "time";
+  }
+  return std::nullopt;
+}
+
+TriggerInputs trigger_inputs(core::Database& db, int64_t now_ms) {
+  TriggerInputs in;
+  in.now_ms = now_ms;
+  auto conn = db.connect();
+  SQLite::Statement last(*conn, "SELECT MAX(started_ms), SUM(state = 'running') FROM retrain_rounds");
+  if (last.executeStep()) {
+    if (!last.getColumn(0).isNull()) in.last_round_ms = last.getColumn(0).getInt64();
+    in.round_running = !last.getColumn(1).isNull() && last.getColumn(1).getInt() > 0;
+  }
+  SQLite::Statement c(*conn, "SELECT COUNT(*), MIN(updated_ms) FROM review_items WHERE state = 'confirmed' AND updated_ms > ?");
+  c.bind(1, in.last_round_ms.value_or(-1));
+  if (c.executeStep()) {
+    in.confirmed_since = c.getColumn(0).getInt64();
+    if (!c.getColumn(1).isNull()) in.oldest_new_confirmation_ms = c.getColumn(1).getInt64();
+  }
+  return in;
+}
+
+RoundOptions RoundOptions::from_config(const core::Config& c) {
+  RoundOptions o;
+  auto params = nlohmann::json::parse(c.get_string("scheduler.params"), nullptr, false);
+  if (params.is_discarded() || !params.is_object()) throw ConfigError("scheduler.params must be a JSON object");
+  auto base = TrainParams().to_json();
+  base["init_weights"] = c.get_string("train.init_weights");
+  base["image_size"] = c.get_int("train.image_size");
+  base["loader_workers"] = c.get_int("train.loader_workers");
+  base.update(params);
+  o.base = TrainParams::from_json(base);
+  o.search_runs = static_cast<int>(c.get_int("scheduler.search_runs"));
+  o.max_epochs = o.base.epochs;
+  o.gate = GateConfig::from_config(c);
+  o.threads = static_cast<int>(c.get_int("torch.threads"));
+  o.dataset = dataset::DatasetSettings::from_config(c);
+  return o;
+}
+
+nlohmann::json RoundResult::to_json() const {
+  return {{"round", round},
+          {"state", state},
+          {"snapshot_id", snapshot_id},
+          {"search_id", search_id},
+          {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
+          {"candidate", candidate ? nlohmann::json(*candidate) : nlohmann::json()},
+          {"decision", decision ? decision->to_json() : nlohmann::json()}};
+}
+
+namespace {
+
+void update_round(core::Database& db, const RoundResult& r, int64_t now) {
+  auto conn = db.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET state = ?, snapshot_id = ?, search_id = ?, candidate = ?, "
+                             "promoted = ?, error = ?, finished_ms = ? WHERE id = ?");
+  q.bind(1, r.state), q.bind(2, r.snapshot_id), q.bind(3, r.search_id);
+  if (r.candidate) q.bind(4, *r.candidate);
+  else q.bind(4);
+  if (r.decision) q.bind(5, r.decision->promoted ? 1 : 0);
+  else q.bind(5);
+  if (r.error.empty()) q.bind(6);
+  else q.bind(6, r.error);
+  if (r.state == "running") q.bind(7);
+  else q.bind(7, now);
+  q.bind(8, r.round);
+  q.exec();
+  txn.commit();
+}
+
+double val_auc(const RunRecord& r) {
+  try {
+    const auto& v = r.metrics.at("val").at("all").at("frames").at("auc").at("value");
+    return v.is_number() ? v.get<double>() : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+} // namespace
+
+PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, const core::Clock& clock, int64_t version,
+                               const GateConfig& gate, int threads, const std::string& actor) {
+  ModelRegistry registry(db, dir, clock);
+  const auto candidate = registry.get(version);
+  if (candidate.state != "candidate") throw Conflict("v" + std::to_string(version) + " is " + candidate.state + ", not a candidate");
+  const auto snap = dataset::find_snapshot(db, dir, candidate.snapshot_id);
+  const auto items = dataset::read_manifest(snap.manifest);
+  // Champion and candidate on the same frozen test split: the candidate's snapshot's.
+  const auto champion = registry.champion();
+  nlohmann::json champion_metrics;
+  if (champion) champion_metrics = evaluate(champion->ref(), dir.root(), items, "test", threads);
+  const auto decision = promotion_gate(candidate.card.at("metrics").at("test"), champion_metrics, gate);
+  return registry.record_decision(version, champion ? std::optional<int64_t>(champion->version) : std::nullopt, snap.id,
+                                  decision, gate, actor);
+}
+
+RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::Clock& clock, const RoundOptions& o,
+                      const std::function<bool()>& should_stop) {
+  auto log = core::logger("scheduler");
+  RoundResult r;
+  {
+    auto conn = db.connect();
+    core::WriteTransaction txn(*conn);
+    SQLite::Statement q(*conn, "INSERT INTO retrain_rounds(trigger, state, started_ms) VALUES (?, 'running', ?)");
+    q.bind(1, o.trigger), q.bind(2, clock.now_ms());
+    q.exec();
+    r.round = conn->getLastInsertRowid();
+    txn.commit();
+  }
+  r.state = "running";
+  r.search_id = "round-" + std::to_string(r.round);
+  try {
+    dataset::refresh_splits(db, clock, o.dataset);
+    const auto snap = dataset::create_snapshot(db, dir, clock, o.dataset);
+    r.snapshot_id = snap.id;
+    update_round(db, r, clock.now_ms());
+    const auto items = dataset::read_manifest(snap.manifest);
+    SearchOptions so;
+    so.search_id = r.search_id;
+    so.count = o.search_runs;
+    so.sample = o.search_runs > 1;
+    so.base = o.base;
+    so.max_epochs = o.max_epochs;
+    so.threads = o.threads;
+    SearchContext ctx{db, clock, dir.root(), snap.id, items, should_stop, nullptr};
+    const auto runs = run_search(ctx, so);
+    const RunRecord* best = nullptr;
+    for (const auto& run : runs)
+      if (run.state == "done" && (!best || val_auc(run) > val_auc(*best))) best = &run;
+    if (!best) throw Unavailable("no training run of the round finished");
+    ModelRegistry registry(db, dir, clock);
+    const auto candidate = registry.register_run(best->id, dir.root() / "runs" / best->id);
+    r.candidate = candidate.version;
+    r.decision = gate_candidate(db, dir, clock, candidate.version, o.gate, o.threads, "scheduler");
+    r.state = "done";
+    log->info("round {}: candidate v{} {} ({})", r.round, candidate.version,
+              r.decision->promoted ? "promoted" : "not promoted", r.decision->decision.value("summary", ""));
+  } catch (const std::exception& e) {
+    r.state = "failed";
+    r.error = e.what();
+    log->error("round {} failed: {}", r.round, e.what());
+  }
+  update_round(db, r, clock.now_ms());
+  return r;
+}
+
+} // namespace curator::retrain

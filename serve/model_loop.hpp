@@ -1,0 +1,48 @@
+#pragma once
+//! The continuous loop inside the daemon: a scheduler thread that looks at the retrain triggers every
+//! scheduler.poll_seconds and queues one `model.retrain` job when a round is due (never a second while
+//! one is queued or running), and the job handlers: `model.retrain` runs a round (retrain_round.hpp),
+//! `score.video` scores an uploaded video with the champion of the moment. Model versions are immutable
+//! folders, so a promotion never disturbs a scoring job in flight: it keeps the version it started with.
+//! start()/stop() from the daemon's thread; tick() is thread-safe.
+#include "core/worker_pool.hpp"
+#include "retrain/model_registry.hpp"
+#include "retrain/retrain_round.hpp"
+#include "serve/services.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace curator::serve {
+
+class ModelLoop {
+public:
+  ModelLoop(Services& services, const core::Config& config, const core::Clock& clock);
+  ~ModelLoop();
+
+  void register_jobs(core::WorkerPool& workers);
+  void start();
+  void stop();
+  /// One look at the triggers: queues a round when one is due. Returns the queued job's id.
+  std::optional<int64_t> tick();
+  /// Marks rounds left running by a crash as failed (their job runs again from the queue).
+  int reconcile();
+
+  retrain::ModelRegistry& registry() { return registry_; }
+
+private:
+  nlohmann::json score(const core::Job& job);
+
+  Services& services_;
+  const core::Config& config_;
+  const core::Clock& clock_;
+  retrain::ModelRegistry registry_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace curator::serve

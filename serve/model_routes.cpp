@@ -1,0 +1,199 @@
+// Publishing and scoring: GET /api/v1/models[/champion|/{v}|/{v}/torchscript], POST /api/v1/score, and
+// the /models page (versions, promotion decisions, per-source AUC over time).
+#include "core/error.hpp"
+#include "core/job_queue.hpp"
+#include "serve/html.hpp"
+#include "serve/model_loop.hpp"
+#include "serve/model_routes.hpp"
+#include "serve/web_auth.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <set>
+#include <thread>
+
+namespace curator::serve {
+
+namespace {
+
+using html::escape;
+
+nlohmann::json rounds(ServiceContext& ctx, int limit) {
+  auto conn = ctx.db.connect();
+  SQLite::Statement q(*conn, "SELECT id, trigger, state, COALESCE(snapshot_id, ''), candidate, promoted, COALESCE(error, ''), "
+                             "started_ms, finished_ms FROM retrain_rounds ORDER BY id DESC LIMIT ?");
+  q.bind(1, limit);
+  nlohmann::json out = nlohmann::json::array();
+  while (q.executeStep())
+    out.push_back({{"round", q.getColumn(0).getInt64()},
+                   {"trigger", q.getColumn(1).getString()},
+                   {"state", q.getColumn(2).getString()},
+                   {"snapshot_id", q.getColumn(3).getString()},
+                   {"candidate", q.getColumn(4).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(4).getInt64())},
+                   {"promoted", q.getColumn(5).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(5).getInt() != 0)},
+                   {"error", q.getColumn(6).getString()},
+                   {"started_ms", q.getColumn(7).getInt64()},
+                   {"finished_ms", q.getColumn(8).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(8).getInt64())}});
+  return out;
+}
+
+Response models(ServiceContext& ctx, const Request&) {
+  auto& reg = ctx.models->registry();
+  nlohmann::json versions = nlohmann::json::array(), decisions = nlohmann::json::array();
+  for (const auto& v : reg.list()) versions.push_back(v.to_json());
+  for (const auto& d : reg.decisions(100)) decisions.push_back(d.to_json());
+  const auto champion = reg.champion();
+  return Response::json({{"champion", champion ? nlohmann::json(champion->version) : nlohmann::json()},
+                         {"versions", versions},
+                         {"decisions", decisions},
+                         {"rounds", rounds(ctx, 50)}});
+}
+
+Response champion(ServiceContext& ctx, const Request&) {
+  const auto c = ctx.models->registry().champion();
+  if (!c) throw NotFound("there is no champion model yet");
+  return Response::json(c->to_json());
+}
+
+Response version(ServiceContext& ctx, const Request& req) {
+  return Response::json(ctx.models->registry().get(std::stoll(req.captures.at(0))).to_json());
+}
+
+Response torchscript(ServiceContext& ctx, const Request& req) {
+  const auto v = ctx.models->registry().get(std::stoll(req.captures.at(0)));
+  Response r = Response::file_content(v.dir / "torchscript.pt", "application/octet-stream");
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"curator-detector-v" + std::to_string(v.version) + ".pt\"");
+  return r;
+}
+
+// The upload is stored (content-addressed), a score.video job is queued for the model worker, and the
+// request waits for its result up to score.wait_seconds (then 202 with the job to poll).
+Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
+  if (!ctx.models->registry().champion()) throw Unavailable("there is no champion model yet");
+  if (ctx.web && !current_session(*ctx.web, req) && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+    throw RateLimited("too many requests from this address; try again within the hour");
+  if (!body.multipart()) throw InvalidInput("send the video as multipart/form-data field \"file\"");
+  const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
+  std::optional<core::BlobStore::Writer> file;
+  std::string current, filename, add;
+  bool too_large = false;
+  const bool ok = body.read_parts(
+      [&](const std::string& name, const std::string& fname, const std::string&) {
+        current = name;
+        if (name == "file") {
+          if (file) return false;
+          file.emplace(ctx.blobs->writer());
+          filename = fname.empty() ? "upload" : fname;
+        }
+        return true;
+      },
+      [&](const char* d, size_t n) {
+        if (current == "file") {
+          if (static_cast<int64_t>(file->size() + n) > max_bytes) return !(too_large = true);
+          file->write(d, n);
+        } else if (current == "add_to_dataset" && add.size() < 16) {
+          add.append(d, n);
+        }
+        return true;
+      });
+  if (too_large) throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
+  if (!ok || !file || file->size() == 0) throw InvalidInput("attach the video as the \"file\" field");
+  const auto blob = file->commit();
+  nlohmann::json out;
+  if (add == "true" || add == "on" || add == "1") { // asked: the video also joins the dataset as a submission
+    ingest::SubmissionMeta meta;
+    meta.client_addr = req.remote_addr.substr(0, 64);
+    out["submission"] = ctx.ingest->submit_blob(blob, filename, meta).id;
+  }
+  const int64_t job = ctx.jobs.enqueue({"score.video", {{"sha256", blob.sha256}, {"name", filename}}, std::nullopt, 5});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get_int("score.wait_seconds"));
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto j = ctx.jobs.get(job);
+    if (j && j->state == core::JobState::done) {
+      if (j->result) out.update(nlohmann::json::parse(*j->result));
+      out["job"] = job;
+      return Response::json(out);
+    }
+    if (j && j->state == core::JobState::dead)
+      throw InvalidInput("the video could not be scored: " + j->last_error.value_or("unknown error"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  out["job"] = job;
+  out["status_url"] = "/api/v1/jobs/" + std::to_string(job);
+  return Response::json(out, 202);
+}
+
+std::string auc_cell(const nlohmann::json& card, const std::string& source) {
+  try {
+    const auto& v = card.at("metrics").at("test").at(source).at("frames").at("auc");
+    if (!v.at("value").is_number()) return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f [%.3f, %.3f]", v["value"].get<double>(), v["low"].is_number() ? v["low"].get<double>() : 0.0,
+                  v["high"].is_number() ? v["high"].get<double>() : 0.0);
+    return buf;
+  } catch (const std::exception&) {
+    return "-";
+  }
+}
+
+Response models_page(ServiceContext& ctx, const Request& req) {
+  auto& reg = ctx.models->registry();
+  const auto versions = reg.list();
+  std::set<std::string> sources;
+  for (const auto& v : versions)
+    if (v.card.contains("metrics") && v.card["metrics"].contains("test"))
+      for (const auto& [s, m] : v.card["metrics"]["test"].items()) sources.insert(s);
+  std::string body = "<h2>Versions: test AUC per source over time (frames, 95% interval)</h2><table id=\"versions\"><tr>"
+                     "<th>Version</th><th>State</th><th>Created</th><th>Snapshot</th>";
+  for (const auto& s : sources) body += "<th>" + escape(s) + "</th>";
+  body += "<th>Download</th></tr>";
+  for (const auto& v : versions) {
+    body += "<tr><td>v" + std::to_string(v.version) + "</td><td>" + escape(v.state) + "</td><td>" +
+            html::format_time(v.created_ms) + "</td><td>" + escape(v.snapshot_id.substr(0, 12)) + "</td>";
+    for (const auto& s : sources) body += "<td>" + escape(auc_cell(v.card, s)) + "</td>";
+    body += "<td><a href=\"/api/v1/models/" + std::to_string(v.version) + "/torchscript\">TorchScript</a></td></tr>";
+  }
+  body += "</table><h2>Promotion decisions</h2><table id=\"decisions\"><tr><th>When</th><th>Candidate</th><th>Champion</th>"
+          "<th>Promoted</th><th>Why</th></tr>";
+  for (const auto& d : reg.decisions(100)) {
+    std::string why = escape(d.decision.value("summary", ""));
+    for (const auto& s : d.decision.value("sources", nlohmann::json::array()))
+      why += "<br>" + escape(s.value("source", "") + ": " + s.value("verdict", "") + " - " + s.value("reason", ""));
+    body += "<tr><td>" + html::format_time(d.at_ms) + "</td><td>v" + std::to_string(d.candidate) + "</td><td>" +
+            (d.champion ? "v" + std::to_string(*d.champion) : std::string("none")) + "</td><td>" +
+            (d.promoted ? "yes" : "no") + "</td><td>" + why + "</td></tr>";
+  }
+  body += "</table><h2>Retraining rounds</h2><table id=\"rounds\"><tr><th>Round</th><th>Trigger</th><th>State</th>"
+          "<th>Started</th><th>Candidate</th><th>Error</th></tr>";
+  for (const auto& r : rounds(ctx, 50))
+    body += "<tr><td>" + std::to_string(r["round"].get<int64_t>()) + "</td><td>" + escape(r["trigger"].get<std::string>()) +
+            "</td><td>" + escape(r["state"].get<std::string>()) + "</td><td>" + html::format_time(r["started_ms"]) +
+            "</td><td>" + (r["candidate"].is_null() ? "-" : "v" + std::to_string(r["candidate"].get<int64_t>())) +
+            "</td><td>" + escape(r["error"].get<std::string>()) + "</td></tr>";
+  body += "</table>";
+  std::optional<labeling::Session> session;
+  if (ctx.web) session = current_session(*ctx.web, req);
+  return html::html(html::page("Models", viewer_of(session), body));
+}
+
+} // namespace
+
+void add_model_routes(std::vector<Route>& routes, ServiceContext& ctx) {
+  if (!ctx.models) return;
+  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
+    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
+  };
+  routes.push_back({"GET", "/api/v1/models", with(models)});
+  routes.push_back({"GET", "/api/v1/models/champion", with(champion)});
+  routes.push_back({"GET", R"(/api/v1/models/(\d{1,9}))", with(version)});
+  routes.push_back({"GET", R"(/api/v1/models/(\d{1,9})/torchscript)", with(torchscript)});
+  Route post{"POST", "/api/v1/score", nullptr};
+  post.stream = [&ctx](const Request& req, BodyReader& body) { return score(ctx, req, body); };
+  routes.push_back(post);
+  Route page{"GET", "/models", with(models_page)};
+  page.page = true;
+  routes.push_back(page);
+}
+
+} // namespace curator::serve
