@@ -47,6 +47,22 @@ nlohmann::json database_status(const core::DataDir& dir) {
     subs["no_face"] = nf.getColumn(0).getInt64();
     db["submissions"] = subs;
   }
+  if (conn.tableExists("model_versions")) {
+    nlohmann::json m;
+    SQLite::Statement c(conn, "SELECT (SELECT version FROM model_aliases WHERE alias = 'champion'), COUNT(*) FROM model_versions");
+    c.executeStep();
+    m["champion"] = c.getColumn(0).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(0).getInt64());
+    m["versions"] = c.getColumn(1).getInt64();
+    SQLite::Statement r(conn, "SELECT id, trigger, state, started_ms, COALESCE(error, '') FROM retrain_rounds ORDER BY id DESC LIMIT 1");
+    if (r.executeStep())
+      m["last_round"] = {{"round", r.getColumn(0).getInt64()}, {"trigger", r.getColumn(1).getString()},
+                         {"state", r.getColumn(2).getString()}, {"started_ms", r.getColumn(3).getInt64()},
+                         {"error", r.getColumn(4).getString()}};
+    SQLite::Statement t(conn, "SELECT COUNT(*) FROM training_runs WHERE state = 'running'");
+    t.executeStep();
+    m["training_now"] = t.getColumn(0).getInt64();
+    db["models"] = m;
+  }
   if (conn.tableExists("dataset_videos")) {
     nlohmann::json ds = {{"train", 0}, {"val", 0}, {"test", 0}, {"quarantined", 0}, {"excluded", 0}};
     SQLite::Statement q(conn, "SELECT CASE WHEN state = 'assigned' THEN split ELSE state END, COUNT(*) FROM "
@@ -131,6 +147,7 @@ std::string format_status(const nlohmann::json& r) {
     }
     if (db.contains("submissions")) out << "submissions:  " << db["submissions"].dump() << "\n";
     if (db.contains("dataset")) out << "dataset:      " << db["dataset"].dump() << "\n";
+    if (db.contains("models")) out << "models:       " << db["models"].dump() << "\n";
   }
   const auto& d = r["daemon"];
   if (d["running"].get<bool>()) {
