@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -47,8 +48,10 @@ ProcessLock::~ProcessLock() {
 }
 
 void write_file_atomic(const std::filesystem::path& target, const std::string& content) {
+  // Unique per process and call: two threads writing the same target must not share a temporary file.
+  static std::atomic<uint64_t> counter{0};
   std::filesystem::path tmp = target;
-  tmp += ".tmp." + std::to_string(::getpid());
+  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail_errno("create " + tmp.string());
   size_t off = 0;

@@ -42,13 +42,10 @@ Response manifest(ServiceContext& ctx, const Request& req) {
 } // namespace
 
 void add_dataset_routes(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
-  routes.push_back({"GET", "/api/v1/dataset/stats", with(stats)});
-  routes.push_back({"GET", "/api/v1/dataset/snapshots", with(snapshots)});
-  routes.push_back({"GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64}))", with(snapshot)});
-  routes.push_back({"GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest)", with(manifest)});
+  routes.push_back(context_route(ctx, "GET", "/api/v1/dataset/stats", stats));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/dataset/snapshots", snapshots));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64}))", snapshot));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest)", manifest));
 }
 
 } // namespace curator::serve

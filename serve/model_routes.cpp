@@ -5,6 +5,7 @@
 #include "serve/html.hpp"
 #include "serve/model_loop.hpp"
 #include "serve/model_routes.hpp"
+#include "serve/submission_routes.hpp"
 #include "serve/web_auth.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -75,31 +76,10 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
     throw RateLimited("too many requests from this address; try again within the hour");
   if (!body.multipart()) throw InvalidInput("send the video as multipart/form-data field \"file\"");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
-  std::optional<core::BlobStore::Writer> file;
-  std::string current, filename, add;
-  bool too_large = false;
-  const bool ok = body.read_parts(
-      [&](const std::string& name, const std::string& fname, const std::string&) {
-        current = name;
-        if (name == "file") {
-          if (file) return false;
-          file.emplace(ctx.blobs->writer());
-          filename = fname.empty() ? "upload" : fname;
-        }
-        return true;
-      },
-      [&](const char* d, size_t n) {
-        if (current == "file") {
-          if (static_cast<int64_t>(file->size() + n) > max_bytes) return !(too_large = true);
-          file->write(d, n);
-        } else if (current == "add_to_dataset" && add.size() < 16) {
-          add.append(d, n);
-        }
-        return true;
-      });
-  if (too_large) throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
-  if (!ok || !file || file->size() == 0) throw InvalidInput("attach the video as the \"file\" field");
-  const auto blob = file->commit();
+  auto up = read_upload(ctx, body, max_bytes);
+  if (!up.file || up.file->size() == 0) throw InvalidInput("attach the video as the \"file\" field");
+  const std::string filename = up.filename, add = up.fields["add_to_dataset"];
+  const auto blob = up.file->commit();
   nlohmann::json out;
   if (add == "true" || add == "on" || add == "1") { // asked: the video also joins the dataset as a submission
     ingest::SubmissionMeta meta;
@@ -181,19 +161,14 @@ Response models_page(ServiceContext& ctx, const Request& req) {
 
 void add_model_routes(std::vector<Route>& routes, ServiceContext& ctx) {
   if (!ctx.models) return;
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
-  routes.push_back({"GET", "/api/v1/models", with(models)});
-  routes.push_back({"GET", "/api/v1/models/champion", with(champion)});
-  routes.push_back({"GET", R"(/api/v1/models/(\d{1,9}))", with(version)});
-  routes.push_back({"GET", R"(/api/v1/models/(\d{1,9})/torchscript)", with(torchscript)});
+  routes.push_back(context_route(ctx, "GET", "/api/v1/models", models));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/models/champion", champion));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/models/(\d{1,9}))", version));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/models/(\d{1,9})/torchscript)", torchscript));
   Route post{"POST", "/api/v1/score", nullptr};
   post.stream = [&ctx](const Request& req, BodyReader& body) { return score(ctx, req, body); };
   routes.push_back(post);
-  Route page{"GET", "/models", with(models_page)};
-  page.page = true;
-  routes.push_back(page);
+  routes.push_back(context_route(ctx, "GET", "/models", models_page, true));
 }
 
 } // namespace curator::serve

@@ -120,18 +120,15 @@ Response audit(ServiceContext& ctx, const Request& req) {
 } // namespace
 
 void add_review_api(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
-  routes.push_back({"POST", "/api/v1/session", with(sign_in)});
-  routes.push_back({"GET", "/api/v1/session", with(who_am_i)});
-  routes.push_back({"DELETE", "/api/v1/session", with(sign_out)});
-  routes.push_back({"GET", "/api/v1/review", with(list_items)});
-  routes.push_back({"GET", "/api/v1/review/next", with(next_item)});
-  routes.push_back({"GET", R"(/api/v1/review/(\d{1,18}))", with(get_item)});
-  routes.push_back({"POST", R"(/api/v1/review/(\d{1,18})/decision)", with(decide)});
-  routes.push_back({"POST", R"(/api/v1/review/(\d{1,18})/reopen)", with(reopen)});
-  routes.push_back({"GET", "/api/v1/audit", with(audit)});
+  routes.push_back(context_route(ctx, "POST", "/api/v1/session", sign_in));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/session", who_am_i));
+  routes.push_back(context_route(ctx, "DELETE", "/api/v1/session", sign_out));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/review", list_items));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/review/next", next_item));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/review/(\d{1,18}))", get_item));
+  routes.push_back(context_route(ctx, "POST", R"(/api/v1/review/(\d{1,18})/decision)", decide));
+  routes.push_back(context_route(ctx, "POST", R"(/api/v1/review/(\d{1,18})/reopen)", reopen));
+  routes.push_back(context_route(ctx, "GET", "/api/v1/audit", audit));
 }
 
 } // namespace curator::serve

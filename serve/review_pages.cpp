@@ -207,13 +207,8 @@ Response video(ServiceContext& ctx, const Request& req) {
 } // namespace
 
 void add_review_pages(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
-  auto page = [&](const char* method, const char* pattern, Response (*fn)(ServiceContext&, const Request&)) {
-    Route r{method, pattern, with(fn)};
-    r.page = true;
-    routes.push_back(r);
+  auto page = [&](const char* method, const char* pattern, ContextHandler fn) {
+    routes.push_back(context_route(ctx, method, pattern, fn, true));
   };
   page("GET", "/review", queue);
   page("GET", R"(/review/(\d{1,18}))", item_page);
@@ -221,7 +216,7 @@ void add_review_pages(std::vector<Route>& routes, ServiceContext& ctx) {
   page("GET", "/admin", admin);
   page("POST", R"(/admin/reopen/(\d{1,18}))", reopen);
   page("GET", "/admin/audit", audit);
-  routes.push_back({"GET", R"(/media/submissions/(\d{1,18})/video)", with(video)});
+  routes.push_back(context_route(ctx, "GET", R"(/media/submissions/(\d{1,18})/video)", video));
 }
 
 } // namespace curator::serve

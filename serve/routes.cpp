@@ -80,17 +80,21 @@ Response api_job(ServiceContext& ctx, const Request& req) {
 
 } // namespace
 
+Route context_route(ServiceContext& ctx, const std::string& method, const std::string& pattern, ContextHandler fn,
+                    bool page) {
+  Route r{method, pattern, [&ctx, fn](const Request& req) { return fn(ctx, req); }};
+  r.page = page;
+  return r;
+}
+
 std::vector<Route> build_routes(ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
   std::vector<Route> routes = {
       {"GET", "/healthz", healthz},
-      {"GET", "/readyz", with(readyz)},
-      {"GET", "/metrics", with(metrics)},
-      {"GET", "/api/v1/status", with(api_status)},
-      {"GET", "/api/v1/jobs", with(api_jobs)},
-      {"GET", R"(/api/v1/jobs/(\d{1,18}))", with(api_job)},
+      context_route(ctx, "GET", "/readyz", readyz),
+      context_route(ctx, "GET", "/metrics", metrics),
+      context_route(ctx, "GET", "/api/v1/status", api_status),
+      context_route(ctx, "GET", "/api/v1/jobs", api_jobs),
+      context_route(ctx, "GET", R"(/api/v1/jobs/(\d{1,18}))", api_job),
   };
   add_submission_routes(routes, ctx);
   add_dataset_routes(routes, ctx);

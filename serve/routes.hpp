@@ -37,4 +37,9 @@ struct ServiceContext {
 
 std::vector<Route> build_routes(ServiceContext& ctx);
 
+using ContextHandler = Response (*)(ServiceContext&, const Request&);
+/// A route whose handler also gets the context; a `page` route answers errors with HTML pages.
+Route context_route(ServiceContext& ctx, const std::string& method, const std::string& pattern, ContextHandler fn,
+                    bool page = false);
+
 } // namespace curator::serve

@@ -38,6 +38,39 @@ Response created(const ingest::Receipt& r) {
 
 } // namespace
 
+Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
+  Upload up;
+  std::string current;
+  bool too_large = false, field_too_long = false;
+  const bool ok = body.read_parts(
+      [&](const std::string& name, const std::string& fname, const std::string&) {
+        current = name;
+        if (name == "file") {
+          if (up.file) return false; // one video a request
+          up.file.emplace(ctx.blobs->writer());
+          up.file_named = !fname.empty();
+          up.filename = fname.empty() ? "upload" : fname;
+        }
+        return true;
+      },
+      [&](const char* d, size_t n) {
+        if (current == "file") {
+          if (static_cast<int64_t>(up.file->size() + n) > max_bytes) return !(too_large = true);
+          up.file->write(d, n);
+        } else {
+          auto& v = up.fields[current];
+          if (v.size() + n > kMaxFieldBytes) return !(field_too_long = true);
+          v.append(d, n);
+        }
+        return true;
+      });
+  if (too_large)
+    throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
+  if (field_too_long) throw InvalidInput("form field '" + current + "' is longer than 4096 bytes");
+  if (!ok) throw InvalidInput("the upload was cut off or malformed");
+  return up;
+}
+
 ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
@@ -65,43 +98,16 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
     accept(fields, meta);
     return ctx.ingest->submit_url(fields["url"], meta);
   }
-  std::map<std::string, std::string> fields;
-  std::optional<core::BlobStore::Writer> file;
-  std::string filename, current;
-  bool too_large = false, field_too_long = false, file_named = false;
-  const bool ok = body.read_parts(
-      [&](const std::string& name, const std::string& fname, const std::string&) {
-        current = name;
-        if (name == "file") {
-          if (file) return false; // one video a submission
-          file.emplace(ctx.blobs->writer());
-          file_named = !fname.empty();
-          filename = fname.empty() ? "upload" : fname;
-        }
-        return true;
-      },
-      [&](const char* d, size_t n) {
-        if (current == "file") {
-          if (static_cast<int64_t>(file->size() + n) > max_bytes) return !(too_large = true);
-          file->write(d, n);
-        } else {
-          auto& v = fields[current];
-          if (v.size() + n > kMaxFieldBytes) return !(field_too_long = true);
-          v.append(d, n);
-        }
-        return true;
-      });
-  if (too_large)
-    throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
-  if (field_too_long) throw InvalidInput("form field '" + current + "' is longer than 4096 bytes");
-  if (!ok) throw InvalidInput("the upload was cut off or malformed");
+  Upload up = read_upload(ctx, body, max_bytes);
+  auto& fields = up.fields;
   auto meta = meta_from(fields);
   if (fields.count("consent_given") && fields["consent_given"] != "on" && fields["consent_given"] != "true")
     throw InvalidInput("consent is required");
   accept(fields, meta); // may refuse: the uncommitted upload is then discarded
   // A browser sends an empty, unnamed "file" part when no file was chosen (the URL field is used then);
   // an empty named file is a submission, rejected by ingest with its reason.
-  if (file && (file_named || file->size() > 0)) return ctx.ingest->submit_blob(file->commit(), filename, meta);
+  if (up.file && (up.file_named || up.file->size() > 0))
+    return ctx.ingest->submit_blob(up.file->commit(), up.filename, meta);
   if (fields.count("url") && !fields["url"].empty()) return ctx.ingest->submit_url(fields["url"], meta);
   throw InvalidInput("attach a video as the \"file\" field, or give a \"url\"");
 }
@@ -195,15 +201,12 @@ Response thumbnail(ServiceContext& ctx, const Request& req) {
 } // namespace
 
 void add_submission_routes(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
   Route post{"POST", "/api/v1/submissions", nullptr};
   post.stream = [&ctx](const Request& req, BodyReader& body) { return post_submission(ctx, req, body); };
   routes.push_back(post);
-  routes.push_back({"GET", "/api/v1/submissions", with(list_submissions)});
-  routes.push_back({"GET", R"(/api/v1/submissions/(\d{1,18}))", with(get_submission)});
-  routes.push_back({"GET", R"(/api/v1/submissions/(\d{1,18})/tracks/(\d{1,6})/thumbnail)", with(thumbnail)});
+  routes.push_back(context_route(ctx, "GET", "/api/v1/submissions", list_submissions));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/submissions/(\d{1,18}))", get_submission));
+  routes.push_back(context_route(ctx, "GET", R"(/api/v1/submissions/(\d{1,18})/tracks/(\d{1,6})/thumbnail)", thumbnail));
 }
 
 } // namespace curator::serve

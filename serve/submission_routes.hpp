@@ -1,13 +1,26 @@
 #pragma once
 // Submission endpoints (part of the route table in routes.cpp).
+#include "core/blob_store.hpp"
 #include "ingest/ingest_service.hpp"
 #include "serve/routes.hpp"
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <string>
 
 namespace curator::serve {
+
+/// A multipart body read as it arrives: the `file` part streamed into the blob store (not yet
+/// committed), every other part as a field of at most 4096 bytes.
+struct Upload {
+  std::optional<core::BlobStore::Writer> file;
+  std::string filename;  ///< "upload" when the part had no file name
+  bool file_named = false;
+  std::map<std::string, std::string> fields;
+};
+/// Throws payload_too_large past `max_bytes`, InvalidInput for an over-long field or a cut-off body.
+Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes);
 
 /// Sees a submission's form fields before anything is stored: may throw to refuse, or complete the
 /// metadata (who submitted it, from where).

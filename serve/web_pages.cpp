@@ -205,13 +205,8 @@ Response logout(ServiceContext& ctx, const Request& req) {
 } // namespace
 
 void add_web_pages(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto with = [&ctx](Response (*fn)(ServiceContext&, const Request&)) {
-    return [&ctx, fn](const Request& req) { return fn(ctx, req); };
-  };
-  auto page = [&](const char* method, const char* pattern, Response (*fn)(ServiceContext&, const Request&)) {
-    Route r{method, pattern, with(fn)};
-    r.page = true;
-    routes.push_back(r);
+  auto page = [&](const char* method, const char* pattern, ContextHandler fn) {
+    routes.push_back(context_route(ctx, method, pattern, fn, true));
   };
   page("GET", "/", index);
   Route post{"POST", "/submit", nullptr};

@@ -282,6 +282,7 @@ TEST_CASE("the daemon refreshes splits as a job and serves stats and snapshots",
   auto config = core::Config::defaults(core::default_settings(), {{"data.dir", fx.dir.root().string()},
                                                                   {"server.port", "0"},
                                                                   {"jobs.workers", "1"},
+                                                                  {"scheduler.enabled", "false"},
                                                                   {"jobs.poll_interval_ms", "20"}});
   serve::Daemon daemon(config);
   daemon.start();
