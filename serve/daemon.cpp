@@ -106,7 +106,9 @@ void Daemon::start() {
   // Ingest queues a refresh whenever a video is done, so new videos get (or inherit) their split soon.
   const auto dataset_settings = dataset::DatasetSettings::from_config(cfg);
   s.workers->register_kind("dataset.refresh", [&s, dataset_settings](const core::Job&, core::JobContext&) {
-    return dataset::refresh_splits(*s.services->db, s.clock, dataset_settings).to_json();
+    auto summary = dataset::refresh_splits(*s.services->db, s.clock, dataset_settings).to_json();
+    summary["review_scores_queued"] = s.loop->queue_review_scores(); // new items get the champion's opinion
+    return summary;
   });
 
   s.metrics = std::make_unique<Metrics>();

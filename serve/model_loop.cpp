@@ -20,21 +20,73 @@ void ModelLoop::register_jobs(core::WorkerPool& workers) {
     options.trigger = job.payload.value("trigger", "manual");
     const auto result = retrain::run_round(*services_.db, services_.dir, clock_, options, [&ctx] { return ctx.stopping(); });
     ctx.check_cancelled(); // a round stopped by shutdown runs again after the restart
+    if (result.decision && result.decision->promoted) queue_review_scores(); // the new champion's opinion
     return result.to_json();
   });
   workers.register_kind("score.video", [this](const core::Job& job, core::JobContext&) { return score(job); });
+  workers.register_kind("review.score", [this](const core::Job& job, core::JobContext&) { return score_review_item(job); });
+}
+
+retrain::ScoreOptions ModelLoop::score_options(int frames) const {
+  retrain::ScoreOptions o;
+  o.sample_frames = frames;
+  o.min_face_score = static_cast<float>(config_.get_double("faces.min_score"));
+  o.crop_size = static_cast<int>(config_.get_int("faces.crop_size"));
+  o.tracker = {static_cast<float>(config_.get_double("faces.track_iou")),
+               static_cast<float>(config_.get_double("faces.same_person_distance"))};
+  return o;
+}
+
+int ModelLoop::queue_review_scores() {
+  const auto champion = registry_.champion();
+  if (!champion) return 0;
+  auto conn = services_.db->connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "SELECT r.submission_id FROM review_items r JOIN submissions s ON s.id = r.submission_id "
+                             "WHERE r.state IN ('pending', 'escalated') AND s.blob_sha256 IS NOT NULL");
+  int queued = 0;
+  while (q.executeStep()) {
+    const int64_t id = q.getColumn(0).getInt64();
+    const std::string key = "review.score:" + std::to_string(id) + ":v" + std::to_string(champion->version);
+    SQLite::Statement seen(*conn, "SELECT 1 FROM jobs WHERE dedupe_key = ?");
+    seen.bind(1, key);
+    if (seen.executeStep()) continue;
+    services_.jobs->enqueue(*conn, {"review.score", {{"submission", id}, {"version", champion->version}}, key, -1});
+    ++queued;
+  }
+  txn.commit();
+  return queued;
+}
+
+nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
+  const int64_t id = job.payload.at("submission").get<int64_t>();
+  const auto version = registry_.get(job.payload.at("version").get<int64_t>());
+  std::string sha;
+  {
+    auto conn = services_.db->connect();
+    SQLite::Statement q(*conn, "SELECT blob_sha256 FROM submissions WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep() || q.getColumn(0).isNull()) throw core::PermanentJobError("submission has no stored video");
+    sha = q.getColumn(0).getString();
+  }
+  const auto result = retrain::score_video(version.ref(), services_.faces->get(), services_.blobs->path_of(sha),
+                                           score_options(static_cast<int>(config_.get_int("ingest.sample_frames"))));
+  const auto& p = result["video"]["p_fake_confident"];
+  if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
+  auto conn = services_.db->connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement u(*conn, "UPDATE review_items SET model_score = ? WHERE submission_id = ?");
+  u.bind(1, p.get<double>()), u.bind(2, id);
+  u.exec();
+  txn.commit();
+  return {{"submission", id}, {"score", p}, {"model_version", version.version}};
 }
 
 nlohmann::json ModelLoop::score(const core::Job& job) {
   const auto champion = registry_.champion(); // this version for the whole job, whatever happens meanwhile
   if (!champion) throw core::PermanentJobError("there is no champion model yet");
   const auto sha = job.payload.at("sha256").get<std::string>();
-  retrain::ScoreOptions o;
-  o.sample_frames = static_cast<int>(job.payload.value("frames", config_.get_int("ingest.sample_frames")));
-  o.min_face_score = static_cast<float>(config_.get_double("faces.min_score"));
-  o.crop_size = static_cast<int>(config_.get_int("faces.crop_size"));
-  o.tracker = {static_cast<float>(config_.get_double("faces.track_iou")),
-               static_cast<float>(config_.get_double("faces.same_person_distance"))};
+  const auto o = score_options(static_cast<int>(job.payload.value("frames", config_.get_int("ingest.sample_frames"))));
   nlohmann::json result;
   try {
     result = retrain::score_video(champion->ref(), services_.faces->get(), services_.blobs->path_of(sha), o);

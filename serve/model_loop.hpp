@@ -8,6 +8,7 @@
 #include "core/worker_pool.hpp"
 #include "retrain/model_registry.hpp"
 #include "retrain/retrain_round.hpp"
+#include "retrain/video_scorer.hpp"
 #include "serve/services.hpp"
 
 #include <condition_variable>
@@ -29,11 +30,16 @@ public:
   std::optional<int64_t> tick();
   /// Marks rounds left running by a crash as failed (their job runs again from the queue).
   int reconcile();
+  /// Queues a `review.score` job (once per item and champion version) for every item waiting for review,
+  /// so reviewers see the champion's opinion and the queue can put disagreements first. Returns how many.
+  int queue_review_scores();
 
   retrain::ModelRegistry& registry() { return registry_; }
 
 private:
   nlohmann::json score(const core::Job& job);
+  nlohmann::json score_review_item(const core::Job& job);
+  retrain::ScoreOptions score_options(int frames) const;
 
   Services& services_;
   const core::Config& config_;

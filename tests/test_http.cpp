@@ -131,7 +131,7 @@ TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "
   CHECK(status["database"]["up_to_date"] == true);
   CHECK(status["database"]["jobs"]["total"]["done"] == 1);
   CHECK(status["workers"]["kinds"] ==
-        nlohmann::json::array({"dataset.refresh", "echo", "ingest.video", "model.retrain", "score.video"}));
+        nlohmann::json::array({"dataset.refresh", "echo", "ingest.video", "model.retrain", "review.score", "score.video"}));
 
   // One daemon per data folder.
   serve::Daemon second(config);

@@ -119,6 +119,23 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   CHECK((j["video"]["verdict"] == "fake" || j["video"]["verdict"] == "real"));
   CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions); // scoring does not add to the dataset
 
+  // Asked to, it does: the video is ingested, waits for review, and the champion's score reaches its
+  // review item (ingest -> dataset.refresh -> review.score), which orders the reviewers' queue.
+  std::ifstream other(test::shared_data_or_skip() / "video/retalking/3.mp4", std::ios::binary); // not ingested yet
+  const std::string fresh((std::istreambuf_iterator<char>(other)), std::istreambuf_iterator<char>());
+  auto added = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", fresh, "talk.mp4", "video/mp4"},
+                                                                             {"add_to_dataset", "true", "", ""}});
+  REQUIRE(added->status == 200);
+  const int64_t sub = nlohmann::json::parse(added->body)["submission"];
+  CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions + 1);
+  const bool scored = test::eventually(
+      [&] {
+        return l.env->count("SELECT COUNT(*) FROM review_items WHERE model_score IS NOT NULL AND submission_id = " +
+                            std::to_string(sub)) == 1;
+      },
+      120s);
+  CHECK(scored);
+
   auto models = nlohmann::json::parse(client.Get("/api/v1/models")->body);
   CHECK(models["champion"] == champion->version);
   CHECK(models["decisions"].size() == 1);
