@@ -9,6 +9,7 @@
 #include "core/data_dir.hpp"
 #include "retrain/batch_loader.hpp"
 #include "retrain/detector_model.hpp"
+#include "retrain/torch_runtime.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   }
   out.close();
   torch::set_num_threads(2);
+  retrain::keep_freed_memory(); // as train_detector does
   std::printf("%zu crops from snapshot %s; %d timed steps of batch 32 after 2 warm-up steps\n", train.size(),
               snapshots.front().id.substr(0, 12).c_str(), steps);
   std::printf("%6s %14s %14s %8s\n", "size", "curator img/s", "python img/s", "ratio");

@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <malloc.h>
+
 namespace curator::retrain {
 
 nlohmann::json TorchRuntimeInfo::to_json() const {
@@ -14,6 +16,11 @@ nlohmann::json TorchRuntimeInfo::to_json() const {
           {"cuda_available", cuda_available},
           {"cuda_devices", cuda_devices},
           {"device", device}};
+}
+
+void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 void configure_torch(int threads) {

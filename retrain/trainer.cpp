@@ -11,6 +11,7 @@
 #include "retrain/detector_model.hpp"
 #include "retrain/metrics.hpp"
 #include "retrain/model_io.hpp"
+#include "retrain/torch_runtime.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -126,6 +127,7 @@ TrainResult train_detector(const TrainJob& job) {
   p.validate();
   auto log = core::logger("train");
   torch::set_num_threads(std::max(1, job.threads));
+  keep_freed_memory(); // 224 px: 20 -> 22.7 images/s (bench/train_bench.cpp)
   const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   std::filesystem::create_directories(job.run_dir);
   const auto train = samples_of(job.items, "train", p.train_source);
