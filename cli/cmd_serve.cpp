@@ -1,11 +1,11 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/logging.hpp"
+#include "core/stop_signals.hpp"
 #include "serve/daemon.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -16,26 +16,18 @@ namespace {
 
 int run_serve(const DataOptions& options) {
   core::Config config = load_config(options);
-  // Block the stop signals in every thread (threads inherit the mask) and wait for them here, so
-  // shutdown runs in ordinary code rather than in a signal handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  core::StopSignals stop_signals; // before the daemon's threads start; shutdown runs in ordinary code
 
   serve::Daemon daemon(config);
   daemon.start();
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const char* sig = core::StopSignals::name(stop_signals.wait());
   auto log = core::logger("daemon");
-  log->info("received {}, shutting down (send it again to exit at once)", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  std::thread([stop_signals] {
-    int again = 0;
-    sigwait(&stop_signals, &again);
+  log->info("received {}, shutting down (send it again to exit at once)", sig);
+  std::thread([&stop_signals] {
+    stop_signals.wait();
     std::_Exit(130); // leases expire and jobs re-run after restart; the database stays consistent
   }).detach();
-  const bool clean = daemon.stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+  const bool clean = daemon.stop(sig);
   spdlog::shutdown();
   if (!clean) std::_Exit(0); // abandoned job threads still run: leave without destructors
   return 0;

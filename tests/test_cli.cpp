@@ -151,7 +151,9 @@ TEST_CASE("serve starts, answers, survives SIGKILL and stops cleanly on SIGINT",
   auto second = start("second");
   REQUIRE(wait_for_daemon(*second)); // the lock died with the killed process
   second->signal(SIGINT);
-  REQUIRE(second->wait(30s) == 0);
+  const auto code = second->wait(30s);
+  INFO("exit " << (code ? std::to_string(*code) : std::string("none")) << ", stderr:\n" << second->stderr_text());
+  REQUIRE(code == 0);
   CHECK_THAT(second->stderr_text(), Catch::Contains("stopped"));
   CHECK_FALSE(std::filesystem::exists(layout.daemon_file()));
   status = nlohmann::json::parse(run_curator({"status", "--json", "--data-dir", data.string()}, dir).out);

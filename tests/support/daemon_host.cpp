@@ -4,9 +4,9 @@
 // Job kind "test.record", payload {"block_attempts": N}: appends "start <id> <attempt>" to EVENTS_FILE;
 // attempts <= N then block until shutdown; later attempts append "done <id>" and finish.
 #include "core/config.hpp"
+#include "core/stop_signals.hpp"
 #include "serve/daemon.hpp"
 
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -24,11 +24,7 @@ int main(int argc, char** argv) {
     out << line << "\n";
     out.flush();
   };
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  core::StopSignals stop_signals;
 
   auto config = core::Config::defaults(core::default_settings(), {{"data.dir", argv[1]},
                                                                   {"server.port", "0"},
@@ -50,7 +46,6 @@ int main(int argc, char** argv) {
                                      }});
   serve::Daemon daemon(config, std::move(options));
   daemon.start();
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   return daemon.stop("signal") ? 0 : 3;
 }
