@@ -321,6 +321,11 @@ CREATE TABLE retrain_rounds (
   finished_ms INTEGER
 );
 )sql"},
+      {8, "submission access keys", R"sql(
+-- The SHA-256 of the random key in a submission's page address: whoever holds the address may follow the
+-- submission; nobody can walk the sequential ids. Older submissions have none (staff only).
+ALTER TABLE submissions ADD COLUMN access_key_hash TEXT;
+)sql"},
   };
   return migrations;
 }

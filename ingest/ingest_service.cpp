@@ -27,7 +27,7 @@ IngestSettings IngestSettings::from_config(const core::Config& c) {
 }
 
 nlohmann::json Receipt::to_json() const {
-  nlohmann::json j = {{"id", id}, {"path", path}, {"state", state}};
+  nlohmann::json j = {{"id", id}, {"path", path}, {"state", state}, {"access_key", access_key}};
   if (reason) j["reason"] = *reason;
   return j;
 }
@@ -44,8 +44,9 @@ Receipt IngestService::create(const std::string& origin, const std::string& name
   auto conn = db_.connect();
   core::WriteTransaction txn(*conn);
   const int64_t now = clock_.now_ms();
+  const auto key = AccessKey::generate();
   const int64_t id = submissions_.insert(*conn, origin, name, url, blob ? std::optional(blob->sha256) : std::nullopt,
-                                         blob ? static_cast<int64_t>(blob->size) : 0, meta, now);
+                                         blob ? static_cast<int64_t>(blob->size) : 0, meta, key.hash, now);
   if (rejection) {
     SQLite::Statement q(*conn, "UPDATE submissions SET state = 'rejected', reason = ? WHERE id = ?");
     q.bind(1, *rejection);
@@ -57,7 +58,7 @@ Receipt IngestService::create(const std::string& origin, const std::string& name
     jobs_.enqueue(*conn, job);
   }
   txn.commit();
-  return Receipt{id, name, rejection ? "rejected" : "queued", rejection};
+  return Receipt{id, name, rejection ? "rejected" : "queued", rejection, key.key};
 }
 
 Receipt IngestService::submit_file(const std::filesystem::path& file, const SubmissionMeta& meta,

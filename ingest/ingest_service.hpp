@@ -45,6 +45,7 @@ struct Receipt {
   std::string path;
   std::string state;
   std::optional<std::string> reason;
+  std::string access_key; ///< the secret for the submission's page address; given out once, only its hash is kept
   nlohmann::json to_json() const;
 };
 

@@ -1,6 +1,8 @@
 #include "ingest/submission.hpp"
 
 #include "core/error.hpp"
+#include "core/random_token.hpp"
+#include "core/sha256.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -79,13 +81,26 @@ nlohmann::json Submission::to_json() const {
   return j;
 }
 
+bool Submission::opens_with(const std::string& key) const {
+  // Comparing hashes: how long the comparison takes says nothing about the key.
+  return access_key_hash && key.size() == 32 && core::sha256_hex(key) == *access_key_hash;
+}
+
+AccessKey AccessKey::generate() {
+  AccessKey k;
+  k.key = core::random_hex(16);
+  k.hash = core::sha256_hex(k.key);
+  return k;
+}
+
 int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origin, const std::string& original_name,
                                 const std::optional<std::string>& url, const std::optional<std::string>& blob_sha256,
-                                int64_t size_bytes, const SubmissionMeta& meta, int64_t now_ms) {
+                                int64_t size_bytes, const SubmissionMeta& meta, const std::string& access_key_hash,
+                                int64_t now_ms) {
   meta.validate();
   SQLite::Statement q(conn, "INSERT INTO submissions(origin, original_name, url, blob_sha256, size_bytes, claimed_label,"
                             " source, method, contributor, consent, trusted, confirmed_by, external_id, official_split,"
-                            " created_ms, updated_ms, submitted_by, client_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                            " created_ms, updated_ms, submitted_by, client_addr, access_key_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   auto opt = [&](int i, const std::string& v) {
     if (v.empty()) q.bind(i);
     else q.bind(i, v);
@@ -111,6 +126,7 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
   if (meta.submitted_by) q.bind(17, *meta.submitted_by);
   else q.bind(17);
   opt(18, meta.client_addr);
+  q.bind(19, access_key_hash);
   q.exec();
   const int64_t id = conn.getLastInsertRowid();
   for (const auto& d : meta.derived_from) {
@@ -126,7 +142,7 @@ namespace {
 constexpr const char* kColumns =
     "id, state, reason, duplicate_of, origin, original_name, url, blob_sha256, size_bytes, claimed_label, source, "
     "method, contributor, consent, trusted, confirmed_by, external_id, official_split, progress_done, progress_total, "
-    "no_face, created_ms";
+    "no_face, created_ms, submitted_by, access_key_hash";
 
 std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
 
@@ -154,6 +170,8 @@ Submission read_row(SQLite::Statement& q, SQLite::Database& conn) {
   s.progress_total = q.getColumn(19).getInt64();
   s.no_face = q.getColumn(20).getInt() != 0;
   s.created_ms = q.getColumn(21).getInt64();
+  if (!q.getColumn(22).isNull()) s.meta.submitted_by = q.getColumn(22).getInt64();
+  if (!q.getColumn(23).isNull()) s.access_key_hash = q.getColumn(23).getString();
   SQLite::Statement r(conn, "SELECT derived_from FROM submission_relations WHERE submission_id = ? ORDER BY rowid");
   r.bind(1, s.id);
   while (r.executeStep()) s.meta.derived_from.push_back(r.getColumn(0).getString());

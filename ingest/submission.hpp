@@ -50,7 +50,16 @@ struct Submission {
   int64_t progress_done = 0, progress_total = 0;
   bool no_face = false;
   int64_t created_ms = 0;
+  std::optional<std::string> access_key_hash; ///< none for submissions older than access keys
   nlohmann::json to_json() const;
+  /// Whether `key` is this submission's access key (the secret in its page address).
+  bool opens_with(const std::string& key) const;
+};
+
+/// A new access key (32 hex digits) and the hash that is stored.
+struct AccessKey {
+  std::string key, hash;
+  static AccessKey generate();
 };
 
 class SubmissionStore {
@@ -60,7 +69,7 @@ public:
   /// Inserts a queued submission inside the caller's transaction and returns its id.
   int64_t insert(SQLite::Database& conn, const std::string& origin, const std::string& original_name,
                  const std::optional<std::string>& url, const std::optional<std::string>& blob_sha256,
-                 int64_t size_bytes, const SubmissionMeta& meta, int64_t now_ms);
+                 int64_t size_bytes, const SubmissionMeta& meta, const std::string& access_key_hash, int64_t now_ms);
 
   std::optional<Submission> get(int64_t id);
   std::vector<Submission> list(int limit);

@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/database.hpp"
 #include "core/error.hpp"
+#include "core/random_token.hpp"
 #include "core/sha256.hpp"
 #include "labeling/audit_log.hpp"
 
@@ -23,16 +24,6 @@ Role parse_role(const std::string& text) {
 
 nlohmann::json User::to_json() const {
   return {{"id", id}, {"username", username}, {"role", role_name(role)}, {"disabled", disabled}};
-}
-
-std::string random_hex(size_t bytes) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) out += digits[c >> 4], out += digits[c & 15];
-  return out;
 }
 
 namespace {
@@ -168,8 +159,8 @@ std::optional<User> Accounts::authenticate(const std::string& username, const st
 
 Session Accounts::open_session(const User& user, int64_t ttl_ms) {
   Session s;
-  s.token = random_hex(32);
-  s.csrf = random_hex(32);
+  s.token = core::random_hex(32);
+  s.csrf = core::random_hex(32);
   s.user = user;
   s.expires_ms = clock_.now_ms() + ttl_ms;
   auto conn = db_.connect();

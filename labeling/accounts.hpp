@@ -40,9 +40,6 @@ struct Session {
   int64_t expires_ms = 0;
 };
 
-/// Random bytes from libsodium as lowercase hex (2 * bytes characters).
-std::string random_hex(size_t bytes);
-
 class Accounts {
 public:
   Accounts(core::Database& db, const core::Clock& clock, PasswordCost cost = PasswordCost::interactive());

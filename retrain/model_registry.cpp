@@ -4,7 +4,7 @@
 #include "core/data_dir.hpp"
 #include "core/database.hpp"
 #include "core/error.hpp"
-#include "labeling/accounts.hpp"
+#include "core/random_token.hpp"
 #include "labeling/audit_log.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -81,7 +81,7 @@ ModelVersion ModelRegistry::register_run(const std::string& run_id, const std::f
   // Files first, in a private folder; the version exists once the folder is renamed and the row committed.
   const auto models = dir_.root() / "models";
   std::filesystem::create_directories(models);
-  const auto staging = models / ("staging-" + labeling::random_hex(8));
+  const auto staging = models / ("staging-" + core::random_hex(8));
   std::filesystem::create_directories(staging);
   std::filesystem::copy_file(run_dir / "model.pt", staging / "model.pt");
   export_torchscript(ref, staging / "torchscript.pt");

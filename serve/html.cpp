@@ -61,6 +61,7 @@ Response html(std::string document, int status) {
   // Pages carry forms and session state: never cache them, never frame them.
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "same-origin"); // a submission's address carries its key
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
                          "img-src 'self'; media-src 'self'; frame-ancestors 'none'");

@@ -1,5 +1,7 @@
 // POST /api/v1/submissions (multipart upload streamed to the blob store, or {"url": ...}),
 // GET /api/v1/submissions[/{id}], GET /api/v1/submissions/{id}/tracks/{k}/thumbnail.
+// A submission is visible with its access key (in the address given to its submitter) or to staff;
+// the list is for staff only.
 #include "serve/submission_routes.hpp"
 
 #include "core/error.hpp"
@@ -32,11 +34,29 @@ ingest::SubmissionMeta meta_from(const std::map<std::string, std::string>& f) {
 
 Response created(const ingest::Receipt& r) {
   auto j = r.to_json();
-  j["status_url"] = "/api/v1/submissions/" + std::to_string(r.id);
+  j["status_url"] = submission_status_url(r);
+  j["page_url"] = submission_page_url(r);
   return Response::json(j, 202);
 }
 
 } // namespace
+
+std::string submission_page_url(const ingest::Receipt& r) {
+  return "/submissions/" + std::to_string(r.id) + "?key=" + r.access_key;
+}
+
+std::string submission_status_url(const ingest::Receipt& r) {
+  return "/api/v1/submissions/" + std::to_string(r.id) + "?key=" + r.access_key;
+}
+
+ingest::Submission visible_submission(ServiceContext& ctx, const Request& req, int64_t id) {
+  if (!ctx.ingest) throw Unavailable("ingest is not running");
+  auto sub = ctx.ingest->submissions().get(id);
+  const auto key = req.query_param("key");
+  if (sub && ((key && sub->opens_with(*key)) || current_session(*ctx.web, req))) return *sub;
+  throw NotFound("no submission " + std::to_string(id) + " for this address: use the link given when it was sent "
+                 "(it carries a key), or sign in as a reviewer");
+}
 
 Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
   Upload up;
@@ -132,11 +152,12 @@ Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& bo
 int64_t id_of(const Request& req, size_t i = 0) { return std::stoll(req.captures.at(i)); }
 
 Response get_submission(ServiceContext& ctx, const Request& req) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t id = id_of(req);
-  auto sub = ctx.ingest->submissions().get(id);
-  if (!sub) throw NotFound("no submission " + std::to_string(id));
-  auto j = sub->to_json();
+  const auto sub = visible_submission(ctx, req, id);
+  auto j = sub.to_json();
+  // Thumbnails open with the same key as the submission (staff need none).
+  const auto key = req.query_param("key");
+  const std::string key_param = key && sub.opens_with(*key) ? "?key=" + *key : "";
   auto conn = ctx.db.connect();
   SQLite::Statement frames(*conn, "SELECT COUNT(*) FROM frames WHERE video_id = ?");
   frames.bind(1, id);
@@ -149,7 +170,7 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
     const int k = t.getColumn(0).getInt();
     tracks.push_back({{"index", k},
                       {"faces", t.getColumn(1).getInt()},
-                      {"thumbnail_url", "/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(k) + "/thumbnail"}});
+                      {"thumbnail_url", "/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(k) + "/thumbnail" + key_param}});
   }
   j["tracks"] = tracks;
   SQLite::Statement r(*conn, "SELECT state, label FROM review_items WHERE submission_id = ?");
@@ -169,6 +190,7 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
 
 Response list_submissions(ServiceContext& ctx, const Request& req) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
+  require_session(*ctx.web, req); // the list shows every contributor's submissions
   int limit = 50;
   if (auto l = req.query_param("limit")) {
     try {
@@ -184,6 +206,7 @@ Response list_submissions(ServiceContext& ctx, const Request& req) {
 }
 
 Response thumbnail(ServiceContext& ctx, const Request& req) {
+  visible_submission(ctx, req, id_of(req, 0));
   auto conn = ctx.db.connect();
   SQLite::Statement q(*conn, "SELECT thumbnail FROM tracks WHERE video_id = ? AND track_index = ?");
   q.bind(1, id_of(req, 0));
@@ -194,7 +217,7 @@ Response thumbnail(ServiceContext& ctx, const Request& req) {
   std::stringstream ss;
   ss << in.rdbuf();
   auto res = Response::text(ss.str(), "image/jpeg");
-  res.headers.emplace_back("Cache-Control", "max-age=3600");
+  res.headers.emplace_back("Cache-Control", "private, max-age=3600");
   return res;
 }
 

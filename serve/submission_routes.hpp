@@ -30,6 +30,15 @@ using FormCheck = std::function<void(const std::map<std::string, std::string>& f
 /// or JSON {"url", ...}; enforces ingest.max_upload_mb from Content-Length and while streaming.
 ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept);
 
+/// Loads a submission for someone who may follow it: the holder of its access key (`?key=` of its page
+/// address), a signed-in reviewer or admin. Anyone else gets NotFound, as for a missing one, so that
+/// the sequential ids cannot be walked.
+ingest::Submission visible_submission(ServiceContext& ctx, const Request& req, int64_t id);
+
+/// The contributor's page address of a new submission and its JSON status address, both with the key.
+std::string submission_page_url(const ingest::Receipt& receipt);
+std::string submission_status_url(const ingest::Receipt& receipt);
+
 void add_submission_routes(std::vector<Route>& routes, ServiceContext& ctx);
 
 } // namespace curator::serve

@@ -2,6 +2,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/random_token.hpp"
 
 #include <sodium.h>
 
@@ -113,7 +114,7 @@ void require_csrf(const labeling::Session& session, const Request& req, const st
 
 std::string anonymous_csrf(const Request& req, std::string& set_cookie_header, bool secure) {
   if (auto existing = cookie(req, kAnonCsrfCookie); existing && existing->size() == 64) return *existing;
-  const std::string token = labeling::random_hex(32);
+  const std::string token = core::random_hex(32);
   set_cookie_header = set_cookie(kAnonCsrfCookie, token, 86400, secure);
   return token;
 }

@@ -1,5 +1,6 @@
-// The contributor's door and the sign-in page: GET / (the form), POST /submit, GET /submissions/{id}
-// (progress, faces, review state), GET|POST /login, POST /logout.
+// The contributor's door and the sign-in page: GET / (the form), POST /submit, GET /submissions/{id}?key=
+// (progress, faces, review state; the key is the submission's, see visible_submission), GET|POST /login,
+// POST /logout.
 #include "serve/web_pages.hpp"
 
 #include "core/error.hpp"
@@ -98,7 +99,7 @@ Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
     if (session) meta.submitted_by = session->user.id;
     meta.client_addr = req.remote_addr.substr(0, 64);
   });
-  const std::string page_url = "/submissions/" + std::to_string(receipt.id);
+  const std::string page_url = submission_page_url(receipt);
   if (req.header("Accept").value_or("").find("application/json") != std::string::npos)
     return Response::json({{"id", receipt.id}, {"state", receipt.state}, {"page_url", page_url}}, 202);
   return html::redirect(page_url);
@@ -107,8 +108,10 @@ Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
 // Polls the JSON API and fills the page in as ingest goes.
 constexpr const char* kStatusScript = R"js(
 const id = document.body.dataset.submission;
+const key = new URLSearchParams(window.location.search).get('key');
 async function refresh() {
-  const res = await fetch('/api/v1/submissions/' + id, {headers: {Accept: 'application/json'}});
+  const query = key ? '?key=' + encodeURIComponent(key) : '';
+  const res = await fetch('/api/v1/submissions/' + id + query, {headers: {Accept: 'application/json'}});
   if (!res.ok) return setTimeout(refresh, 2000);
   const s = await res.json();
   document.getElementById('state').textContent = s.state + (s.no_face ? ' (no face found)' : '');
@@ -130,20 +133,19 @@ refresh();
 )js";
 
 Response submission_page(ServiceContext& ctx, const Request& req) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t id = std::stoll(req.captures.at(0));
-  const auto sub = ctx.ingest->submissions().get(id);
-  if (!sub) throw NotFound("there is no submission " + std::to_string(id));
+  const auto sub = visible_submission(ctx, req, id);
   const std::string body =
-      "<table><tr><th>Video</th><td>" + escape(sub->original_name) + "</td></tr>"
-      "<tr><th>Claimed</th><td>" + escape(ingest::label_name(sub->meta.label)) + "</td></tr>"
-      "<tr><th>Source</th><td>" + escape(sub->meta.source) + "</td></tr>"
-      "<tr><th>Ingest</th><td><span id=\"state\">" + escape(sub->state) + "</span> "
+      "<table><tr><th>Video</th><td>" + escape(sub.original_name) + "</td></tr>"
+      "<tr><th>Claimed</th><td>" + escape(ingest::label_name(sub.meta.label)) + "</td></tr>"
+      "<tr><th>Source</th><td>" + escape(sub.meta.source) + "</td></tr>"
+      "<tr><th>Ingest</th><td><span id=\"state\">" + escape(sub.state) + "</span> "
       "<progress id=\"progress\" max=\"1\" value=\"0\"></progress></td></tr>"
-      "<tr><th>Why</th><td id=\"reason\" class=\"error\">" + escape(sub->reason.value_or("")) + "</td></tr>"
+      "<tr><th>Why</th><td id=\"reason\" class=\"error\">" + escape(sub.reason.value_or("")) + "</td></tr>"
       "<tr><th>Review</th><td id=\"review\">waiting for ingest</td></tr></table>"
       "<h2>Faces found</h2><div id=\"faces\" class=\"faces\"></div>"
-      "<p class=\"note\">This page updates itself. Keep its address to come back later.</p>";
+      "<p class=\"note\">This page updates itself. Keep its address to come back later: it holds a private key, "
+      "and anyone with the address can see this page.</p>";
   std::string doc = html::page("Submission #" + std::to_string(id), viewer_of(current_session(*ctx.web, req)), body,
                                kStatusScript);
   const std::string marker = "<body>";

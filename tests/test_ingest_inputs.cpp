@@ -99,7 +99,7 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
   httplib::Client client("127.0.0.1", daemon.port());
   client.set_read_timeout(60);
 
-  std::vector<std::pair<std::string, int64_t>> submitted;
+  std::vector<std::pair<std::string, std::string>> submitted; // file name, status address (with its key)
   for (const auto& input : corpus) {
     httplib::MultipartFormDataItems items = {{"file", input.content, input.filename, "video/mp4"},
                                              {"label", "fake", "", ""},
@@ -108,7 +108,7 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
     REQUIRE(res);
     INFO(input.filename << ": " << res->body);
     REQUIRE(res->status == 202);
-    submitted.emplace_back(input.filename, nlohmann::json::parse(res->body)["id"].get<int64_t>());
+    submitted.emplace_back(input.filename, nlohmann::json::parse(res->body)["status_url"].get<std::string>());
   }
   // Not submissions at all: refused at the door.
   auto no_file = client.Post("/api/v1/submissions", httplib::MultipartFormDataItems{{"label", "real", "", ""}});
@@ -125,10 +125,10 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
   CHECK(bad_label->status == 400);
 
   std::map<std::string, std::string> reasons;
-  for (const auto& [name, id] : submitted) {
+  for (const auto& [name, status_url] : submitted) {
     nlohmann::json status;
     REQUIRE(test::eventually([&] {
-      auto res = client.Get(("/api/v1/submissions/" + std::to_string(id)).c_str());
+      auto res = client.Get(status_url.c_str());
       if (!res) return false;
       status = nlohmann::json::parse(res->body);
       return status["state"] != "queued" && status["state"] != "processing";
@@ -152,10 +152,10 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
   auto good = client.Post("/api/v1/submissions", httplib::MultipartFormDataItems{
                                                      {"file", test::read_file(dir / "good.mp4"), "good.mp4", "video/mp4"}});
   REQUIRE(good->status == 202);
-  const auto good_id = nlohmann::json::parse(good->body)["id"].get<int64_t>();
+  const auto good_url = nlohmann::json::parse(good->body)["status_url"].get<std::string>();
   nlohmann::json status;
   REQUIRE(test::eventually([&] {
-    auto res = client.Get(("/api/v1/submissions/" + std::to_string(good_id)).c_str());
+    auto res = client.Get(good_url.c_str());
     if (!res) return false;
     status = nlohmann::json::parse(res->body);
     return status["state"] == "done";

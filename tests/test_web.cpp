@@ -2,6 +2,7 @@
 // rate limits, escaping, the review API and video range requests.
 #include "core/config.hpp"
 #include "core/settings.hpp"
+#include "core/sha256.hpp"
 #include "labeling/accounts.hpp"
 #include "serve/daemon.hpp"
 #include "tests/support/dataset_fixture.hpp"
@@ -154,6 +155,44 @@ TEST_CASE("anonymous submissions are rate-limited per address; signed-in ones ar
   CHECK(q.getColumn(0).getString() == "rita");
 }
 
+TEST_CASE("a submission opens with the key in its address, or to staff; ids cannot be walked", "[web]") {
+  Site site;
+  httplib::MultipartFormDataItems items = {{"file", std::string(4096, 'x'), "clip.mp4", "video/mp4"},
+                                           {"label", "real", "", ""}};
+  auto up = site.client->Post("/api/v1/submissions", items);
+  REQUIRE(up->status == 202);
+  const auto receipt = nlohmann::json::parse(up->body);
+  const std::string id = std::to_string(receipt["id"].get<int64_t>());
+  const std::string key = receipt["access_key"];
+  REQUIRE(key.size() == 32);
+  CHECK(receipt["page_url"] == "/submissions/" + id + "?key=" + key);
+  CHECK(receipt["status_url"] == "/api/v1/submissions/" + id + "?key=" + key);
+
+  for (const std::string& query : {std::string(), std::string("?key=") + std::string(32, '0'), "?key=" + key.substr(0, 31)}) {
+    INFO("query " << query);
+    CHECK(site.client->Get(("/api/v1/submissions/" + id + query).c_str())->status == 404);
+    CHECK(site.client->Get(("/submissions/" + id + query).c_str())->status == 404);
+  }
+  auto status = site.client->Get(receipt["status_url"].get<std::string>().c_str());
+  REQUIRE(status->status == 200);
+  CHECK_FALSE(nlohmann::json::parse(status->body).contains("access_key")); // given out once
+  auto page = site.client->Get(receipt["page_url"].get<std::string>().c_str());
+  REQUIRE(page->status == 200);
+  CHECK(page->get_header_value("Referrer-Policy") == "same-origin");
+  // The list shows everyone's submissions: staff only.
+  CHECK(site.client->Get("/api/v1/submissions")->status == 401);
+  auto [session, csrf] = site.sign_in("rita", "rita-password");
+  CHECK(site.client->Get(("/api/v1/submissions/" + id).c_str(), {{"Cookie", session}})->status == 200);
+  CHECK(site.client->Get(("/submissions/" + id).c_str(), {{"Cookie", session}})->status == 200);
+  CHECK(site.client->Get("/api/v1/submissions", {{"Cookie", session}})->status == 200);
+  // Only the key's hash is stored.
+  auto conn = site.daemon->database().connect();
+  SQLite::Statement q(*conn, "SELECT access_key_hash FROM submissions WHERE id = ?");
+  q.bind(1, receipt["id"].get<int64_t>());
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getString() == core::sha256_hex(key));
+}
+
 TEST_CASE("user text is escaped on every page", "[web]") {
   Site site;
   test::FakeVideo v;
@@ -180,7 +219,7 @@ TEST_CASE("user text is escaped on every page", "[web]") {
   CHECK_THAT(site.client->Get(("/review/" + std::to_string(id)).c_str(), {{"Cookie", session}})->body,
              Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;.mp4"));
   // Friendly pages for errors, JSON for the API.
-  auto missing = site.client->Get("/submissions/999999");
+  auto missing = site.client->Get("/submissions/999999", {{"Cookie", session}});
   CHECK(missing->status == 404);
   CHECK_THAT(missing->body, Catch::Contains("<!doctype html>"));
   CHECK(site.client->Get("/api/v1/submissions/999999")->get_header_value("Content-Type") == "application/json");

@@ -21,8 +21,9 @@ async function contributorUploads(browser) {
   await page.fill('#source', 'browser-test');
   await page.fill('#name', 'Browser <Tester>');
   await page.check('#consent');
-  await Promise.all([page.waitForURL(/\/submissions\/\d+$/, { timeout: 60000 }), page.click('#send')]);
-  const id = Number(page.url().match(/\/submissions\/(\d+)$/)[1]);
+  // The page's address carries the submission's access key: only its holder (and staff) may open it.
+  await Promise.all([page.waitForURL(/\/submissions\/\d+\?key=[0-9a-f]{32}$/, { timeout: 60000 }), page.click('#send')]);
+  const id = Number(page.url().match(/\/submissions\/(\d+)\?/)[1]);
   // Ingest runs in the daemon; the page polls and shows the faces as they are found.
   await page.waitForSelector('#faces img.face', { timeout: 180000 });
   await page.waitForFunction(() => document.getElementById('state').textContent.startsWith('done'), null, { timeout: 60000 });
@@ -30,7 +31,9 @@ async function contributorUploads(browser) {
   assert(faces >= 1, 'expected at least one face track');
   const loaded = await page.locator('#faces img.face').first().evaluate((img) => img.complete && img.naturalWidth > 0);
   assert(loaded, 'the face thumbnail did not load');
-  console.log(`ok contributor: submission ${id} shows ${faces} face track(s)`);
+  const keyless = await page.request.get(base + '/submissions/' + id);
+  assert.strictEqual(keyless.status(), 404, 'without its key the page must not open');
+  console.log(`ok contributor: submission ${id} shows ${faces} face track(s); without its key it answers 404`);
   await page.close();
   return id;
 }
