@@ -45,6 +45,12 @@ struct Site {
     const std::string token = set.substr(set.find('=') + 1, 64);
     return {token, "curator_csrf=" + token};
   }
+  // Uploads `bytes` bytes as a video through the API (not a real video: ingest is not running here).
+  httplib::Result upload(size_t bytes, const std::string& label, const httplib::Headers& headers = {}) {
+    httplib::MultipartFormDataItems items = {{"file", std::string(bytes, 'v'), "clip.mp4", "video/mp4"},
+                                             {"label", label, "", ""}};
+    return client->Post("/api/v1/submissions", headers, items);
+  }
   // Signs in through the form; returns (session cookie header, session CSRF token).
   std::pair<std::string, std::string> sign_in(const std::string& user, const std::string& password) {
     auto [token, cookie] = anon_csrf();
@@ -133,11 +139,7 @@ TEST_CASE("sign-in is throttled after repeated failures", "[web]") {
 
 TEST_CASE("anonymous submissions are rate-limited per address; signed-in ones are the user's", "[web]") {
   Site site(Site::Settings{{"web.anonymous_submissions_per_hour", "2"}});
-  auto post = [&](const httplib::Headers& headers) {
-    httplib::MultipartFormDataItems items = {{"file", std::string(2048, 'x'), "clip.mp4", "video/mp4"},
-                                             {"label", "real", "", ""}};
-    return site.client->Post("/api/v1/submissions", headers, items);
-  };
+  auto post = [&](const httplib::Headers& headers) { return site.upload(2048, "real", headers); };
   CHECK(post({})->status == 202);
   CHECK(post({})->status == 202);
   auto third = post({});
@@ -157,9 +159,7 @@ TEST_CASE("anonymous submissions are rate-limited per address; signed-in ones ar
 
 TEST_CASE("a submission opens with the key in its address, or to staff; ids cannot be walked", "[web]") {
   Site site;
-  httplib::MultipartFormDataItems items = {{"file", std::string(4096, 'x'), "clip.mp4", "video/mp4"},
-                                           {"label", "real", "", ""}};
-  auto up = site.client->Post("/api/v1/submissions", items);
+  auto up = site.upload(4096, "real");
   REQUIRE(up->status == 202);
   const auto receipt = nlohmann::json::parse(up->body);
   const std::string id = std::to_string(receipt["id"].get<int64_t>());
@@ -227,9 +227,7 @@ TEST_CASE("user text is escaped on every page", "[web]") {
 
 TEST_CASE("the review API mirrors the pages, and videos are served in ranges", "[web]") {
   Site site;
-  httplib::MultipartFormDataItems items = {{"file", std::string(10000, 'v'), "clip.mp4", "video/mp4"},
-                                           {"label", "fake", "", ""}};
-  auto up = site.client->Post("/api/v1/submissions", items);
+  auto up = site.upload(10000, "fake");
   REQUIRE(up->status == 202);
   const int64_t id = nlohmann::json::parse(up->body)["id"];
   auto [session, csrf] = site.sign_in("rita", "rita-password");
