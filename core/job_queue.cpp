@@ -36,10 +36,11 @@ JobRecord read_record(SQLite::Statement& q) {
   r.run_at_ms = q.getColumn(5).getInt64();
   r.last_error = optional_text(q.getColumn(6));
   r.result = optional_text(q.getColumn(7));
+  r.payload = nlohmann::json::parse(q.getColumn(8).getString(), nullptr, false);
   return r;
 }
 
-constexpr const char* kRecordColumns = "id, kind, state, attempts, max_attempts, run_at_ms, last_error, result";
+constexpr const char* kRecordColumns = "id, kind, state, attempts, max_attempts, run_at_ms, last_error, result, payload";
 
 } // namespace
 

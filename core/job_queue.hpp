@@ -50,6 +50,7 @@ struct JobRecord {
   int64_t run_at_ms = 0;
   std::optional<std::string> last_error;
   std::optional<std::string> result;
+  nlohmann::json payload;           ///< as enqueued; not part of to_json (it may hold access key hashes)
   nlohmann::json to_json() const;
 };
 

@@ -84,9 +84,13 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   if (add == "true" || add == "on" || add == "1") { // asked: the video also joins the dataset as a submission
     ingest::SubmissionMeta meta;
     meta.client_addr = req.remote_addr.substr(0, 64);
-    out["submission"] = ctx.ingest->submit_blob(blob, filename, meta).id;
+    const auto receipt = ctx.ingest->submit_blob(blob, filename, meta);
+    out["submission"] = receipt.id;
+    out["submission_url"] = submission_status_url(receipt);
   }
-  const int64_t job = ctx.jobs.enqueue({"score.video", {{"sha256", blob.sha256}, {"name", filename}}, std::nullopt, 5});
+  const auto key = ingest::AccessKey::generate(); // the result is the requester's: only they can poll it
+  const int64_t job = ctx.jobs.enqueue(
+      {"score.video", {{"sha256", blob.sha256}, {"name", filename}, {"access_key_hash", key.hash}}, std::nullopt, 5});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get_int("score.wait_seconds"));
   while (std::chrono::steady_clock::now() < deadline) {
     const auto j = ctx.jobs.get(job);
@@ -100,7 +104,7 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   out["job"] = job;
-  out["status_url"] = "/api/v1/jobs/" + std::to_string(job);
+  out["status_url"] = "/api/v1/jobs/" + std::to_string(job) + "?key=" + key.key;
   return Response::json(out, 202);
 }
 

@@ -1,11 +1,13 @@
 #include "serve/routes.hpp"
 
 #include "core/migrations.hpp"
+#include "core/sha256.hpp"
 #include "serve/dataset_routes.hpp"
 #include "serve/model_routes.hpp"
 #include "serve/status_report.hpp"
 #include "serve/web_pages.hpp"
 #include "serve/submission_routes.hpp"
+#include "serve/web_auth.hpp"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -63,7 +65,12 @@ int parse_limit(const Request& req) {
   return limit;
 }
 
+// Jobs are the operators' view (payloads name submissions and files): a session sees them all; anyone
+// else sees one job only with the key its creator was given (score requests), as for submissions.
+bool signed_in(ServiceContext& ctx, const Request& req) { return ctx.web && current_session(*ctx.web, req); }
+
 Response api_jobs(ServiceContext& ctx, const Request& req) {
+  if (!signed_in(ctx, req)) throw Unauthorized("sign in to list jobs");
   std::optional<core::JobState> state;
   if (auto s = req.query_param("state")) state = core::parse_job_state(*s);
   nlohmann::json out = nlohmann::json::array();
@@ -74,7 +81,12 @@ Response api_jobs(ServiceContext& ctx, const Request& req) {
 Response api_job(ServiceContext& ctx, const Request& req) {
   const int64_t id = std::stoll(req.captures.at(0)); // the pattern admits digits only
   auto job = ctx.jobs.get(id);
-  if (!job) throw NotFound("no job " + req.captures.at(0));
+  const auto key = req.query_param("key");
+  const bool key_opens = job && key && key->size() == 32 && job->payload.is_object() &&
+                         job->payload.value("access_key_hash", "") == core::sha256_hex(*key);
+  if (!job || !(key_opens || signed_in(ctx, req)))
+    throw NotFound("no job " + req.captures.at(0) + " for this address: use the status_url you were given (it "
+                   "carries a key), or sign in");
   return Response::json(job->to_json());
 }
 

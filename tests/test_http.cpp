@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 #include "core/job_queue.hpp"
+#include "core/sha256.hpp"
+#include "labeling/accounts.hpp"
 #include "serve/daemon.hpp"
 #include "serve/http_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -106,19 +108,33 @@ TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "
   CHECK(ready->status == 200);
   CHECK(body(ready)["checks"]["database"] == "ok");
 
-  int64_t id = daemon.jobs().enqueue({"echo", {{"v", 1}}});
+  // Jobs: a session sees them all; without one, a job opens only with the key its creator was given.
+  const std::string key(32, 'k');
+  int64_t id = daemon.jobs().enqueue({"echo", {{"v", 1}, {"access_key_hash", core::sha256_hex(key)}}});
   daemon.jobs().enqueue({"echo-unknown"});
+  const std::string path = "/api/v1/jobs/" + std::to_string(id);
   nlohmann::json job;
   for (int i = 0; i < 500; ++i) {
-    job = body(client.Get(("/api/v1/jobs/" + std::to_string(id)).c_str()));
+    job = body(client.Get((path + "?key=" + key).c_str()));
     if (job["state"] == "done") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(job["state"] == "done");
   CHECK(job["result"]["v"] == 1);
-  CHECK(client.Get("/api/v1/jobs/999999")->status == 404);
-  CHECK(client.Get("/api/v1/jobs?limit=0")->status == 400);
-  CHECK(body(client.Get("/api/v1/jobs?state=queued"))["jobs"].size() == 1);
+  CHECK(client.Get(path.c_str())->status == 404);
+  CHECK(client.Get((path + "?key=" + std::string(32, 'x')).c_str())->status == 404);
+  CHECK(client.Get("/api/v1/jobs")->status == 401);
+  core::SystemClock clock;
+  labeling::Accounts(daemon.database(), clock, labeling::PasswordCost::minimum())
+      .add_user("test", "olga", labeling::Role::admin, "olga-password");
+  auto signed_in = client.Post("/api/v1/session", R"({"username":"olga","password":"olga-password"})", "application/json");
+  REQUIRE(signed_in->status == 200);
+  const std::string set = signed_in->get_header_value("Set-Cookie");
+  const httplib::Headers session = {{"Cookie", set.substr(0, set.find(';'))}};
+  CHECK(client.Get(path.c_str(), session)->status == 200);
+  CHECK(client.Get("/api/v1/jobs/999999", session)->status == 404);
+  CHECK(client.Get("/api/v1/jobs?limit=0", session)->status == 400);
+  CHECK(body(client.Get("/api/v1/jobs?state=queued", session))["jobs"].size() == 1);
 
   auto metrics = client.Get("/metrics");
   CHECK(metrics->status == 200);

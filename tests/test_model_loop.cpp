@@ -118,6 +118,8 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   CHECK(j["tracks"].size() >= 1);
   CHECK((j["video"]["verdict"] == "fake" || j["video"]["verdict"] == "real"));
   CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions); // scoring does not add to the dataset
+  // The result is the requester's: the job is not readable by number alone.
+  CHECK(client.Get(("/api/v1/jobs/" + std::to_string(j["job"].get<int64_t>())).c_str())->status == 404);
 
   // Asked to, it does: the video is ingested, waits for review, and the champion's score reaches its
   // review item (ingest -> dataset.refresh -> review.score), which orders the reviewers' queue.
@@ -127,6 +129,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
                                                                              {"add_to_dataset", "true", "", ""}});
   REQUIRE(added->status == 200);
   const int64_t sub = nlohmann::json::parse(added->body)["submission"];
+  CHECK(client.Get(nlohmann::json::parse(added->body)["submission_url"].get<std::string>().c_str())->status == 200);
   CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions + 1);
   const bool scored = test::eventually(
       [&] {
