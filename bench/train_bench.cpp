@@ -2,7 +2,8 @@
 // and Adam step, in images per second, at 224 and 128 px; then the same work in python (torchvision's
 // DataLoader and transforms, python3-torch) on the same crops, and the ratio. Both sides use 2 LibTorch
 // threads and 2 loader workers on the same machine, in the same run.
-//   curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR]
+//   curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR] [BACKBONES]
+// BACKBONES: comma-separated, default resnet18; xception compares with pretrainedmodels' model.
 // DATA_DIR holds a snapshot (curator dataset snapshot); its training crops are used.
 #include "dataset/snapshot.hpp"
 #include "core/database.hpp"
@@ -15,15 +16,18 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
 
 using namespace curator;
 
 namespace {
 
-double cpp_images_per_second(const std::filesystem::path& root, const std::vector<retrain::Sample>& train, int size,
-                             int steps, int batch) {
+double cpp_images_per_second(const std::filesystem::path& root, const std::vector<retrain::Sample>& train,
+                             const std::string& backbone, int size, int steps, int batch) {
   torch::manual_seed(1);
-  retrain::Detector model;
+  retrain::Detector model(retrain::DetectorOptions{backbone});
   retrain::use_channels_last(*model); // as the trainer does
   model->train();
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3).weight_decay(1e-4));
@@ -51,12 +55,18 @@ double cpp_images_per_second(const std::filesystem::path& root, const std::vecto
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR]\n");
+    std::fprintf(stderr, "usage: curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR] [BACKBONES]\n");
     return 2;
   }
   const core::DataDir dir(argv[1]);
   const int steps = argc > 2 ? std::atoi(argv[2]) : 10;
   const std::filesystem::path source = argc > 3 ? argv[3] : ".";
+  std::vector<std::string> backbones;
+  std::stringstream list_arg(argc > 4 ? argv[4] : "resnet18");
+  for (std::string b; std::getline(list_arg, b, ',');) {
+    retrain::check_backbone(b);
+    backbones.push_back(b);
+  }
   core::Database db(dir.database(), 5000);
   const auto snapshots = dataset::list_snapshots(db, dir);
   if (snapshots.empty()) {
@@ -75,11 +85,14 @@ int main(int argc, char** argv) {
   retrain::keep_freed_memory(); // as train_detector does
   std::printf("%zu crops from snapshot %s; %d timed steps of batch 32 after 2 warm-up steps\n", train.size(),
               snapshots.front().id.substr(0, 12).c_str(), steps);
-  std::printf("%6s %14s %14s %8s\n", "size", "curator img/s", "python img/s", "ratio");
-  for (int size : {224, 128}) {
-    const double cpp = cpp_images_per_second(dir.root(), train, size, steps, 32);
+  std::printf("%9s %6s %14s %14s %8s\n", "backbone", "size", "curator img/s", "python img/s", "ratio");
+  std::vector<std::pair<std::string, int>> cases;
+  for (const auto& backbone : backbones)
+    for (int size : {224, 128}) cases.emplace_back(backbone, size);
+  for (const auto& [backbone, size] : cases) {
+    const double cpp = cpp_images_per_second(dir.root(), train, backbone, size, steps, 32);
     const std::string cmd = "/usr/bin/python3 " + (source / "bench/train_bench.py").string() + " " + list.string() + " " +
-                            std::to_string(size) + " " + std::to_string(steps) + " 32 2 2";
+                            std::to_string(size) + " " + std::to_string(steps) + " 32 2 2 " + backbone;
     double py = 0;
     if (FILE* p = ::popen(cmd.c_str(), "r")) {
       char line[256];
@@ -87,7 +100,7 @@ int main(int argc, char** argv) {
         if (std::sscanf(line, "python %*d %lf", &py) == 1) break;
       ::pclose(p);
     }
-    std::printf("%6d %14.2f %14.2f %8.2f\n", size, cpp, py, py > 0 ? cpp / py : 0.0);
+    std::printf("%9s %6d %14.2f %14.2f %8.2f\n", backbone.c_str(), size, cpp, py, py > 0 ? cpp / py : 0.0);
   }
   std::printf("target: curator >= 1.2x python\n");
   return 0;

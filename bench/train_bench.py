@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The python side of curator_bench_train: torchvision's DataLoader, the same augmentations and the same
-ResNet18 step on the same crops. Prints one line: "python <size> <images/s>".
+ResNet18 (or Xception) step on the same crops. Prints one line: "python <size> <images/s>".
 
-    train_bench.py CROP_LIST SIZE STEPS [BATCH] [THREADS] [WORKERS]
+    train_bench.py CROP_LIST SIZE STEPS [BATCH] [THREADS] [WORKERS] [BACKBONE]
+
+Xception is pretrainedmodels' model, as copied in tests/support/xception_reference.py.
 """
 import io
+import os
 import random
 import sys
 import time
@@ -45,6 +48,7 @@ def main():
     batch = int(sys.argv[4]) if len(sys.argv) > 4 else 32
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
     workers = int(sys.argv[6]) if len(sys.argv) > 6 else 2
+    backbone = sys.argv[7] if len(sys.argv) > 7 else "resnet18"
     torch.set_num_threads(threads)
     files, labels = [], []
     for line in open(crop_list):
@@ -64,8 +68,13 @@ def main():
         T.RandomErasing(p=0.5, scale=(0.02, 0.16)),
     ])
     loader = torch.utils.data.DataLoader(Crops(files, labels, transform), batch_size=batch, num_workers=workers)
-    model = torchvision.models.resnet18()
-    model.fc = torch.nn.Linear(512, 1)
+    if backbone == "xception":
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+        from xception_reference import Xception
+        model = Xception(1)
+    else:
+        model = torchvision.models.resnet18()
+        model.fc = torch.nn.Linear(512, 1)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
     loss_fn = torch.nn.BCEWithLogitsLoss()

@@ -24,7 +24,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
 
 struct TrainFlags {
-  std::string snapshot, search_id, params_json, model, video, optimizer, schedule, source;
+  std::string snapshot, search_id, params_json, model, video, optimizer, schedule, source, backbone;
   int search = 0, max_epochs = 10, epochs = 0, batch = 0, hidden = -1, steps = 0, image_size = 0, frames = 32;
   double budget_minutes = 0, lr = 0, dropout = -1, weight_decay = -1;
   uint64_t seed = 0;
@@ -42,6 +42,7 @@ std::string timestamp_id(const char* prefix) {
 
 retrain::TrainParams params_from(const TrainFlags& f, const core::Config& config) {
   retrain::TrainParams p;
+  p.backbone = config.get_string("train.backbone");
   p.init_weights = config.get_string("train.init_weights");
   p.image_size = static_cast<int>(config.get_int("train.image_size"));
   p.loader_workers = static_cast<int>(config.get_int("train.loader_workers"));
@@ -52,6 +53,7 @@ retrain::TrainParams params_from(const TrainFlags& f, const core::Config& config
     j.update(extra);
     p = retrain::TrainParams::from_json(j);
   }
+  if (!f.backbone.empty()) p.backbone = f.backbone;
   if (!f.optimizer.empty()) p.optimizer = f.optimizer;
   if (!f.schedule.empty()) p.schedule = f.schedule;
   if (!f.source.empty()) p.train_source = f.source;
@@ -83,6 +85,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   train->add_option("--budget-minutes", f->budget_minutes, "Stop starting runs after this long (0: no limit)");
   train->add_option("--max-epochs", f->max_epochs, "Upper bound of the searched epochs")->check(CLI::Range(1, 1000));
   train->add_option("--params", f->params_json, "Training parameters as a JSON object (see docs/operations.md)");
+  train->add_option("--backbone", f->backbone, "resnet18 or xception (default train.backbone)")
+      ->check(CLI::IsMember({"resnet18", "xception"}));
   train->add_option("--optimizer", f->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}));
   train->add_option("--schedule", f->schedule, "constant or one_cycle")->check(CLI::IsMember({"constant", "one_cycle"}));
   train->add_option("--source", f->source, "Train on one source's crops only (default all)");

@@ -98,9 +98,14 @@ std::vector<SettingSpec> catalog() {
              "precision 1.0 and recall >= 0.95 on deepface, bbt and dlib-johns; 0.55 deepface precision 0.875."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
+      text("train.backbone", T::string, "resnet18",
+           "The detector's backbone: ResNet18 (the seed study's), or Xception (FaceForensics++'s detector; "
+           "about 4x ResNet18's compute per image at the same size, FF++ trains it at 299 px).",
+           {"resnet18", "xception"}),
       text("train.init_weights", T::string, "",
-           "ImageNet ResNet18 weights from torchvision (TorchScript or a pickled dict, made by "
-           "ops/export_resnet18.py on a machine with internet); empty: train from scratch."),
+           "ImageNet weights of the backbone: torchvision's ResNet18 (TorchScript or a pickled dict, made by "
+           "ops/export_resnet18.py on a machine with internet), or pretrainedmodels' Xception state dict; "
+           "empty: train from scratch."),
       integer("train.image_size", 224, 32, 1024, "Side of the square face crops the detector sees."),
       integer("train.loader_workers", 2, 1, 64, "Threads that decode and augment training crops."),
       text("promotion.metric", T::string, "frames",

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 namespace curator::retrain {
 
@@ -36,26 +37,44 @@ nn::Sequential layer(int64_t in, int64_t out, int64_t stride) {
 
 } // namespace
 
-DetectorImpl::DetectorImpl(HeadOptions h) : head(h) {
-  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
-  bn1 = register_module("bn1", nn::BatchNorm2d(64));
-  layer1 = register_module("layer1", layer(64, 64, 1));
-  layer2 = register_module("layer2", layer(64, 128, 2));
-  layer3 = register_module("layer3", layer(128, 256, 2));
-  layer4 = register_module("layer4", layer(256, 512, 2));
+void check_backbone(const std::string& backbone) {
+  if (backbone != "resnet18" && backbone != "xception")
+    throw InvalidInput("backbone must be resnet18 or xception, not '" + backbone + "'");
+}
+
+DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
+  check_backbone(options.backbone);
+  int64_t features = 512;
+  if (options.backbone == "xception") {
+    xception = std::make_unique<XceptionTrunk>(*this);
+    features = 2048;
+  } else {
+    conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+    bn1 = register_module("bn1", nn::BatchNorm2d(64));
+    layer1 = register_module("layer1", layer(64, 64, 1));
+    layer2 = register_module("layer2", layer(64, 128, 2));
+    layer3 = register_module("layer3", layer(128, 256, 2));
+    layer4 = register_module("layer4", layer(256, 512, 2));
+  }
+  const auto& h = options;
   drop = register_module("drop", nn::Dropout(h.dropout));
   if (h.hidden > 0) {
-    fc_hidden = register_module("fc", nn::Sequential(nn::Linear(512, h.hidden), nn::ReLU(), nn::BatchNorm1d(h.hidden),
-                                                     nn::Dropout(h.dropout), nn::Linear(h.hidden, 1)));
+    fc_hidden = register_module("fc", nn::Sequential(nn::Linear(features, h.hidden), nn::ReLU(),
+                                                     nn::BatchNorm1d(h.hidden), nn::Dropout(h.dropout),
+                                                     nn::Linear(h.hidden, 1)));
   } else {
-    fc_linear = register_module("fc", nn::Linear(512, 1));
+    fc_linear = register_module("fc", nn::Linear(features, 1));
   }
 }
 
 torch::Tensor DetectorImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1(conv1(x)));
-  x = torch::max_pool2d(x, 3, 2, 1);
-  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  if (xception) {
+    x = torch::relu(xception->forward(x));
+  } else {
+    x = torch::relu(bn1(conv1(x)));
+    x = torch::max_pool2d(x, 3, 2, 1);
+    x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  }
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   x = drop(x);
   return (fc_hidden ? fc_hidden->forward(x) : fc_linear(x)).squeeze(1);
@@ -74,7 +93,7 @@ std::vector<std::pair<std::string, torch::Tensor>> named_state(nn::Module& model
   return out;
 }
 
-LoadReport load_torchvision_weights(Detector& model, const std::filesystem::path& file) {
+LoadReport load_imagenet_weights(Detector& model, const std::filesystem::path& file) {
   std::map<std::string, torch::Tensor> source;
   try { // a TorchScript module
     auto m = torch::jit::load(file.string());
@@ -98,16 +117,32 @@ LoadReport load_torchvision_weights(Detector& model, const std::filesystem::path
   torch::NoGradGuard no_grad;
   std::map<std::string, torch::Tensor> mine;
   for (auto& [name, t] : named_state(*model)) mine[name] = t;
+  std::set<std::string> copied;
   for (const auto& [name, t] : source) {
     auto it = mine.find(name);
-    if (it == mine.end() || it->second.sizes() != t.sizes()) {
+    // pretrainedmodels' Xception file keeps pointwise convolutions as 2-d matrices.
+    const bool pointwise_matrix = it != mine.end() && it->second.dim() == 4 && t.dim() == 2 &&
+                                  it->second.size(0) == t.size(0) && it->second.size(1) == t.size(1) &&
+                                  it->second.numel() == t.numel();
+    if (it == mine.end() || (it->second.sizes() != t.sizes() && !pointwise_matrix)) {
       ++report.skipped;
       continue;
     }
-    it->second.copy_(t.to(it->second.dtype()));
+    it->second.copy_(t.reshape(it->second.sizes()).to(it->second.dtype()));
+    copied.insert(name);
     ++report.loaded;
   }
-  if (report.loaded == 0) throw InvalidInput(file.string() + " holds no tensor of a ResNet18 backbone");
+  // Half-initialised backbones train badly and silently: every backbone tensor must come from the file
+  // (the head, `fc`, is ours; batch norms' step counters do not matter).
+  int missing = 0;
+  std::string first_missing;
+  for (const auto& [name, t] : mine) {
+    if (name.rfind("fc.", 0) == 0 || name.find("num_batches_tracked") != std::string::npos || copied.count(name)) continue;
+    if (missing++ == 0) first_missing = name;
+  }
+  if (missing > 0)
+    throw InvalidInput(file.string() + " is not " + model->options.backbone + " weights: " + std::to_string(missing) +
+                       " backbone tensors are missing or of another shape (" + first_missing + ", ...)");
   return report;
 }
 

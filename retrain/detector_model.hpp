@@ -1,12 +1,16 @@
 #pragma once
 // Internal to retrain/ (includes LibTorch; the module's precompiled header makes that cheap): the
-// ResNet18 detector with torchvision's layout and parameter names, so ImageNet weights exported from
-// torchvision load by name. The head is torchvision's `fc` replaced by one fake logit: either linear, or
-// one hidden layer (Linear, ReLU, BatchNorm1d, Dropout, Linear); dropout also applies to the pooled
-// features. Not thread-safe: one thread trains or evaluates a model at a time.
+// detector. Backbone: ResNet18 with torchvision's layout and parameter names (the default), or Xception
+// with pretrainedmodels' (xception.hpp), so ImageNet weights load by name. The head is the backbone's
+// `fc` replaced by one fake logit: either linear, or one hidden layer (Linear, ReLU, BatchNorm1d,
+// Dropout, Linear); dropout also applies to the pooled features. Not thread-safe: one thread trains or
+// evaluates a model at a time.
+#include "retrain/xception.hpp"
+
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace curator::retrain {
@@ -20,19 +24,24 @@ struct BasicBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-struct HeadOptions {
+struct DetectorOptions {
+  std::string backbone = "resnet18"; ///< resnet18 or xception
   int hidden = 0;        ///< 0: a linear head; else the hidden layer's width
-  double dropout = 0.5;  ///< on the pooled 512 features (and in the hidden layer)
+  double dropout = 0.5;  ///< on the pooled features (512 or 2048) and in the hidden layer
 };
+/// Throws curator::InvalidInput for a backbone other than resnet18 or xception.
+void check_backbone(const std::string& backbone);
 
 struct DetectorImpl : torch::nn::Module {
-  explicit DetectorImpl(HeadOptions head = {});
+  explicit DetectorImpl(DetectorOptions options = {});
   /// N x 3 x H x W ImageNet-normalised images -> N fake logits.
   torch::Tensor forward(torch::Tensor x);
-  HeadOptions head;
+  DetectorOptions options;
+  // ResNet18 (torchvision's names); null for Xception.
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  std::unique_ptr<XceptionTrunk> xception; ///< registered at top level, as in pretrainedmodels
   torch::nn::Dropout drop{nullptr};
   // Registered as "fc", whichever the head is: Linear(512, 1), or the hidden-layer Sequential.
   torch::nn::Linear fc_linear{nullptr};
@@ -46,10 +55,11 @@ struct LoadReport {
   std::string sha256;      ///< of the weights file, recorded with the model
 };
 
-/// Copies parameters and buffers by name from torchvision ResNet18 weights: a TorchScript file
-/// (torch.jit.script(model).save) or a pickled plain dict (torch.save(dict(model.state_dict()))).
+/// Copies parameters and buffers by name from ImageNet weights of the model's backbone (torchvision's
+/// ResNet18, pretrainedmodels' Xception, whose 2-d pointwise weights are reshaped to 1x1 convolutions):
+/// a TorchScript file (torch.jit.script(model).save) or a pickled dict (torch.save(model.state_dict())).
 /// Throws curator::InvalidInput when the file is neither, or when it fits no backbone tensor.
-LoadReport load_torchvision_weights(Detector& model, const std::filesystem::path& file);
+LoadReport load_imagenet_weights(Detector& model, const std::filesystem::path& file);
 
 /// Stores the 4-d weights channels-last (NHWC), where oneDNN's convolutions run fastest on CPU; feed
 /// inputs in the same layout (x.contiguous(torch::MemoryFormat::ChannelsLast)). Names and values are

@@ -29,7 +29,7 @@ ModelRef ModelRef::from_dir(const std::filesystem::path& dir) {
 namespace {
 
 Detector load_model(const ModelRef& ref) {
-  Detector model(HeadOptions{ref.params.hidden, ref.params.dropout});
+  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
   load_weights(*model, ref.weights);
   use_channels_last(*model);
   model->eval();
@@ -114,9 +114,9 @@ std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>&
   return out;
 }
 
-WeightsReport inspect_init_weights(const std::filesystem::path& file) {
-  Detector model;
-  const auto r = load_torchvision_weights(model, file);
+WeightsReport inspect_init_weights(const std::filesystem::path& file, const std::string& backbone) {
+  Detector model(DetectorOptions{backbone});
+  const auto r = load_imagenet_weights(model, file);
   return {r.loaded, r.skipped, r.sha256};
 }
 

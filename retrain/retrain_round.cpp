@@ -47,6 +47,7 @@ RoundOptions RoundOptions::from_config(const core::Config& c) {
   auto params = nlohmann::json::parse(c.get_string("scheduler.params"), nullptr, false);
   if (params.is_discarded() || !params.is_object()) throw ConfigError("scheduler.params must be a JSON object");
   auto base = TrainParams().to_json();
+  base["backbone"] = c.get_string("train.backbone");
   base["init_weights"] = c.get_string("train.init_weights");
   base["image_size"] = c.get_int("train.image_size");
   base["loader_workers"] = c.get_int("train.loader_workers");

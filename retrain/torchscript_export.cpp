@@ -21,9 +21,15 @@ std::string flat(const std::string& name) {
   return "p_" + out;
 }
 
-std::string conv(const std::string& in, const std::string& name, int stride, int pad) {
+std::string conv(const std::string& in, const std::string& name, int stride, int pad, int64_t groups = 1) {
   return "torch.conv2d(" + in + ", self." + flat(name + ".weight") + ", None, [" + std::to_string(stride) + ", " +
-         std::to_string(stride) + "], [" + std::to_string(pad) + ", " + std::to_string(pad) + "], [1, 1], 1)";
+         std::to_string(stride) + "], [" + std::to_string(pad) + ", " + std::to_string(pad) + "], [1, 1], " +
+         std::to_string(groups) + ")";
+}
+
+// pretrainedmodels' SeparableConv2d: depthwise 3x3 (`conv1`), then pointwise 1x1.
+std::string separable(const std::string& in, const std::string& name, int64_t channels) {
+  return conv(conv(in, name + ".conv1", 1, 1, channels), name + ".pointwise", 1, 0);
 }
 
 std::string bn(const std::string& in, const std::string& name) {
@@ -31,9 +37,51 @@ std::string bn(const std::string& in, const std::string& name) {
          flat(name + ".running_mean") + ", self." + flat(name + ".running_var") + ", False, 0.1, 1e-05, False)";
 }
 
+// Pooling and the head, after either backbone's last ReLU.
+std::string head_source(const DetectorImpl& m, std::ostringstream& s) {
+  s << "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n";
+  if (m.options.hidden > 0) {
+    s << "    x = torch.relu(torch.linear(x, self." << flat("fc.0.weight") << ", self." << flat("fc.0.bias") << "))\n";
+    s << "    x = " << bn("x", "fc.2") << "\n";
+    s << "    x = torch.linear(x, self." << flat("fc.4.weight") << ", self." << flat("fc.4.bias") << ")\n";
+  } else {
+    s << "    x = torch.linear(x, self." << flat("fc.weight") << ", self." << flat("fc.bias") << ")\n";
+  }
+  s << "    return x.squeeze(1)\n";
+  return s.str();
+}
+
+void xception_source(std::ostringstream& s) {
+  s << "    x = torch.relu(" << bn(conv("x", "conv1", 2, 0), "bn1") << ")\n";
+  s << "    x = torch.relu(" << bn(conv("x", "conv2", 1, 0), "bn2") << ")\n";
+  const auto& specs = xception_blocks();
+  for (size_t b = 0; b < specs.size(); ++b) {
+    const auto& spec = specs[b];
+    const std::string p = "block" + std::to_string(b + 1);
+    s << "    y = x\n";
+    const auto layers = rep_layers(spec);
+    for (size_t r = 0; r < layers.size(); ++r) {
+      if (r > 0 || spec.start_with_relu) s << "    y = torch.relu(y)\n";
+      const std::string rep = p + ".rep.";
+      s << "    y = " << bn(separable("y", rep + std::to_string(layers[r].conv), layers[r].in), rep + std::to_string(layers[r].bn))
+        << "\n";
+    }
+    const std::string stride = std::to_string(spec.stride);
+    if (spec.stride != 1) s << "    y = torch.max_pool2d(y, [3, 3], [" << stride << ", " << stride << "], [1, 1], [1, 1], False)\n";
+    if (spec.out != spec.in || spec.stride != 1) s << "    x = " << bn(conv("x", p + ".skip", spec.stride, 0), p + ".skipbn") << "\n";
+    s << "    x = y + x\n";
+  }
+  s << "    x = torch.relu(" << bn(separable("x", "conv3", 1024), "bn3") << ")\n";
+  s << "    x = torch.relu(" << bn(separable("x", "conv4", 1536), "bn4") << ")\n";
+}
+
 std::string forward_source(const DetectorImpl& m) {
   std::ostringstream s;
   s << "def forward(self, x):\n";
+  if (m.xception) {
+    xception_source(s);
+    return head_source(m, s);
+  }
   s << "    x = torch.relu(" << bn(conv("x", "conv1", 2, 3), "bn1") << ")\n";
   s << "    x = torch.max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], False)\n";
   const int strides[4] = {1, 2, 2, 2};
@@ -47,22 +95,13 @@ std::string forward_source(const DetectorImpl& m) {
       if (down) s << "    x = " << bn(conv("x", p + ".downsample.0", stride, 0), p + ".downsample.1") << "\n";
       s << "    x = torch.relu(y + x)\n";
     }
-  s << "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n";
-  if (m.head.hidden > 0) {
-    s << "    x = torch.relu(torch.linear(x, self." << flat("fc.0.weight") << ", self." << flat("fc.0.bias") << "))\n";
-    s << "    x = " << bn("x", "fc.2") << "\n";
-    s << "    x = torch.linear(x, self." << flat("fc.4.weight") << ", self." << flat("fc.4.bias") << ")\n";
-  } else {
-    s << "    x = torch.linear(x, self." << flat("fc.weight") << ", self." << flat("fc.bias") << ")\n";
-  }
-  s << "    return x.squeeze(1)\n";
-  return s.str();
+  return head_source(m, s);
 }
 
 } // namespace
 
 void export_torchscript(const ModelRef& ref, const std::filesystem::path& out) {
-  Detector model(HeadOptions{ref.params.hidden, ref.params.dropout});
+  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
   load_weights(*model, ref.weights);
   model->eval();
   torch::jit::Module m("CuratorDetector");
@@ -77,15 +116,29 @@ void export_torchscript(const ModelRef& ref, const std::filesystem::path& out) {
   std::filesystem::rename(tmp, out);
 }
 
-std::vector<double> logits_for_check(const ModelRef& ref, int size) {
-  Detector model(HeadOptions{ref.params.hidden, ref.params.dropout});
-  load_weights(*model, ref.weights);
+namespace {
+
+std::vector<double> check_logits(Detector& model, int size) {
   model->eval();
   torch::NoGradGuard no_grad;
   // The same input python builds: torch.linspace(-2, 2, 2*3*size*size).reshape(2, 3, size, size).
   auto x = torch::linspace(-2, 2, 2 * 3 * size * size).reshape({2, 3, size, size});
   auto y = model->forward(x).contiguous();
   return {y[0].item<double>(), y[1].item<double>()};
+}
+
+} // namespace
+
+std::vector<double> logits_for_check(const ModelRef& ref, int size) {
+  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
+  load_weights(*model, ref.weights);
+  return check_logits(model, size);
+}
+
+std::vector<double> init_logits_for_check(const std::filesystem::path& file, const std::string& backbone, int size) {
+  Detector model(DetectorOptions{backbone});
+  load_imagenet_weights(model, file);
+  return check_logits(model, size);
 }
 
 } // namespace curator::retrain

@@ -6,7 +6,7 @@
 namespace curator::retrain {
 
 nlohmann::json TrainParams::to_json() const {
-  return {{"optimizer", optimizer},     {"lr", lr},
+  return {{"backbone", backbone},       {"optimizer", optimizer},     {"lr", lr},
           {"schedule", schedule},       {"epochs", epochs},
           {"batch", batch},             {"dropout", dropout},
           {"weight_decay", weight_decay}, {"hidden", hidden},
@@ -21,7 +21,8 @@ TrainParams TrainParams::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw InvalidInput("training parameters must be a JSON object");
   try {
     for (const auto& [key, value] : j.items()) {
-      if (key == "optimizer") p.optimizer = value.get<std::string>();
+      if (key == "backbone") p.backbone = value.get<std::string>();
+      else if (key == "optimizer") p.optimizer = value.get<std::string>();
       else if (key == "lr") p.lr = value.get<double>();
       else if (key == "schedule") p.schedule = value.get<std::string>();
       else if (key == "epochs") p.epochs = value.get<int>();
@@ -50,6 +51,7 @@ void TrainParams::validate() const {
   auto need = [](bool ok, const std::string& what) {
     if (!ok) throw InvalidInput("training parameter out of range: " + what);
   };
+  need(backbone == "resnet18" || backbone == "xception", "backbone is resnet18 or xception");
   need(optimizer == "adam" || optimizer == "sgd", "optimizer is adam or sgd");
   need(schedule == "constant" || schedule == "one_cycle", "schedule is constant or one_cycle");
   need(lr > 0 && lr < 10 && std::isfinite(lr), "0 < lr < 10");

@@ -23,6 +23,7 @@
 namespace curator::retrain {
 
 struct TrainParams {
+  std::string backbone = "resnet18"; ///< resnet18 or xception (FF++'s detector; about 4x the compute)
   std::string optimizer = "adam";   ///< adam or sgd (momentum 0.9)
   double lr = 1e-3;                 ///< the (maximum) learning rate
   std::string schedule = "one_cycle"; ///< constant, or one_cycle (30% warm-up, cosine down)
@@ -36,7 +37,7 @@ struct TrainParams {
   int steps_per_epoch = 0;          ///< 0: one pass over the training crops
   int patience = 3;                 ///< epochs without validation improvement before stopping
   uint64_t seed = 1;
-  std::string init_weights;         ///< torchvision ResNet18 weights file; empty: from scratch
+  std::string init_weights;         ///< ImageNet weights of the backbone (a file); empty: from scratch
   int loader_workers = 2;
   int bootstrap = 1000;             ///< resamples for confidence intervals
   nlohmann::json to_json() const;
@@ -92,14 +93,18 @@ void export_torchscript(const ModelRef& model, const std::filesystem::path& out)
 /// The C++ model's logits for a fixed input, torch.linspace(-2, 2, 2*3*size*size).reshape(2, 3, size,
 /// size), to compare with the export run elsewhere.
 std::vector<double> logits_for_check(const ModelRef& model, int size);
+/// The same, for a detector with a linear head right after ImageNet-format weights were loaded into it
+/// (as training's init does): to compare with the reference model that wrote the file.
+std::vector<double> init_logits_for_check(const std::filesystem::path& file, const std::string& backbone, int size);
 
 struct WeightsReport {
   int loaded = 0, skipped = 0; ///< tensors copied by name; tensors of the file the model has no place for
   std::string sha256;          ///< of the file
 };
-/// Loads torchvision ResNet18 weights into a fresh detector, as training's init does, and reports it.
-/// Throws InvalidInput for a file that is not torchvision weights.
-WeightsReport inspect_init_weights(const std::filesystem::path& file);
+/// Loads ImageNet weights (torchvision ResNet18, or pretrainedmodels Xception) into a fresh detector with
+/// that backbone, as training's init does, and reports it. Throws InvalidInput for a file that is
+/// neither, or an unknown backbone.
+WeightsReport inspect_init_weights(const std::filesystem::path& file, const std::string& backbone = "resnet18");
 
 /// The largest absolute difference between two weight files' tensors (for resume checks).
 double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b);

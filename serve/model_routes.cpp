@@ -129,12 +129,13 @@ Response models_page(ServiceContext& ctx, const Request& req) {
     if (v.card.contains("metrics") && v.card["metrics"].contains("test"))
       for (const auto& [s, m] : v.card["metrics"]["test"].items()) sources.insert(s);
   std::string body = "<h2>Versions: test AUC per source over time (frames, 95% interval)</h2><table id=\"versions\"><tr>"
-                     "<th>Version</th><th>State</th><th>Created</th><th>Snapshot</th>";
+                     "<th>Version</th><th>State</th><th>Created</th><th>Backbone</th><th>Snapshot</th>";
   for (const auto& s : sources) body += "<th>" + escape(s) + "</th>";
   body += "<th>Download</th></tr>";
   for (const auto& v : versions) {
     body += "<tr><td>v" + std::to_string(v.version) + "</td><td>" + escape(v.state) + "</td><td>" +
-            html::format_time(v.created_ms) + "</td><td>" + escape(v.snapshot_id.substr(0, 12)) + "</td>";
+            html::format_time(v.created_ms) + "</td><td>" + escape(v.card.value("backbone", "resnet18")) + "</td><td>" +
+            escape(v.snapshot_id.substr(0, 12)) + "</td>";
     for (const auto& s : sources) body += "<td>" + escape(auc_cell(v.card, s)) + "</td>";
     body += "<td><a href=\"/api/v1/models/" + std::to_string(v.version) + "/torchscript\">TorchScript</a></td></tr>";
   }

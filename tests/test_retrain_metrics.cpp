@@ -1,8 +1,10 @@
 // Metrics against hand-computed values (ties included), augmentations (labels and shapes kept,
-// deterministic under a seed), balanced epochs.
+// deterministic under a seed), balanced epochs, training parameters.
+#include "core/error.hpp"
 #include "retrain/augment.hpp"
 #include "retrain/batch_loader.hpp"
 #include "retrain/metrics.hpp"
+#include "retrain/training.hpp"
 
 #include <catch2/catch.hpp>
 #include <opencv2/imgproc.hpp>
@@ -115,4 +117,18 @@ TEST_CASE("balanced epochs draw every (source, label) group alike, from the seed
   }
   CHECK(same);
   CHECK(differs);
+}
+
+TEST_CASE("training parameters round-trip through JSON and refuse what they cannot train", "[retrain]") {
+  retrain::TrainParams p;
+  p.backbone = "xception";
+  p.hidden = 256;
+  p.lr = 3e-4;
+  CHECK(retrain::TrainParams::from_json(p.to_json()).to_json() == p.to_json());
+  CHECK(retrain::TrainParams::from_json(nlohmann::json::object()).backbone == "resnet18"); // older cards
+  for (const char* bad : {R"({"backbone": "vgg16"})", R"({"lr": 0})", R"({"epochs": "five"})", R"({"colour": 1})",
+                          R"({"optimizer": "rmsprop"})", R"([1, 2])"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(retrain::TrainParams::from_json(nlohmann::json::parse(bad)), InvalidInput);
+  }
 }

@@ -163,6 +163,31 @@ TEST_CASE("torchvision-named ResNet18 weights load, as a dict or TorchScript", "
   CHECK_THROWS_AS(retrain::inspect_init_weights(p.env->dir / "junk.pt"), InvalidInput);
 }
 
+TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the reference model does", "[retrain]") {
+  test::TempDir dir;
+  const auto script = test::required_env_path("CURATOR_SOURCE_DIR") / "tests/support/xception_reference.py";
+  const auto file = dir / "xception.pt";
+  const auto run = test::run({"/usr/bin/python3", script.string(), file.string(), "64", "5"}, {}, dir.path());
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  std::istringstream in(run.out);
+  int64_t imagenet_params = 0;
+  int tensors = 0;
+  double a = 0, b = 0;
+  in >> imagenet_params >> tensors >> a >> b;
+  CHECK(imagenet_params == 22855952); // Xception as published (Chollet 2017: 22.9M with the 1000-class head)
+  const auto report = retrain::inspect_init_weights(file, "xception");
+  CHECK(report.loaded == tensors); // every tensor, 2-d pointwise matrices included
+  CHECK(report.skipped == 0);
+  const auto mine = retrain::init_logits_for_check(file, "xception", 64);
+  INFO("reference " << a << " " << b << ", curator " << mine[0] << " " << mine[1]);
+  CHECK(std::abs(mine[0] - a) < 1e-4 * std::max(1.0, std::abs(a)));
+  CHECK(std::abs(mine[1] - b) < 1e-4 * std::max(1.0, std::abs(b)));
+  CHECK(std::abs(a - b) > 1e-3); // a real function of the input
+  // ResNet18 weights do not fit an Xception: refused, not silently ignored.
+  CHECK_THROWS_AS(retrain::inspect_init_weights(file, "resnet18"), InvalidInput);
+}
+
 TEST_CASE("a random search records every run and resumes where it stopped", "[retrain]") {
   auto& p = eyecantell();
   retrain::SearchContext ctx{*p.env->services.db, p.env->clock, p.env->services.dir.root(), p.snapshot.id, p.items,
@@ -197,12 +222,13 @@ TEST_CASE("a random search records every run and resumes where it stopped", "[re
 
 TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model's outputs", "[retrain]") {
   auto& p = eyecantell();
-  for (const int hidden : {0, 32}) {
+  for (const auto& [backbone, hidden] : std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}}) {
     auto params = tiny();
     params.epochs = 1;
     params.steps_per_epoch = 2;
     params.hidden = hidden;
-    const auto name = "export-" + std::to_string(hidden);
+    params.backbone = backbone;
+    const auto name = "export-" + backbone + "-" + std::to_string(hidden);
     REQUIRE(retrain::train_detector(job_for(p, name, params)).state == "done");
     const auto ref = retrain::ModelRef::from_dir(p.env->dir / name);
     const auto file = p.env->dir / (name + ".ts");
