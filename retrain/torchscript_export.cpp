@@ -121,8 +121,11 @@ namespace {
 std::vector<double> check_logits(Detector& model, int size) {
   model->eval();
   torch::NoGradGuard no_grad;
-  // The same input python builds: torch.linspace(-2, 2, 2*3*size*size).reshape(2, 3, size, size).
-  auto x = torch::linspace(-2, 2, 2 * 3 * size * size).reshape({2, 3, size, size});
+  // Hash noise in [-1, 1), bit for bit what tests/support/formula_weights.py's check_input builds.
+  auto k = torch::arange(2 * 3 * size * size, torch::kInt64);
+  auto x = ((k * static_cast<int64_t>(2654435761)).remainder(static_cast<int64_t>(4294967296)).to(torch::kFloat64) / 2147483648.0 - 1.0)
+               .to(torch::kFloat32)
+               .reshape({2, 3, size, size});
   auto y = model->forward(x).contiguous();
   return {y[0].item<double>(), y[1].item<double>()};
 }

@@ -90,8 +90,8 @@ std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat
 /// Writes the model as TorchScript (python: torch.jit.load(path)(images) gives the fake logits; images
 /// N x 3 x H x W, ImageNet-normalised RGB). Atomic (temporary file, rename).
 void export_torchscript(const ModelRef& model, const std::filesystem::path& out);
-/// The C++ model's logits for a fixed input, torch.linspace(-2, 2, 2*3*size*size).reshape(2, 3, size,
-/// size), to compare with the export run elsewhere.
+/// The C++ model's logits for a fixed input (two images of hash noise, tests/support/formula_weights.py's
+/// check_input), to compare with the export run elsewhere.
 std::vector<double> logits_for_check(const ModelRef& model, int size);
 /// The same, for a detector with a linear head right after ImageNet-format weights were loaded into it
 /// (as training's init does): to compare with the reference model that wrote the file.

@@ -1,6 +1,7 @@
 // Tiny training runs on real face crops ingested from shared/data/deepfake/eyecantell (six real/fake
 // pairs): the training loss goes down, a resumed run ends with the same weights as an uninterrupted one,
-// torchvision-named weights load, a random search records and resumes its runs, a video is scored.
+// torchvision-named weights load, Xception matches its reference and timm, a random search records and
+// resumes its runs, a video is scored.
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "dataset/dataset_store.hpp"
@@ -12,6 +13,7 @@
 #include "tests/support/test_data.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -188,6 +190,31 @@ TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the
   CHECK_THROWS_AS(retrain::inspect_init_weights(file, "resnet18"), InvalidInput);
 }
 
+TEST_CASE("Xception computes what timm's legacy_xception computed from the same weights", "[retrain]") {
+  // Golden logits made with timm on another machine; the weights are a formula of each tensor's name and
+  // shape (tests/support/formula_weights.py), so no weights file has to travel.
+  test::TempDir dir;
+  const auto source = test::required_env_path("CURATOR_SOURCE_DIR");
+  const auto golden_file = source / "tests/data/xception_timm.json";
+  const auto golden = nlohmann::json::parse(std::ifstream(golden_file));
+  const auto file = dir / "formula.pt";
+  const auto run = test::run({"/usr/bin/python3", (source / "tests/support/formula_weights.py").string(),
+                              golden_file.string(), file.string()}, {}, dir.path());
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto report = retrain::inspect_init_weights(file, "xception");
+  int expected = 0;
+  for (const auto& s : golden["shapes"])
+    if (s[0].get<std::string>().find("num_batches_tracked") == std::string::npos) ++expected;
+  CHECK(report.loaded == expected); // every one of timm's names is curator's (the 1-logit fc included)
+  CHECK(report.skipped == 0);
+  const auto mine = retrain::init_logits_for_check(file, "xception", 64);
+  const double a = golden["logits"][0], b = golden["logits"][1];
+  INFO("timm " << a << " " << b << ", curator " << mine[0] << " " << mine[1]);
+  CHECK(std::abs(mine[0] - a) < 1e-4 * std::abs(a));
+  CHECK(std::abs(mine[1] - b) < 1e-4 * std::abs(b));
+}
+
 TEST_CASE("a random search records every run and resumes where it stopped", "[retrain]") {
   auto& p = eyecantell();
   retrain::SearchContext ctx{*p.env->services.db, p.env->clock, p.env->services.dir.root(), p.snapshot.id, p.items,
@@ -235,12 +262,15 @@ TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model
     retrain::export_torchscript(ref, file);
     const auto expected = retrain::logits_for_check(ref, 64);
     const std::string code = "import sys, torch\n"
+                             "sys.path.insert(0, sys.argv[2])\n"
+                             "from formula_weights import check_input\n"
                              "m = torch.jit.load(sys.argv[1])\n"
-                             "x = torch.linspace(-2, 2, 2 * 3 * 64 * 64).reshape(2, 3, 64, 64)\n"
+                             "x = check_input(64)\n"
                              "with torch.no_grad():\n"
                              "    y = m(x)\n"
                              "print(' '.join(repr(float(v)) for v in y))\n";
-    const auto run = test::run({"/usr/bin/python3", "-c", code, file.string()}, {}, p.env->dir.path());
+    const auto support = test::required_env_path("CURATOR_SOURCE_DIR") / "tests/support";
+    const auto run = test::run({"/usr/bin/python3", "-c", code, file.string(), support.string()}, {}, p.env->dir.path());
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
     std::istringstream in(run.out);

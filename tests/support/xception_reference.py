@@ -1,7 +1,7 @@
 """Reference Xception for the tests: the model of Cadene's pretrainedmodels (BSD 3-clause), which
 FaceForensics++ trains, copied here because no Debian package ships it. Writes its weights the way the
 ImageNet file is distributed (pointwise convolutions as 2-d matrices), with a 1-logit `fc` in place of the
-1000-class one, and prints the logits for torch.linspace(-2, 2, 2*3*S*S).reshape(2, 3, S, S).
+1000-class one, and prints the logits for formula_weights.check_input(S).
 
     python3 xception_reference.py OUT.pt SIZE SEED
 prints: "<parameter count of the 1000-class model> <tensors written> <logit 0> <logit 1>"
@@ -11,6 +11,8 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from formula_weights import check_input
 
 
 class SeparableConv2d(nn.Module):
@@ -108,7 +110,7 @@ def main():
             m.bias.data.uniform_(-0.1, 0.1)
     model.fc.weight.data.uniform_(-1, 1)  # logits well away from 0
     model.eval()
-    x = torch.linspace(-2, 2, 2 * 3 * size * size).reshape(2, 3, size, size)
+    x = check_input(size)
     with torch.no_grad():
         y = model(x).squeeze(1)
     state = {}
