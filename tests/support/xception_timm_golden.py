@@ -22,7 +22,10 @@ def main():
     model.eval()
     with torch.no_grad():
         logits = model(check_input(64)).squeeze(1).tolist()
-    json.dump({"source": "timm %s legacy_xception, torch %s, CPU float32" % (timm.__version__, torch.__version__),
+    about = ("Golden outputs of timm's legacy_xception (Cadene's Xception, as FaceForensics++ uses it), made on a "
+             "machine with timm by filling every tensor with tests/support/formula_weights.py fill() and running "
+             "check_input(64) in eval mode. curator's Xception must give the same logits from the same weights.")
+    json.dump({"about": about, "source": "timm %s legacy_xception, torch %s, CPU float32" % (timm.__version__, torch.__version__),
                "input": "tests/support/formula_weights.py check_input(64)", "logits": logits,
                "shapes": [(k, list(v.shape)) for k, v in state.items()]}, open(sys.argv[1], "w"), indent=1)
 
