@@ -104,7 +104,7 @@ std::vector<SettingSpec> catalog() {
            {"resnet18", "xception"}),
       text("train.init_weights", T::string, "",
            "ImageNet weights of the backbone: torchvision's ResNet18 (TorchScript or a pickled dict, made by "
-           "ops/export_resnet18.py on a machine with internet), or pretrainedmodels' Xception state dict; "
+           "ops/export_resnet18.py on a machine with internet), or Xception's from ops/export_xception.py; "
            "empty: train from scratch."),
       integer("train.image_size", 224, 32, 1024, "Side of the square face crops the detector sees."),
       integer("train.loader_workers", 2, 1, 64, "Threads that decode and augment training crops."),

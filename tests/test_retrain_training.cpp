@@ -169,7 +169,8 @@ TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the
   test::TempDir dir;
   const auto script = test::required_env_path("CURATOR_SOURCE_DIR") / "tests/support/xception_reference.py";
   const auto file = dir / "xception.pt";
-  const auto run = test::run({"/usr/bin/python3", script.string(), file.string(), "64", "5"}, {}, dir.path());
+  const auto cadene = dir / "xception-cadene.pth";
+  const auto run = test::run({"/usr/bin/python3", script.string(), file.string(), "64", "5", cadene.string()}, {}, dir.path());
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   std::istringstream in(run.out);
@@ -186,8 +187,17 @@ TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the
   CHECK(std::abs(mine[0] - a) < 1e-4 * std::max(1.0, std::abs(a)));
   CHECK(std::abs(mine[1] - b) < 1e-4 * std::max(1.0, std::abs(b)));
   CHECK(std::abs(a - b) > 1e-3); // a real function of the input
-  // ResNet18 weights do not fit an Xception: refused, not silently ignored.
+  // Xception weights do not fit a ResNet18: refused, not silently ignored.
   CHECK_THROWS_AS(retrain::inspect_init_weights(file, "resnet18"), InvalidInput);
+  // pretrainedmodels' own download (an OrderedDict, which LibTorch cannot read) converts with the ops script.
+  const auto converted = dir / "xception-imagenet.pt";
+  const auto convert = test::run({"/usr/bin/python3", (test::required_env_path("CURATOR_SOURCE_DIR") / "ops/export_xception.py").string(),
+                                  converted.string(), "--from", cadene.string()}, {}, dir.path());
+  INFO(convert.err);
+  REQUIRE(convert.exit_code == 0);
+  const auto imported = retrain::inspect_init_weights(converted, "xception");
+  CHECK(imported.loaded == tensors - 2); // all but the 1000-class fc
+  CHECK(imported.skipped == 2);
 }
 
 TEST_CASE("Xception computes what timm's legacy_xception computed from the same weights", "[retrain]") {

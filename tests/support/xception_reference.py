@@ -3,9 +3,12 @@ FaceForensics++ trains, copied here because no Debian package ships it. Writes i
 ImageNet file is distributed (pointwise convolutions as 2-d matrices), with a 1-logit `fc` in place of the
 1000-class one, and prints the logits for formula_weights.check_input(S).
 
-    python3 xception_reference.py OUT.pt SIZE SEED
+    python3 xception_reference.py OUT.pt SIZE SEED [CADENE.pth]
 prints: "<parameter count of the 1000-class model> <tensors written> <logit 0> <logit 1>"
+CADENE.pth: also a 1000-class model saved as pretrainedmodels' download is (an OrderedDict in the legacy
+serialization), for ops/export_xception.py --from.
 """
+from collections import OrderedDict
 import sys
 
 import torch
@@ -117,6 +120,10 @@ def main():
     for name, t in model.state_dict().items():
         state[name] = t.squeeze(-1).squeeze(-1) if 'pointwise' in name else t
     torch.save(state, out)
+    if len(sys.argv) > 4:
+        legacy = OrderedDict((k, v.squeeze(-1).squeeze(-1) if "pointwise" in k else v)
+                             for k, v in Xception(1000).state_dict().items())
+        torch.save(legacy, sys.argv[4], _use_new_zipfile_serialization=False)
     print(imagenet_params, len(state), repr(float(y[0])), repr(float(y[1])))
 
 
