@@ -2,6 +2,7 @@
 
 #include "dataset/snapshot.hpp"
 #include "dataset/stats.hpp"
+#include "serve/web_auth.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -10,10 +11,17 @@ namespace curator::serve {
 
 namespace {
 
-// GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`).
+// GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`),
+// counts only, for anyone. Snapshots list every confirmed crop with its video and label: staff only.
 Response stats(ServiceContext& ctx, const Request&) { return Response::json(dataset::dataset_stats(ctx.db)); }
 
-Response snapshots(ServiceContext& ctx, const Request&) {
+void require_staff(ServiceContext& ctx, const Request& req) {
+  if (!ctx.web) throw Unauthorized("sign in to read snapshots");
+  require_session(*ctx.web, req);
+}
+
+Response snapshots(ServiceContext& ctx, const Request& req) {
+  require_staff(ctx, req);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : dataset::list_snapshots(ctx.db, ctx.data_dir)) {
     auto j = s.to_json();
@@ -24,6 +32,7 @@ Response snapshots(ServiceContext& ctx, const Request&) {
 }
 
 Response snapshot(ServiceContext& ctx, const Request& req) {
+  require_staff(ctx, req);
   auto j = dataset::find_snapshot(ctx.db, ctx.data_dir, req.captures.at(0)).to_json();
   j.erase("manifest");
   return Response::json(j);
@@ -31,6 +40,7 @@ Response snapshot(ServiceContext& ctx, const Request& req) {
 
 // The manifest itself (JSON Lines), for trainers and evaluators on other machines.
 Response manifest(ServiceContext& ctx, const Request& req) {
+  require_staff(ctx, req);
   const auto info = dataset::find_snapshot(ctx.db, ctx.data_dir, req.captures.at(0));
   std::ifstream in(info.manifest, std::ios::binary);
   if (!in) throw Error(ErrorCode::internal, "snapshot " + info.id + " has lost its manifest file");

@@ -2,6 +2,7 @@
 // snapshot, and it catches one deliberately injected leak of each kind, in-process and through the CLI.
 #include "dataset/audit.hpp"
 #include "dataset/snapshot.hpp"
+#include "labeling/accounts.hpp"
 #include "serve/daemon.hpp"
 #include "tests/support/dataset_fixture.hpp"
 #include "tests/support/process.hpp"
@@ -301,6 +302,15 @@ TEST_CASE("the daemon refreshes splits as a job and serves stats and snapshots",
   CHECK(stats["latest_snapshot"].is_null());
 
   const auto snap = dataset::create_snapshot(daemon.database(), fx.dir, fx.clock, dataset::DatasetSettings{});
+  // Snapshots list every confirmed crop: staff only (counts above are for anyone).
+  CHECK(client.Get("/api/v1/dataset/snapshots")->status == 401);
+  CHECK(client.Get(("/api/v1/dataset/snapshots/" + snap.id + "/manifest").c_str())->status == 401);
+  labeling::Accounts(daemon.database(), fx.clock, labeling::PasswordCost::minimum())
+      .add_user("test", "olga", labeling::Role::reviewer, "olga-password");
+  auto signed_in = client.Post("/api/v1/session", R"({"username":"olga","password":"olga-password"})", "application/json");
+  REQUIRE(signed_in->status == 200);
+  const std::string cookie = signed_in->get_header_value("Set-Cookie");
+  client.set_default_headers({{"Cookie", cookie.substr(0, cookie.find(';'))}});
   const auto list = nlohmann::json::parse(client.Get("/api/v1/dataset/snapshots")->body);
   REQUIRE(list["snapshots"].size() == 1);
   CHECK(list["snapshots"][0]["id"] == snap.id);
