@@ -100,7 +100,7 @@ std::vector<SettingSpec> catalog() {
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
       text("train.backbone", T::string, "resnet18",
            "The detector's backbone: ResNet18 (the seed study's), or Xception (FaceForensics++'s detector; "
-           "about 4x ResNet18's compute per image at the same size, FF++ trains it at 299 px).",
+           "3.4x ResNet18's training time per image at 224 px on 2 threads; FF++ trains it at 299 px).",
            {"resnet18", "xception"}),
       text("train.init_weights", T::string, "",
            "ImageNet weights of the backbone: torchvision's ResNet18 (TorchScript or a pickled dict, made by "

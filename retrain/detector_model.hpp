@@ -43,7 +43,7 @@ struct DetectorImpl : torch::nn::Module {
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   std::unique_ptr<XceptionTrunk> xception; ///< registered at top level, as in pretrainedmodels
   torch::nn::Dropout drop{nullptr};
-  // Registered as "fc", whichever the head is: Linear(512, 1), or the hidden-layer Sequential.
+  // Registered as "fc", whichever the head is: Linear(features, 1), or the hidden-layer Sequential.
   torch::nn::Linear fc_linear{nullptr};
   torch::nn::Sequential fc_hidden{nullptr};
 };
@@ -58,7 +58,8 @@ struct LoadReport {
 /// Copies parameters and buffers by name from ImageNet weights of the model's backbone (torchvision's
 /// ResNet18, pretrainedmodels' Xception, whose 2-d pointwise weights are reshaped to 1x1 convolutions):
 /// a TorchScript file (torch.jit.script(model).save) or a pickled dict (torch.save(model.state_dict())).
-/// Throws curator::InvalidInput when the file is neither, or when it fits no backbone tensor.
+/// Throws curator::InvalidInput when the file is neither, or when any backbone tensor (all but `fc`) is
+/// missing from it or has another shape.
 LoadReport load_imagenet_weights(Detector& model, const std::filesystem::path& file);
 
 /// Stores the 4-d weights channels-last (NHWC), where oneDNN's convolutions run fastest on CPU; feed

@@ -23,7 +23,7 @@
 namespace curator::retrain {
 
 struct TrainParams {
-  std::string backbone = "resnet18"; ///< resnet18 or xception (FF++'s detector; about 4x the compute)
+  std::string backbone = "resnet18"; ///< resnet18 or xception (FF++'s detector; 3.4x the time per image)
   std::string optimizer = "adam";   ///< adam or sgd (momentum 0.9)
   double lr = 1e-3;                 ///< the (maximum) learning rate
   std::string schedule = "one_cycle"; ///< constant, or one_cycle (30% warm-up, cosine down)
