@@ -66,8 +66,8 @@ void add_dataset_command(CLI::App& app, int& exit_code) {
   add_data_options(*stats, *options);
   stats->add_flag("--json", flags->json, "Print JSON");
   stats->callback([open, flags, &exit_code] {
-    open([&](auto&, auto&, auto& s, const auto&) {
-      const auto j = dataset::dataset_stats(*s.db);
+    open([&](auto&, auto&, auto& s, const auto& settings) {
+      const auto j = dataset::dataset_stats(*s.db, settings.test_fraction);
       std::cout << (flags->json ? j.dump() + "\n" : dataset::format_stats(j));
       exit_code = 0;
     });
@@ -126,6 +126,8 @@ void add_dataset_command(CLI::App& app, int& exit_code) {
       exit_code = report.clean() ? 0 : 3;
     });
   });
+
+  add_eval_grouping_command(*cmd, exit_code);
 
   auto* exclude = cmd->add_subcommand("exclude", "Take a video out of the dataset for good (it keeps its split)");
   add_data_options(*exclude, *options);

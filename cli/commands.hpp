@@ -13,6 +13,8 @@ void add_faces_command(CLI::App& app, int& exit_code);
 void add_ingest_command(CLI::App& app, int& exit_code);
 void add_import_command(CLI::App& app, int& exit_code);
 void add_dataset_command(CLI::App& app, int& exit_code);
+/// `dataset eval-grouping`, registered by add_dataset_command.
+void add_eval_grouping_command(CLI::App& dataset_cmd, int& exit_code);
 void add_user_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_model_command(CLI::App& app, int& exit_code);

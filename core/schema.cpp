@@ -326,6 +326,10 @@ CREATE TABLE retrain_rounds (
 -- submission; nobody can walk the sequential ids. Older submissions have none (staff only).
 ALTER TABLE submissions ADD COLUMN access_key_hash TEXT;
 )sql"},
+      {9, "split unit sizes", R"sql(
+-- The shape of the split units the last plan made (JSON: count, largest units, size histogram).
+ALTER TABLE dataset_state ADD COLUMN units TEXT;
+)sql"},
   };
   return migrations;
 }

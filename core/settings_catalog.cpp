@@ -91,11 +91,26 @@ std::vector<SettingSpec> catalog() {
               "Mean perceptual-hash distance (bits of 64) under which two videos are the same footage."),
       integer("ingest.url_timeout_s", 300, 1, 86400, "Time limit for downloading a submitted URL."),
       integer("ingest.url_max_redirects", 5, 0, 50, "Redirects followed when downloading a submitted URL."),
-      number("dataset.group_threshold", "0.52", 0, 4,
-             "Tracks whose mean embeddings are closer than this are one person (single linkage). face-api "
-             "suggests 0.6 for one pair, but over many faces 0.6 chains different people (deepface pairwise "
-             "precision 0.875, bbt 0.76). Measured on shared/data: 0.50 precision 1.0, bbt recall 0.90; 0.52 "
-             "precision 1.0 and recall >= 0.95 on deepface, bbt and dlib-johns; 0.55 deepface precision 0.875."),
+      number("dataset.group_threshold", "0.31", 0, 2,
+             "Identity vectors (unit-length track means) closer than this are one person, on average over two "
+             "groups' cross pairs (see dataset.group_linkage). Chosen with dataset.group_face_noise on half of "
+             "shared/data's identities, held out on the other: video-level pairwise F1 1.0 on both halves of the "
+             "labelled clips, the first two people merge at 0.33 (docs/identity-grouping.md). `curator dataset "
+             "eval-grouping` measures it on your own labelled sample."),
+      text("dataset.group_linkage", T::string, "average",
+           "How tracks join into people: average linkage (two groups merge while the mean distance over all "
+           "their cross pairs is under the threshold; one close pair cannot chain two people) or single linkage "
+           "(any one pair under the threshold joins; chains different people together on large sets).",
+           {"average", "single"}),
+      number("dataset.group_face_noise", "0.03", 0, 1,
+             "Expected squared distance of one face's identity vector from its person's (unit-length vectors). "
+             "A pair of tracks is compared by its squared distance less this divided by each track's face "
+             "count, so single photos and short tracks are not held to the standard of 32-face means (0: "
+             "plain distances). Chosen with dataset.group_threshold (docs/identity-grouping.md)."),
+      integer("dataset.bridge_min_videos", 3, 0, 1000000,
+              "A new video that would join two identity groups of at least this many other videos each (a face "
+              "swap between two people, two people in one clip) is quarantined instead, unless it declares what "
+              "it derives from (0: never)."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
       text("train.backbone", T::string, "resnet18",

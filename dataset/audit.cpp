@@ -74,21 +74,24 @@ AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, c
 
   auto conn = db.connect();
   SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
-  // 2. Face tracks closer than the threshold on different sides: a crossing edge of the spanning forest.
+  // 2. Face tracks the planner's grouping (same identity vectors, distance and rule) puts together, on
+  //    different sides: a crossing edge of the grouping's spanning forest.
   {
     std::vector<Vec128> embeddings;
+    std::vector<float> noise;
     std::vector<std::pair<int64_t, int>> owners;
-    SQLite::Statement q(*conn, "SELECT embedding FROM tracks WHERE video_id = ? AND track_index = ?");
+    SQLite::Statement q(*conn, "SELECT embedding, face_count FROM tracks WHERE video_id = ? AND track_index = ?");
     for (const auto& [video, track] : track_set) {
       q.reset();
       q.bind(1, video), q.bind(2, track);
       if (!q.executeStep() || q.getColumn(0).getBytes() != 128 * 4) continue;
       Vec128 e;
       std::memcpy(e.data(), q.getColumn(0).getBlob(), 128 * 4);
-      embeddings.push_back(e);
+      embeddings.push_back(unit_length(e));
+      noise.push_back(track_noise(settings.grouping.face_noise, q.getColumn(1).getInt()));
       owners.emplace_back(video, track);
     }
-    const auto grouping = group_identities(embeddings, settings.threshold);
+    const auto grouping = group_identities(embeddings, settings.grouping, {}, noise);
     for (const auto& [a, b] : grouping.edges) {
       const auto& [va, ta] = owners[a];
       const auto& [vb, tb] = owners[b];

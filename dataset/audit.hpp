@@ -2,7 +2,8 @@
 //! The leakage audit of a snapshot: proof, from the data itself, that nothing the detector is tested
 //! on was seen in training. Four checks, each against the database as it is now:
 //!  - group_on_two_sides: one split unit (group) has videos in two splits;
-//!  - close_tracks: two face tracks in different splits closer than the grouping threshold;
+//!  - close_tracks: two face tracks in different splits that the planner's identity grouping (the same
+//!    identity vectors, distance and linkage) puts in one group;
 //!  - near_duplicate_footage: two videos in different splits are the same footage (frame hashes);
 //!  - derived_across: a fake and the video it derives from sit in different splits.
 //! Read-only; thread-safe.

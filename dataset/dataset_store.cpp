@@ -12,13 +12,17 @@
 #include <spdlog/spdlog.h>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 
 namespace curator::dataset {
 
 DatasetSettings DatasetSettings::from_config(const core::Config& c) {
   DatasetSettings s;
-  s.threshold = static_cast<float>(c.get_double("dataset.group_threshold"));
+  s.grouping.threshold = static_cast<float>(c.get_double("dataset.group_threshold"));
+  s.grouping.linkage = parse_linkage(c.get_string("dataset.group_linkage"));
+  s.grouping.face_noise = static_cast<float>(c.get_double("dataset.group_face_noise"));
+  s.bridge_min_videos = static_cast<int>(c.get_int("dataset.bridge_min_videos"));
   s.test_fraction = c.get_double("dataset.test_fraction");
   s.val_fraction = c.get_double("dataset.val_fraction");
   s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
@@ -33,6 +37,8 @@ nlohmann::json RefreshSummary::to_json() const {
           {"units", units},
           {"identity_groups", identity_groups},
           {"rounds", rounds},
+          {"largest_unit",
+           {{"videos", largest_unit.videos}, {"people", largest_unit.people}, {"sources", largest_unit.sources}}},
           {"assigned_now", assigned_now},
           {"by_rule", by_rule},
           {"by_official", by_official},
@@ -56,7 +62,8 @@ struct Extra {
 LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extra& extra) {
   LoadedDataset out;
   auto& in = out.input;
-  in.threshold = settings.threshold;
+  in.grouping = settings.grouping;
+  in.bridge_min_videos = settings.bridge_min_videos;
   in.test_fraction = settings.test_fraction;
   in.val_fraction = settings.val_fraction;
   {
@@ -83,14 +90,16 @@ LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extr
     out.submission_ids.push_back(id);
     out.stored_groups.push_back(q.getColumn(8).isNull() ? "" : q.getColumn(8).getString());
   }
-  SQLite::Statement tq(conn, "SELECT t.video_id, t.embedding FROM tracks t JOIN submissions s ON s.id = t.video_id "
-                            "WHERE s.state = 'done' ORDER BY t.video_id, t.track_index");
+  SQLite::Statement tq(conn, "SELECT t.video_id, t.embedding, t.face_count FROM tracks t JOIN submissions s ON "
+                            "s.id = t.video_id WHERE s.state = 'done' ORDER BY t.video_id, t.track_index");
   while (tq.executeStep()) {
     auto it = index.find(tq.getColumn(0).getInt64());
     if (it == index.end() || tq.getColumn(1).getBytes() != 128 * 4) continue;
     TrackNode node;
     node.video = it->second;
     std::memcpy(node.embedding.data(), tq.getColumn(1).getBlob(), 128 * 4);
+    node.embedding = unit_length(node.embedding); // rows from before identity vectors were unit length
+    node.faces = tq.getColumn(2).getInt();
     in.tracks.push_back(node);
   }
   for (const auto& [from, to] : resolved_relations(conn)) {
@@ -101,10 +110,27 @@ LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extr
   }
   // The same footage (a fake and its undeclared original, two encodes of different methods).
   for (const auto& pair : near_duplicate_pairs(extra.hashes, settings.near_duplicate_bits)) {
-    in.links.push_back(pair);
+    in.duplicates.push_back(pair);
     ++extra.duplicate_links;
   }
   return out;
+}
+
+// The shape of the split units, kept for `dataset stats`: how many, the largest ones, a size histogram.
+nlohmann::json units_json(const Plan& plan) {
+  nlohmann::json largest = nlohmann::json::array();
+  for (size_t i = 0; i < plan.unit_sizes.size() && i < 5; ++i) {
+    const auto& u = plan.unit_sizes[i];
+    largest.push_back({{"group", u.group}, {"videos", u.videos}, {"people", u.people}, {"sources", u.sources}});
+  }
+  std::map<std::string, int> histogram{{"1", 0}, {"2-5", 0}, {"6-20", 0}, {"21-100", 0}, {">100", 0}};
+  int videos = 0;
+  for (const auto& u : plan.unit_sizes) {
+    videos += u.videos;
+    histogram[u.videos == 1 ? "1" : u.videos <= 5 ? "2-5" : u.videos <= 20 ? "6-20" : u.videos <= 100 ? "21-100" : ">100"] += 1;
+  }
+  return {{"units", plan.unit_sizes.size()}, {"videos", videos}, {"identity_groups", plan.identity_groups},
+          {"largest", largest}, {"histogram", histogram}};
 }
 
 void upsert(SQLite::Database& conn, int64_t id, const char* state, const VideoPlan& v, int64_t now, bool new_split) {
@@ -172,9 +198,11 @@ RefreshSummary refresh_splits(core::Database& db, const core::Clock& clock, cons
       upsert(*conn, id, "assigned", v, now, !node.assigned);
     }
     sum.assigned_now = sum.by_rule + sum.by_official + sum.inherited;
-    SQLite::Statement bump(*conn, "UPDATE dataset_state SET generation = generation + 1 WHERE id = 1");
+    SQLite::Statement bump(*conn, "UPDATE dataset_state SET generation = generation + 1, units = ? WHERE id = 1");
+    bump.bind(1, units_json(plan).dump());
     bump.exec();
     txn.commit();
+    if (!plan.unit_sizes.empty()) sum.largest_unit = plan.unit_sizes.front();
     sum.videos = static_cast<int>(data.input.videos.size());
     sum.tracks = static_cast<int>(data.input.tracks.size());
     sum.units = plan.units;

@@ -20,7 +20,8 @@ class Database;
 namespace curator::dataset {
 
 struct DatasetSettings {
-  float threshold = 0.52f; // dataset.group_threshold
+  GroupingOptions grouping; // dataset.group_threshold, dataset.group_linkage
+  int bridge_min_videos = 3; // dataset.bridge_min_videos
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
   int near_duplicate_bits = 6; ///< mean dHash bits per frame under which two videos are one footage
@@ -39,6 +40,7 @@ LoadedDataset load_dataset(core::Database& db, const DatasetSettings& settings);
 
 struct RefreshSummary {
   int videos = 0, tracks = 0, units = 0, identity_groups = 0, rounds = 0;
+  UnitSize largest_unit; ///< videos, people and sources of the largest split unit
   int assigned_now = 0; ///< videos that got a split in this refresh (rule + official + inherited)
   int by_rule = 0, by_official = 0, inherited = 0;
   int quarantined = 0, excluded = 0, conflicts = 0;

@@ -67,7 +67,8 @@ nlohmann::json summarize(const std::vector<ManifestItem>& items, const DatasetSe
     if (seen.emplace(m.video, m.label).second) row[m.label + "_videos"] = row[m.label + "_videos"].get<int>() + 1;
   }
   return {{"settings",
-           {{"group_threshold", settings.threshold},
+           {{"group_threshold", settings.grouping.threshold},
+            {"group_linkage", linkage_name(settings.grouping.linkage)},
             {"test_fraction", settings.test_fraction},
             {"val_fraction", settings.val_fraction}}},
           {"sources", sources}};

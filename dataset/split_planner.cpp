@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 
 namespace curator::dataset {
 
@@ -35,24 +36,90 @@ std::string splits_text(uint8_t mask) {
   return out;
 }
 
-// Video-level edges of one pass: identity grouping over the active videos' tracks (only pairs between
-// different videos matter: a video is one node) plus the declared links between active videos.
-Edges video_edges(const PlanInput& in, const std::vector<char>& active, int& identity_groups) {
+// One grouping pass over the active videos: the identity group of every track and the video-level
+// edges (identity pairs between different videos, declared relations, near-duplicate footage).
+struct Pass {
+  Edges edges;
+  std::vector<int> track_group; ///< -1 for tracks of inactive videos
+  int identity_groups = 0;
+};
+
+Pass group_pass(const PlanInput& in, const std::vector<char>& active) {
+  Pass pass;
   std::vector<Vec128> embeddings;
-  std::vector<uint32_t> owner;
-  for (const auto& t : in.tracks)
-    if (t.video < in.videos.size() && active[t.video]) {
-      embeddings.push_back(t.embedding);
-      owner.push_back(t.video);
+  std::vector<float> noise;
+  std::vector<uint32_t> owner, index;
+  pass.track_group.assign(in.tracks.size(), -1);
+  for (uint32_t t = 0; t < in.tracks.size(); ++t)
+    if (in.tracks[t].video < in.videos.size() && active[in.tracks[t].video]) {
+      embeddings.push_back(in.tracks[t].embedding);
+      noise.push_back(track_noise(in.grouping.face_noise, in.tracks[t].faces));
+      owner.push_back(in.tracks[t].video);
+      index.push_back(t);
     }
-  const auto grouping = group_identities(embeddings, in.threshold);
-  identity_groups = grouping.groups;
-  Edges out;
+  const auto grouping = group_identities(embeddings, in.grouping, {}, noise);
+  pass.identity_groups = grouping.groups;
+  for (size_t k = 0; k < index.size(); ++k) pass.track_group[index[k]] = grouping.group[k];
   for (const auto& [a, b] : grouping.edges)
-    if (owner[a] != owner[b]) out.emplace_back(owner[a], owner[b]);
+    if (owner[a] != owner[b]) pass.edges.emplace_back(owner[a], owner[b]);
+  for (const auto* list : {&in.links, &in.duplicates})
+    for (const auto& [a, b] : *list)
+      if (a < in.videos.size() && b < in.videos.size() && a != b && active[a] && active[b]) pass.edges.emplace_back(a, b);
+  return pass;
+}
+
+// Holds back the unassigned videos that would join two large identity groups: through their own
+// tracks (two people in one clip, or a face the grouping puts with both) or through near-duplicate
+// footage (a face swap whose face is the donor's, on the target's footage). Fakes are blamed before
+// reals, then videos in key order; a video that declares a relation is trusted.
+size_t quarantine_large_bridges(const PlanInput& in, const Pass& pass, std::vector<char>& active, Plan& plan) {
+  if (in.bridge_min_videos <= 0) return 0;
+  const size_t n = in.videos.size();
+  std::vector<std::set<uint32_t>> group_videos(static_cast<size_t>(pass.identity_groups));
+  std::vector<std::set<int>> attached(n);
+  for (size_t t = 0; t < in.tracks.size(); ++t)
+    if (pass.track_group[t] >= 0) {
+      group_videos[static_cast<size_t>(pass.track_group[t])].insert(in.tracks[t].video);
+      attached[in.tracks[t].video].insert(pass.track_group[t]);
+    }
+  std::vector<char> declared(n, 0);
   for (const auto& [a, b] : in.links)
-    if (a < in.videos.size() && b < in.videos.size() && a != b && active[a] && active[b]) out.emplace_back(a, b);
-  return out;
+    if (a < n && b < n) declared[a] = declared[b] = 1;
+  std::vector<std::vector<uint32_t>> footage(n);
+  for (const auto& [a, b] : in.duplicates)
+    if (a < n && b < n && active[a] && active[b]) footage[a].push_back(b), footage[b].push_back(a);
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < n; ++i)
+    if (active[i] && !in.videos[i].assigned && !declared[i]) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const bool fa = in.videos[a].label == "fake", fb = in.videos[b].label == "fake";
+    return fa != fb ? fa : in.videos[a].key < in.videos[b].key;
+  });
+  std::vector<char> held(n, 0);
+  size_t count = 0;
+  for (uint32_t v : order) {
+    std::set<int> groups = attached[v];
+    for (uint32_t u : footage[v])
+      if (!held[u]) groups.insert(attached[u].begin(), attached[u].end());
+    std::vector<size_t> large;
+    for (int g : groups) {
+      size_t others = 0;
+      for (uint32_t w : group_videos[static_cast<size_t>(g)]) others += w != v && !held[w];
+      if (others >= static_cast<size_t>(in.bridge_min_videos)) large.push_back(others);
+    }
+    if (large.size() < 2) continue;
+    std::sort(large.rbegin(), large.rend());
+    held[v] = 1;
+    active[v] = 0;
+    ++count;
+    plan.videos[v].decision = Decision::quarantined;
+    plan.videos[v].reason = "would join two large identity groups (" + std::to_string(large[0]) + " and " +
+                            std::to_string(large[1]) +
+                            " other videos): a face swap between two people, two people in one clip, or a "
+                            "misgrouped face; held back so they stay separate units (declare what it derives "
+                            "from to keep it, or exclude it)";
+  }
+  return count;
 }
 
 // Marks the unassigned videos that join units already in different splits; returns how many. Blame goes
@@ -119,44 +186,26 @@ std::string stratum_of(const PlanInput& in, const std::vector<size_t>& members) 
   return main_source + "|" + (real && fake ? "mixed" : real ? "real" : fake ? "fake" : "unknown");
 }
 
-} // namespace
 
-Plan plan_splits(const PlanInput& in) {
-  (void)bucket_split("", in.test_fraction, in.val_fraction); // validates the fractions
-  const size_t n = in.videos.size();
-  Plan plan;
-  plan.videos.resize(n);
-  std::vector<char> active(n);
-  for (size_t i = 0; i < n; ++i) {
-    active[i] = !in.videos[i].excluded;
-    if (!active[i]) plan.videos[i].decision = Decision::excluded;
-  }
-  // Regroup until no new video bridges: removing a bridge can reveal another (the forest of one pass
-  // shows one path per unit, not every edge).
-  Edges edges;
-  for (;;) {
-    ++plan.rounds;
-    edges = video_edges(in, active, plan.identity_groups);
-    if (quarantine_bridges(in, edges, active, plan) == 0) break;
-  }
+using Members = std::map<size_t, std::vector<size_t>>; // unit root -> active members, ascending
+using Counts = std::map<std::string, std::array<double, 3>>; // stratum -> videos per split
 
-  DisjointSets units(n);
-  for (const auto& [a, b] : edges) units.unite(a, b);
-  std::map<size_t, std::vector<size_t>> members; // root -> active members, ascending
-  for (size_t i = 0; i < n; ++i)
-    if (active[i]) members[units.find(i)].push_back(i);
-  plan.units = static_cast<int>(members.size());
+std::string unit_key(const PlanInput& in, const std::vector<size_t>& list) {
+  std::string key = in.videos[list.front()].key;
+  for (size_t i : list) key = std::min(key, in.videos[i].key);
+  return key;
+}
 
-  const std::array<double, 3> target{1 - in.test_fraction - in.val_fraction, in.val_fraction, in.test_fraction};
-  std::map<std::string, std::array<double, 3>> counts; // stratum -> videos per split
-  std::vector<std::pair<std::string, size_t>> fresh_units; // (unit key, root)
+// Units that already hold assigned videos: those keep their splits, new members inherit the one split.
+// Returns the units with no assigned video yet, as (unit key, root).
+std::vector<std::pair<std::string, size_t>> place_assigned(const PlanInput& in, const Members& members, Counts& counts,
+                                                           Plan& plan) {
+  std::vector<std::pair<std::string, size_t>> fresh_units;
   for (const auto& [root, list] : members) {
-    std::string key = in.videos[list.front()].key;
+    const std::string key = unit_key(in, list);
     uint8_t mask = 0;
-    for (size_t i : list) {
-      key = std::min(key, in.videos[i].key);
+    for (size_t i : list)
       if (in.videos[i].assigned) mask |= bit(*in.videos[i].assigned);
-    }
     const std::string group = "g-" + key.substr(0, 16);
     for (size_t i : list) plan.videos[i].group = group;
     if (mask == 0) {
@@ -181,10 +230,17 @@ Plan plan_splits(const PlanInput& in) {
       count[static_cast<int>(*v.split)] += 1;
     }
   }
-
   std::sort(fresh_units.begin(), fresh_units.end());
-  for (const auto& [key, root] : fresh_units) {
-    const auto& list = members[root];
+  return fresh_units;
+}
+
+// New units, in key order: the official split of their members, else the split furthest below its
+// target share in the unit's stratum.
+void place_new(const PlanInput& in, const Members& members, const std::vector<std::pair<std::string, size_t>>& fresh,
+               Counts& counts, Plan& plan) {
+  const std::array<double, 3> target{1 - in.test_fraction - in.val_fraction, in.val_fraction, in.test_fraction};
+  for (const auto& [key, root] : fresh) {
+    const auto& list = members.at(root);
     std::optional<Split> official;
     for (size_t i : list)
       if (in.videos[i].official && (!official || *in.videos[i].official > *official)) official = in.videos[i].official;
@@ -206,6 +262,62 @@ Plan plan_splits(const PlanInput& in) {
       plan.videos[i].decision = official ? Decision::official : Decision::rule;
     }
   }
+}
+
+std::vector<UnitSize> unit_sizes(const PlanInput& in, const Pass& pass, const Members& members, const Plan& plan) {
+  std::vector<std::set<int>> people(in.videos.size());
+  for (size_t t = 0; t < in.tracks.size(); ++t)
+    if (pass.track_group[t] >= 0) people[in.tracks[t].video].insert(pass.track_group[t]);
+  std::vector<UnitSize> out;
+  for (const auto& [root, list] : members) {
+    std::set<int> groups;
+    std::set<std::string> sources;
+    for (size_t i : list) {
+      groups.insert(people[i].begin(), people[i].end());
+      sources.insert(in.videos[i].source);
+    }
+    out.push_back({static_cast<int>(list.size()), static_cast<int>(groups.size()), static_cast<int>(sources.size()),
+                   plan.videos[list.front()].group});
+  }
+  std::sort(out.begin(), out.end(), [](const UnitSize& a, const UnitSize& b) {
+    return a.videos != b.videos ? a.videos > b.videos : a.group < b.group;
+  });
+  return out;
+}
+
+} // namespace
+
+Plan plan_splits(const PlanInput& in) {
+  (void)bucket_split("", in.test_fraction, in.val_fraction); // validates the fractions
+  const size_t n = in.videos.size();
+  Plan plan;
+  plan.videos.resize(n);
+  std::vector<char> active(n);
+  for (size_t i = 0; i < n; ++i) {
+    active[i] = !in.videos[i].excluded;
+    if (!active[i]) plan.videos[i].decision = Decision::excluded;
+  }
+  // Regroup until no new video bridges: removing a bridge can reveal another (the forest of one pass
+  // shows one path per unit, not every edge).
+  Pass pass;
+  for (;;) {
+    ++plan.rounds;
+    pass = group_pass(in, active);
+    plan.identity_groups = pass.identity_groups;
+    if (quarantine_large_bridges(in, pass, active, plan) > 0) continue;
+    if (quarantine_bridges(in, pass.edges, active, plan) == 0) break;
+  }
+
+  DisjointSets units(n);
+  for (const auto& [a, b] : pass.edges) units.unite(a, b);
+  Members members;
+  for (size_t i = 0; i < n; ++i)
+    if (active[i]) members[units.find(i)].push_back(i);
+  plan.units = static_cast<int>(members.size());
+  Counts counts;
+  const auto fresh = place_assigned(in, members, counts, plan);
+  place_new(in, members, fresh, counts, plan);
+  plan.unit_sizes = unit_sizes(in, pass, members, plan);
   return plan;
 }
 

@@ -10,6 +10,10 @@
 //!  - an unassigned video in a unit whose assigned videos share one split inherits it;
 //!  - unassigned videos that would join units sitting in different splits are quarantined (held back,
 //!    with the reason), never assigned: the planner regroups without them until no unit bridges;
+//!  - an unassigned video that joins two large identity groups (each with at least `bridge_min_videos`
+//!    other videos) through its own faces or its near-duplicate footage is quarantined too, unless it
+//!    declares what it derives from: one face swap between two people with many videos, or one interview
+//!    of two of them, must not turn both into one unit that starves the test split;
 //!  - a new unit takes the official split of its members when one was imported (FF++ json), else the
 //!    split furthest below its target share in the unit's stratum (main source x label mix), counting
 //!    videos. New units are visited in order of their key (the smallest content hash among members),
@@ -38,13 +42,16 @@ struct VideoNode {
 struct TrackNode {
   uint32_t video = 0; ///< index into the videos
   Vec128 embedding{};
+  int faces = 1;      ///< faces the identity vector averages (its noise: see identity_grouping.hpp)
 };
 
 struct PlanInput {
   std::vector<VideoNode> videos;
-  std::vector<TrackNode> tracks;
-  std::vector<std::pair<uint32_t, uint32_t>> links; ///< video index pairs: relations, near-duplicates
-  float threshold = 0.52f; // dataset.group_threshold
+  std::vector<TrackNode> tracks; ///< identity vectors (unit length; see ingest/faces/identity.hpp)
+  std::vector<std::pair<uint32_t, uint32_t>> links;      ///< video index pairs: declared relations
+  std::vector<std::pair<uint32_t, uint32_t>> duplicates; ///< video index pairs: near-duplicate footage
+  GroupingOptions grouping;  // dataset.group_threshold, dataset.group_linkage
+  int bridge_min_videos = 3; // dataset.bridge_min_videos
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
 };
@@ -59,12 +66,19 @@ struct VideoPlan {
   std::string reason;         ///< why a video was quarantined or sits in a conflicting unit
 };
 
+/// One split unit: how many videos, people (identity groups) and sources it holds.
+struct UnitSize {
+  int videos = 0, people = 0, sources = 0;
+  std::string group;
+};
+
 struct Plan {
   std::vector<VideoPlan> videos; ///< one per input video, same order
   int units = 0;                 ///< split units (connected components) among planned videos
   int identity_groups = 0;       ///< identity groups among tracks of planned videos
   int rounds = 0;                ///< grouping passes (one more per round of quarantine)
   int conflicts = 0;             ///< units whose earlier assignments already disagree (see audit)
+  std::vector<UnitSize> unit_sizes; ///< every unit, largest first
 };
 
 Plan plan_splits(const PlanInput& input);

@@ -3,19 +3,83 @@
 #include "core/database.hpp"
 
 #include <SQLiteCpp/Transaction.h>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
 
 namespace curator::dataset {
 
-nlohmann::json dataset_stats(core::Database& db) {
+namespace {
+
+struct Row {
+  int videos[3] = {0, 0, 0}, faces[3] = {0, 0, 0}, confirmed = 0;
+  int total() const { return videos[0] + videos[1] + videos[2]; }
+};
+using Rows = std::map<std::pair<std::string, std::string>, Row>; // (source, split) -> counts
+
+int total_videos(const Rows& rows) {
+  int n = 0;
+  for (const auto& [key, r] : rows) n += r.total();
+  return n;
+}
+
+// The last plan's unit sizes (written by refresh_splits), with the largest unit's share of all videos.
+nlohmann::json unit_shape(const std::string& text, int videos) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return nullptr;
+  const int planned = j.value("videos", 0);
+  const int largest = j.contains("largest") && !j["largest"].empty() ? j["largest"][0].value("videos", 0) : 0;
+  j["largest_share"] = planned > 0 ? double(largest) / planned : 0.0;
+  j["assigned_videos"] = videos;
+  return j;
+}
+
+// Per source: the test split's share of its assigned videos against dataset.test_fraction, within
+// +-30%, and why not when it is not: one unit too large for the test split, or too few units to split.
+nlohmann::json test_targets(SQLite::Database& conn, const Rows& rows, double target) {
+  std::map<std::string, std::pair<int, int>> per_source; // source -> (test videos, all videos)
+  for (const auto& [key, r] : rows) {
+    auto& p = per_source[key.first];
+    p.second += r.total();
+    if (key.second == "test") p.first += r.total();
+  }
+  // Units per source and the largest one's size, from the stored group keys.
+  std::map<std::string, std::map<std::string, int>> units; // source -> group -> videos
+  SQLite::Statement q(conn, "SELECT s.source, d.group_key FROM dataset_videos d JOIN submissions s ON s.id = "
+                            "d.submission_id WHERE d.state = 'assigned'");
+  while (q.executeStep()) units[q.getColumn(0).getString()][q.getColumn(1).getString()] += 1;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [source, p] : per_source) {
+    const double share = p.second ? double(p.first) / p.second : 0.0;
+    const bool ok = p.second > 0 && std::abs(share - target) <= 0.3 * target;
+    int largest = 0;
+    for (const auto& [group, n] : units[source]) largest = std::max(largest, n);
+    nlohmann::json row = {{"source", source}, {"test_videos", p.first}, {"videos", p.second},
+                          {"test_share", share},  {"target", target},     {"within_tolerance", ok},
+                          {"units", units[source].size()}, {"largest_unit_videos", largest}};
+    if (!ok) {
+      const double want = target * p.second;
+      if (largest > 1.3 * want)
+        row["why"] = "one unit holds " + std::to_string(largest) + " of its " + std::to_string(p.second) +
+                     " videos, more than the test split should hold";
+      else if (units[source].size() < 3)
+        row["why"] = "only " + std::to_string(units[source].size()) + " split unit(s): too few to split";
+      else
+        row["why"] = "units of this source share strata with others; more data evens it out";
+    }
+    out.push_back(row);
+  }
+  return out;
+}
+
+} // namespace
+
+nlohmann::json dataset_stats(core::Database& db, double test_fraction) {
   auto conn = db.connect();
   SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
-  struct Row {
-    int videos[3] = {0, 0, 0}, faces[3] = {0, 0, 0}, confirmed = 0;
-  };
-  std::map<std::pair<std::string, std::string>, Row> rows;
+  Rows rows;
   SQLite::Statement q(*conn, "SELECT s.source, d.split, CASE WHEN r.state = 'confirmed' THEN r.label ELSE "
                              "s.claimed_label END, r.state = 'confirmed', (SELECT COUNT(*) FROM faces f WHERE "
                              "f.video_id = s.id) FROM dataset_videos d JOIN submissions s ON s.id = d.submission_id "
@@ -34,6 +98,7 @@ nlohmann::json dataset_stats(core::Database& db) {
                        {"fake_videos", r.videos[1]},  {"unknown_videos", r.videos[2]}, {"real_faces", r.faces[0]},
                        {"fake_faces", r.faces[1]},    {"unknown_faces", r.faces[2]}, {"confirmed_videos", r.confirmed}});
   nlohmann::json out = {{"sources", sources}};
+  out["test_targets"] = test_targets(*conn, rows, test_fraction);
   auto count = [&](const char* sql) {
     SQLite::Statement c(*conn, sql);
     return c.executeStep() ? c.getColumn(0).getInt64() : 0;
@@ -47,6 +112,9 @@ nlohmann::json dataset_stats(core::Database& db) {
                              "ORDER BY submission_id");
   while (h.executeStep()) held.push_back({{"submission", h.getColumn(0).getInt64()}, {"reason", h.getColumn(1).getString()}});
   out["quarantined"] = held;
+  SQLite::Statement u(*conn, "SELECT units FROM dataset_state WHERE id = 1");
+  out["units"] = u.executeStep() && !u.getColumn(0).isNull() ? unit_shape(u.getColumn(0).getString(), total_videos(rows))
+                                                              : nlohmann::json(nullptr);
   SQLite::Statement s(*conn, "SELECT id FROM snapshots ORDER BY created_ms DESC, id LIMIT 1");
   out["latest_snapshot"] = s.executeStep() ? nlohmann::json(s.getColumn(0).getString()) : nlohmann::json(nullptr);
   return out;
@@ -54,7 +122,7 @@ nlohmann::json dataset_stats(core::Database& db) {
 
 std::string format_stats(const nlohmann::json& stats) {
   std::string out;
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "%-14s %-6s %8s %8s %8s %10s %10s %10s\n", "source", "split", "real", "fake",
                 "unknown", "confirmed", "real faces", "fake faces");
   out += line;
@@ -71,6 +139,25 @@ std::string format_stats(const nlohmann::json& stats) {
   out += line;
   for (const auto& q : stats.at("quarantined"))
     out += "  #" + std::to_string(q.at("submission").get<int64_t>()) + ": " + q.at("reason").get<std::string>() + "\n";
+  if (stats.contains("units") && stats["units"].is_object()) {
+    const auto& u = stats["units"];
+    std::snprintf(line, sizeof line, "split units %d (identity groups %d); largest holds %.0f%% of planned videos\n",
+                  u.value("units", 0), u.value("identity_groups", 0), 100 * u.value("largest_share", 0.0));
+    out += line;
+    for (const auto& l : u["largest"]) {
+      std::snprintf(line, sizeof line, "  %-20s %6d videos %5d people %3d sources\n",
+                    l.value("group", std::string()).c_str(), l.value("videos", 0), l.value("people", 0),
+                    l.value("sources", 0));
+      out += line;
+    }
+  }
+  for (const auto& t : stats.value("test_targets", nlohmann::json::array())) {
+    std::snprintf(line, sizeof line, "test share %-14s %5.1f%% (target %.1f%%, %d of %d videos)%s\n",
+                  t.value("source", std::string()).c_str(), 100 * t.value("test_share", 0.0),
+                  100 * t.value("target", 0.0), t.value("test_videos", 0), t.value("videos", 0),
+                  t.value("within_tolerance", false) ? "" : (": off target: " + t.value("why", std::string())).c_str());
+    out += line;
+  }
   return out;
 }
 

@@ -12,9 +12,14 @@ namespace curator::dataset {
 
 /// {"sources": [{source, split, real_videos, fake_videos, unknown_videos, real_faces, fake_faces,
 ///  unknown_faces, confirmed_videos}], "unassigned", "excluded", "quarantined": [{submission, reason}],
-///  "generation", "latest_snapshot"}. A video counts under its confirmed label once confirmed, else
-/// under its claimed one.
-nlohmann::json dataset_stats(core::Database& db);
+///  "generation", "latest_snapshot",
+///  "units": {units, videos, identity_groups, largest: [{group, videos, people, sources}], histogram,
+///            largest_share, assigned_videos} (the last refresh's split units; null before any),
+///  "test_targets": [{source, test_videos, videos, test_share, target, within_tolerance (+-30%), units,
+///                    largest_unit_videos, why (when not within)}]}.
+/// A video counts under its confirmed label once confirmed, else under its claimed one. `test_fraction`
+/// is dataset.test_fraction, the target of the test share.
+nlohmann::json dataset_stats(core::Database& db, double test_fraction = 1.0 / 6);
 
 /// The same table as aligned text, for the CLI.
 std::string format_stats(const nlohmann::json& stats);

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/logging.hpp"
 #include "ingest/faces/chips.hpp"
+#include "ingest/faces/identity.hpp"
 #include "ingest/frame_sampler.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -182,18 +183,19 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
       q.exec();
     }
     for (int t = 0; t < track_count; ++t) {
-      std::vector<float> mean(128, 0.f);
-      int n = 0;
+      std::vector<faces::Embedding> embeddings;
+      std::vector<float> weights;
       std::string thumb;
       for (const auto& r : rows)
         if (r.track == t) {
-          for (int i = 0; i < 128; ++i) mean[i] += (*r.face.embedding)[i];
+          embeddings.push_back(*r.face.embedding);
+          weights.push_back(faces::face_weight(r.face.box));
           if (thumb.empty()) thumb = r.crop_path;
-          ++n;
         }
-      for (auto& m : mean) m /= static_cast<float>(n);
+      const auto identity = faces::track_identity(embeddings, weights);
       SQLite::Statement q(*conn, "INSERT INTO tracks(video_id, track_index, face_count, embedding, thumbnail) VALUES (?,?,?,?,?)");
-      q.bind(1, id), q.bind(2, t), q.bind(3, n), q.bind(4, mean.data(), 128 * 4), q.bind(5, thumb);
+      q.bind(1, id), q.bind(2, t), q.bind(3, static_cast<int>(embeddings.size()));
+      q.bind(4, identity.data(), 128 * 4), q.bind(5, thumb);
       q.exec();
     }
     for (const auto& r : rows) {

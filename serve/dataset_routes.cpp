@@ -13,7 +13,9 @@ namespace {
 
 // GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`),
 // counts only, for anyone. Snapshots list every confirmed crop with its video and label: staff only.
-Response stats(ServiceContext& ctx, const Request&) { return Response::json(dataset::dataset_stats(ctx.db)); }
+Response stats(ServiceContext& ctx, const Request&) {
+  return Response::json(dataset::dataset_stats(ctx.db, ctx.config.get_double("dataset.test_fraction")));
+}
 
 void require_staff(ServiceContext& ctx, const Request& req) {
   if (!ctx.web) throw Unauthorized("sign in to read snapshots");

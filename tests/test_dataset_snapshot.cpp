@@ -193,7 +193,7 @@ TEST_CASE("the audit passes an honest snapshot and catches an injected leak of e
     INFO(r.to_text());
     CHECK(count(r, "close_tracks") >= 1);
     CHECK(count(r, "group_on_two_sides") == 0);
-    CHECK(r.to_json()["leaks"][0]["evidence"]["distance"].get<double>() < settings.threshold);
+    CHECK(r.to_json()["leaks"][0]["evidence"]["distance"].get<double>() < settings.grouping.threshold);
   }
   SECTION("the same footage on two sides") {
     test::FakeVideo a, b;

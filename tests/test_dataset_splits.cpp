@@ -238,3 +238,79 @@ TEST_CASE("split settings out of range are refused", "[dataset]") {
   in.val_fraction = 0.5;
   CHECK_THROWS_AS(dataset::plan_splits(in), InvalidInput);
 }
+
+TEST_CASE("a face swap between two large groups is quarantined unless it declares its origin", "[dataset]") {
+  test::DatasetFixture fx;
+  // Two people with four videos each, and an undeclared face swap: B's face on footage of A's first
+  // video (the same frames, so near-duplicate footage links it to A's video).
+  auto videos = people_videos(fx, 2, 4, "youtube");
+  std::vector<uint64_t> footage{0x0123456789abcdefULL, 0x1111222233334444ULL, 0xfedcba9876543210ULL};
+  videos[0].frame_hashes = footage;
+  for (const auto& v : videos) fx.add(v);
+  test::FakeVideo swap;
+  swap.key = "swap-b-on-a";
+  swap.source = "youtube";
+  swap.label = "fake";
+  swap.tracks = {fx.face_of(1)};
+  swap.frame_hashes = {0x0123456789abcdeeULL, 0x1111222233334445ULL, 0xfedcba9876543211ULL};
+  const int64_t swap_id = fx.add(swap);
+  auto sum = dataset::refresh_splits(fx.db, fx.clock, settings());
+  CHECK(sum.quarantined == 1);
+  CHECK(sum.units == 2);
+  auto rows = stored(fx.db);
+  CHECK(rows.at("swap-b-on-a").state == "quarantined");
+  CHECK(rows.at("youtube-p0-v0").group != rows.at("youtube-p1-v0").group);
+  const auto stats = dataset::dataset_stats(fx.db);
+  REQUIRE(stats["quarantined"].size() == 1);
+  CHECK(stats["quarantined"][0]["submission"] == swap_id);
+  CHECK(stats["quarantined"][0]["reason"].get<std::string>().find("two large identity groups") != std::string::npos);
+
+  // The same swap declared as derived from A's video is trusted: it joins, and so do the two people.
+  test::DatasetFixture declared;
+  auto again = people_videos(declared, 2, 4, "youtube");
+  again[0].frame_hashes = footage;
+  again[0].external_id = "a0";
+  for (const auto& v : again) declared.add(v);
+  swap.tracks = {declared.face_of(1)};
+  swap.derived_from = {"a0"};
+  declared.add(swap);
+  sum = dataset::refresh_splits(declared.db, declared.clock, settings());
+  CHECK(sum.quarantined == 0);
+  CHECK(sum.units == 1);
+
+  // Small groups on either side are not worth a quarantine (a new person's first videos).
+  test::FakeVideo lone;
+  lone.key = "two-new-people";
+  lone.tracks = {fx.face_of(700), fx.face_of(701)};
+  fx.add(lone);
+  sum = dataset::refresh_splits(fx.db, fx.clock, settings());
+  CHECK(stored(fx.db).at("two-new-people").state == "assigned");
+}
+
+TEST_CASE("stats report the split units' sizes and the test share per source", "[dataset]") {
+  test::DatasetFixture fx;
+  for (const auto& v : people_videos(fx, 30, 2, "youtube")) fx.add(v);
+  auto big = people_videos(fx, 1, 12, "celebdf", 500); // one person with 12 videos: one unit
+  for (const auto& v : big) fx.add(v);
+  dataset::refresh_splits(fx.db, fx.clock, settings());
+  const auto stats = dataset::dataset_stats(fx.db, 1.0 / 6);
+  INFO(stats.dump(1));
+  const auto& units = stats.at("units");
+  CHECK(units.at("units") == 31);
+  CHECK(units.at("videos") == 72);
+  CHECK(units.at("largest").at(0).at("videos") == 12);
+  CHECK(units.at("largest").at(0).at("people") == 1);
+  CHECK(units.at("largest").at(0).at("sources") == 1);
+  CHECK(std::abs(units.at("largest_share").get<double>() - 12.0 / 72) < 1e-9);
+  CHECK(units.at("histogram").at("2-5") == 30);
+  CHECK(units.at("histogram").at("6-20") == 1);
+  std::map<std::string, nlohmann::json> targets;
+  for (const auto& t : stats.at("test_targets")) targets[t.at("source")] = t;
+  // youtube: 30 units of 2, so the test share lands within 30% of 1/6.
+  CHECK(targets.at("youtube").at("within_tolerance") == true);
+  CHECK(targets.at("youtube").at("units") == 30);
+  // celebdf: one unit of 12 cannot be split; the stats say why.
+  CHECK(targets.at("celebdf").at("within_tolerance") == false);
+  CHECK(targets.at("celebdf").at("why").get<std::string>().find("one unit holds 12 of its 12 videos") != std::string::npos);
+  CHECK(dataset::format_stats(stats).find("largest holds") != std::string::npos);
+}

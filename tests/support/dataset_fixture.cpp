@@ -15,7 +15,7 @@ DatasetFixture::DatasetFixture()
 }
 
 dataset::Vec128 DatasetFixture::face_of(int person) {
-  std::normal_distribution<float> centre(0, 0.1f), noise(0, 0.02f);
+  std::normal_distribution<float> centre(0, 0.1f), noise(0, 0.012f);
   while (static_cast<int>(people_.size()) <= person) {
     dataset::Vec128 c;
     for (auto& x : c) x = centre(rng_);

@@ -33,7 +33,8 @@ public:
   DatasetFixture();
   /// Inserts one done video; returns its submission id.
   int64_t add(const FakeVideo& video);
-  /// A point near `person`'s centre (people are random, far apart; a person's tracks are ~0.3 apart).
+  /// A point near `person`'s centre (people are random, far apart; a person's tracks are ~0.2 apart once
+  /// scaled to unit length, as real tracks of one person measure 0.15-0.3).
   dataset::Vec128 face_of(int person);
 
   TempDir tmp;
