@@ -3,6 +3,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "dataset/audit.hpp"
 #include "dataset/dataset_store.hpp"
 #include "dataset/snapshot.hpp"
 #include "retrain/search.hpp"
@@ -111,6 +112,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     } else {
       snap = dataset::find_snapshot(*s.db, s.dir, f->snapshot);
     }
+    dataset::require_no_leaks(*s.db, snap.id, dataset::read_manifest(snap.manifest), settings);
     retrain::SearchOptions o;
     o.base = params_from(*f, config);
     o.sample = f->search > 0;

@@ -330,6 +330,13 @@ ALTER TABLE submissions ADD COLUMN access_key_hash TEXT;
 -- The shape of the split units the last plan made (JSON: count, largest units, size histogram).
 ALTER TABLE dataset_state ADD COLUMN units TEXT;
 )sql"},
+      {10, "conflict units kept out of snapshots, training run warnings", R"sql(
+-- Set while the video's split unit has assigned videos in two splits (a person found to be one after both
+-- sides were assigned): such units never enter a snapshot.
+ALTER TABLE dataset_videos ADD COLUMN conflict TEXT;
+-- JSON list of what a run should be read with care for (e.g. a training source with one class only).
+ALTER TABLE training_runs ADD COLUMN warnings TEXT;
+)sql"},
   };
   return migrations;
 }

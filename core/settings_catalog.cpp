@@ -123,14 +123,25 @@ std::vector<SettingSpec> catalog() {
            "empty: train from scratch."),
       integer("train.image_size", 224, 32, 1024, "Side of the square face crops the detector sees."),
       integer("train.loader_workers", 2, 1, 64, "Threads that decode and augment training crops."),
-      text("promotion.metric", T::string, "frames",
-           "The AUC the promotion gate compares per source: frame level, or video level (mean or confident).",
-           {"frames", "videos_mean", "videos_confident"}),
-      integer("promotion.min_test_videos", 2, 1, 100000,
-              "A source counts for promotion only with at least this many real and this many fake test videos."),
-      number("promotion.tolerance", "0", 0, 1, "How much lower a source's AUC may be than the champion's and still pass."),
-      number("promotion.margin", "0.005", 0, 1, "How much higher some source's AUC must be for a promotion."),
-      number("promotion.first_min_auc", "0.6", 0, 1, "With no champion yet, the AUC every counted source must reach."),
+      text("promotion.metric", T::string, "videos_confident",
+           "The AUC the promotion gate judges per source: video level with the DFDC confident strategy (what "
+           "the served verdict uses), video level with the mean, or frame level. Frame-level AUC is always "
+           "reported.",
+           {"videos_confident", "videos_mean", "frames"}),
+      integer("promotion.min_test_videos", 20, 1, 100000,
+              "A source is judged only with at least this many real and this many fake test videos; others are "
+              "listed as unjudged, and a candidate with no judged source is never promoted."),
+      number("promotion.tolerance", "0.02", 0, 1,
+             "A judged source passes when the lower bound of its 95% interval of candidate - champion AUC is at "
+             "least minus this."),
+      number("promotion.first_min_auc", "0.6", 0, 1,
+             "With no champion yet, the lower bound of the candidate's 95% AUC interval every judged source must "
+             "reach."),
+      integer("promotion.resamples", 1000, 100, 1000000,
+              "Paired bootstrap draws over test videos (the same draws for both models) behind every interval."),
+      text("promotion.allow_scratch", T::boolean, "false",
+           "Promote a candidate trained from scratch (no ImageNet weights, train.init_weights empty). Off: such a "
+           "candidate is refused with that reason, however it scores."),
       text("scheduler.enabled", T::boolean, "true", "Retrain in the daemon when enough new labels arrived or time passed."),
       integer("scheduler.min_new_confirmed", 50, 1, 100000000,
               "Retrain when at least this many videos were confirmed since the last round."),

@@ -1,6 +1,7 @@
 #include "dataset/audit.hpp"
 
 #include "core/database.hpp"
+#include "core/error.hpp"
 #include "dataset/evidence.hpp"
 #include "dataset/identity_grouping.hpp"
 #include "ingest/video_checks.hpp"
@@ -137,6 +138,37 @@ AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, c
            {{"derived", fake}, {"from", from}});
   }
   return rep;
+}
+
+std::vector<std::string> conflicts(core::Database& db) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, "SELECT group_key, group_concat('#' || submission_id || ' (' || split || ')', ', ') FROM "
+                             "dataset_videos WHERE conflict IS NOT NULL GROUP BY group_key ORDER BY group_key");
+  std::vector<std::string> out;
+  while (q.executeStep()) out.push_back("unit " + q.getColumn(0).getString() + ": " + q.getColumn(1).getString());
+  return out;
+}
+
+void require_no_leaks(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
+                      const DatasetSettings& settings) {
+  const auto units = conflicts(db);
+  if (!units.empty()) {
+    std::string what;
+    for (size_t i = 0; i < units.size() && i < 3; ++i) what += (i ? "; " : "") + units[i];
+    throw Conflict(std::to_string(units.size()) + " split unit(s) hold one person, derivation or footage in two "
+                   "splits (" + what + "): training refused until one side is excluded (`curator dataset exclude`); "
+                   "`curator dataset stats` lists them");
+  }
+  const auto report = audit_snapshot(db, snapshot_id, items, settings);
+  if (report.clean()) return;
+  std::string what;
+  for (size_t i = 0; i < report.leaks.size() && i < 3; ++i)
+    what += (i ? "; " : "") + report.leaks[i].kind + ": " + report.leaks[i].detail;
+  int total = 0;
+  for (const auto& [kind, n] : report.counts) total += n;
+  throw Conflict("snapshot " + snapshot_id.substr(0, 12) + " leaks across splits (" + std::to_string(total) +
+                 " finding(s); " + what + "): training refused; `curator dataset audit " + snapshot_id.substr(0, 12) +
+                 "` lists every leak");
 }
 
 } // namespace curator::dataset

@@ -38,4 +38,15 @@ constexpr int kMaxListed = 20;
 AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
                            const DatasetSettings& settings);
 
+/// The split units whose assigned videos sit in two splits (planned under older settings, then found to
+/// be one person, derivation or footage), one line each: "unit G: #12 (train), #34 (test)".
+std::vector<std::string> conflicts(core::Database& db);
+
+/// Before anything trains on a snapshot: throws curator::Conflict naming the units when the dataset has
+/// conflicts (they are kept out of snapshots, but a known leak is fixed before training), and naming
+/// the check and the first leaks when the snapshot's audit is not clean (`curator dataset audit ID`
+/// lists them all).
+void require_no_leaks(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
+                      const DatasetSettings& settings);
+
 } // namespace curator::dataset

@@ -133,6 +133,19 @@ nlohmann::json units_json(const Plan& plan) {
           {"largest", largest}, {"histogram", histogram}};
 }
 
+// Videos of units whose assigned splits disagree carry the reason; they stay out of snapshots until the
+// conflict is gone (an admin excludes the culprit).
+void mark_conflicts(SQLite::Database& conn, const Plan& plan, const std::vector<int64_t>& ids) {
+  conn.exec("UPDATE dataset_videos SET conflict = NULL WHERE conflict IS NOT NULL");
+  SQLite::Statement q(conn, "UPDATE dataset_videos SET conflict = ? WHERE submission_id = ?");
+  for (size_t i = 0; i < plan.videos.size(); ++i)
+    if (plan.videos[i].decision == Decision::conflict) {
+      q.reset();
+      q.bind(1, plan.videos[i].reason), q.bind(2, ids[i]);
+      q.exec();
+    }
+}
+
 void upsert(SQLite::Database& conn, int64_t id, const char* state, const VideoPlan& v, int64_t now, bool new_split) {
   SQLite::Statement q(conn, "INSERT INTO dataset_videos(submission_id, state, split, group_key, decision, reason, "
                             "assigned_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -197,6 +210,7 @@ RefreshSummary refresh_splits(core::Database& db, const core::Clock& clock, cons
       }
       upsert(*conn, id, "assigned", v, now, !node.assigned);
     }
+    mark_conflicts(*conn, plan, data.submission_ids);
     sum.assigned_now = sum.by_rule + sum.by_official + sum.inherited;
     SQLite::Statement bump(*conn, "UPDATE dataset_state SET generation = generation + 1, units = ? WHERE id = 1");
     bump.bind(1, units_json(plan).dump());

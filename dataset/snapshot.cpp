@@ -95,7 +95,7 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
     SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
     SQLite::Statement q(*conn, "SELECT f.crop_path, r.label, s.source, d.split, d.group_key, f.video_id, f.track_index, "
                                "f.frame_index, f.small, f.blurred FROM faces f JOIN submissions s ON s.id = f.video_id "
-                               "JOIN dataset_videos d ON d.submission_id = f.video_id AND d.state = 'assigned' "
+                               "JOIN dataset_videos d ON d.submission_id = f.video_id AND d.state = 'assigned' AND d.conflict IS NULL "
                                "JOIN review_items r ON r.submission_id = f.video_id AND r.state = 'confirmed' "
                                "WHERE s.state = 'done' ORDER BY f.video_id, f.track_index, f.frame_index");
     while (q.executeStep()) {

@@ -3,7 +3,8 @@
 //! Lines, one face crop a line (crop path, crop sha256, label, source, split, group, video, track,
 //! frame, quality flags), sorted, so the same membership always hashes to the same id; the id is the
 //! sha256 of the manifest. Only videos that are assigned a split and whose review is confirmed enter,
-//! with the confirmed label. Manifests are written once (atomically) and never change.
+//! with the confirmed label; quarantined videos and units whose assigned splits disagree (conflicts) never
+//! do. Manifests are written once (atomically) and never change.
 //! Thread-safe (each call uses its own connection); the returned values are plain data.
 #include "dataset/dataset_store.hpp"
 

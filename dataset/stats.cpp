@@ -112,6 +112,13 @@ nlohmann::json dataset_stats(core::Database& db, double test_fraction) {
                              "ORDER BY submission_id");
   while (h.executeStep()) held.push_back({{"submission", h.getColumn(0).getInt64()}, {"reason", h.getColumn(1).getString()}});
   out["quarantined"] = held;
+  nlohmann::json conflicts = nlohmann::json::array();
+  SQLite::Statement c(*conn, "SELECT submission_id, split, group_key, conflict FROM dataset_videos WHERE conflict IS NOT "
+                             "NULL ORDER BY group_key, submission_id");
+  while (c.executeStep())
+    conflicts.push_back({{"submission", c.getColumn(0).getInt64()}, {"split", c.getColumn(1).getString()},
+                         {"group", c.getColumn(2).getString()}, {"reason", c.getColumn(3).getString()}});
+  out["conflicts"] = conflicts;
   SQLite::Statement u(*conn, "SELECT units FROM dataset_state WHERE id = 1");
   out["units"] = u.executeStep() && !u.getColumn(0).isNull() ? unit_shape(u.getColumn(0).getString(), total_videos(rows))
                                                               : nlohmann::json(nullptr);
@@ -139,6 +146,9 @@ std::string format_stats(const nlohmann::json& stats) {
   out += line;
   for (const auto& q : stats.at("quarantined"))
     out += "  #" + std::to_string(q.at("submission").get<int64_t>()) + ": " + q.at("reason").get<std::string>() + "\n";
+  for (const auto& c : stats.value("conflicts", nlohmann::json::array()))
+    out += "  conflict #" + std::to_string(c.at("submission").get<int64_t>()) + " (" + c.at("split").get<std::string>() +
+           ", unit " + c.at("group").get<std::string>() + "): " + c.at("reason").get<std::string>() + "\n";
   if (stats.contains("units") && stats["units"].is_object()) {
     const auto& u = stats["units"];
     std::snprintf(line, sizeof line, "split units %d (identity groups %d); largest holds %.0f%% of planned videos\n",

@@ -12,6 +12,8 @@ namespace curator::dataset {
 
 /// {"sources": [{source, split, real_videos, fake_videos, unknown_videos, real_faces, fake_faces,
 ///  unknown_faces, confirmed_videos}], "unassigned", "excluded", "quarantined": [{submission, reason}],
+///  "conflicts": [{submission, split, group, reason}] (units with assigned videos in two splits: kept out
+///  of snapshots, and no training until resolved),
 ///  "generation", "latest_snapshot",
 ///  "units": {units, videos, identity_groups, largest: [{group, videos, people, sources}], histogram,
 ///            largest_share, assigned_videos} (the last refresh's split units; null before any),

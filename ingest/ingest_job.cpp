@@ -148,10 +148,8 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
     for (size_t f = 0; f < frames.size(); ++f)
       for (size_t k = 0; k < found[f].size(); ++k) {
         const auto& face = found[f][k];
-        cv::Mat crop = faces::training_crop(frames[f].rgb, face.box, settings_.crop_size), bgr;
-        cv::cvtColor(crop, bgr, cv::COLOR_RGB2BGR);
-        std::vector<uint8_t> jpg;
-        cv::imencode(".jpg", bgr, jpg, {cv::IMWRITE_JPEG_QUALITY, 95});
+        cv::Mat crop = faces::training_crop(frames[f].rgb, face.box, settings_.crop_size);
+        const auto jpg = faces::encode_training_crop(crop);
         const std::string rel = rel_dir + "/t" + std::to_string(tracks[f][k]) + "_f" + std::to_string(frames[f].index) + ".jpg";
         core::write_file_atomic(dir_.root() / rel, std::string(jpg.begin(), jpg.end()));
         const double sharp = laplacian_variance(crop);

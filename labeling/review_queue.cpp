@@ -42,7 +42,6 @@ nlohmann::json ReviewItem::to_json() const {
           {"method", method},
           {"contributor", contributor},
           {"name", original_name},
-          {"model_score", model_score ? nlohmann::json(*model_score) : nlohmann::json()},
           {"round", round},
           {"created_ms", created_ms},
           {"updated_ms", updated_ms},
@@ -55,7 +54,7 @@ namespace {
 
 constexpr const char* kSelect =
     "SELECT r.submission_id, r.state, COALESCE(r.label, ''), COALESCE(r.reason, ''), s.claimed_label, s.source, "
-    "COALESCE(s.method, ''), COALESCE(s.contributor, ''), s.original_name, s.submitted_by, r.model_score, r.round, "
+    "COALESCE(s.method, ''), COALESCE(s.contributor, ''), s.original_name, s.submitted_by, r.round, "
     "r.created_ms, r.updated_ms FROM review_items r JOIN submissions s ON s.id = r.submission_id ";
 
 ReviewItem read_item(SQLite::Statement& q) {
@@ -70,10 +69,9 @@ ReviewItem read_item(SQLite::Statement& q) {
   it.contributor = q.getColumn(7).getString();
   it.original_name = q.getColumn(8).getString();
   if (!q.getColumn(9).isNull()) it.submitted_by = q.getColumn(9).getInt64();
-  if (!q.getColumn(10).isNull()) it.model_score = q.getColumn(10).getDouble();
-  it.round = q.getColumn(11).getInt();
-  it.created_ms = q.getColumn(12).getInt64();
-  it.updated_ms = q.getColumn(13).getInt64();
+  it.round = q.getColumn(10).getInt();
+  it.created_ms = q.getColumn(11).getInt64();
+  it.updated_ms = q.getColumn(12).getInt64();
   return it;
 }
 

@@ -43,7 +43,6 @@ struct ReviewItem {
   std::string reason;        ///< why rejected or escalated
   std::string claimed_label, source, method, contributor, original_name;
   std::optional<int64_t> submitted_by;
-  std::optional<double> model_score; ///< the champion's fake probability, when one exists
   int round = 1;
   int64_t created_ms = 0, updated_ms = 0;
   std::vector<ReviewDecision> decisions; ///< this round's answers, oldest first
@@ -66,7 +65,8 @@ public:
   ReviewItem decide(const User& user, int64_t submission_id, Verdict verdict, const std::string& reason);
   /// Admins only (Forbidden otherwise): back to pending in a new round. Throws Conflict when pending.
   ReviewItem reopen(const User& admin, int64_t submission_id, const std::string& reason);
-  /// Stores the champion's score of an item (used for ordering and shown to reviewers).
+  /// Stores the champion's score of an item. It only orders the queue (largest disagreement with the
+  /// claim first): review is blind, so no item, page or API answer carries it.
   void set_model_score(int64_t submission_id, double fake_probability);
 
 private:

@@ -1,5 +1,7 @@
 #include "retrain/augment.hpp"
 
+#include "core/error.hpp"
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -80,8 +82,23 @@ cv::Mat augment(const cv::Mat& rgb, const AugmentOptions& o, std::mt19937& rng) 
   return img;
 }
 
-void to_chw(const cv::Mat& rgb, int size, float* out) {
-  static const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
+const char* input_norm_name(InputNorm norm) { return norm == InputNorm::half ? "half" : "imagenet"; }
+
+InputNorm parse_input_norm(const std::string& text) {
+  if (text == "imagenet") return InputNorm::imagenet;
+  if (text == "half") return InputNorm::half;
+  throw InvalidInput("unknown input normalisation '" + text + "' (imagenet or half)");
+}
+
+InputNorm input_norm_for(const std::string& backbone) {
+  return backbone == "xception" ? InputNorm::half : InputNorm::imagenet;
+}
+
+void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm) {
+  static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f}, imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+  static const float half[3] = {0.5f, 0.5f, 0.5f};
+  const float* mean = norm == InputNorm::half ? half : imagenet_mean;
+  const float* stdev = norm == InputNorm::half ? half : imagenet_std;
   cv::Mat resized;
   if (rgb.cols == size && rgb.rows == size) resized = rgb;
   else cv::resize(rgb, resized, cv::Size(size, size), 0, 0, cv::INTER_AREA);

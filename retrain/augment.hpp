@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include <random>
+#include <string>
 
 namespace curator::retrain {
 
@@ -24,7 +25,16 @@ struct AugmentOptions {
 /// An augmented copy of an 8-bit RGB image, the same size.
 cv::Mat augment(const cv::Mat& rgb, const AugmentOptions& options, std::mt19937& rng);
 
-/// Resizes to size x size and writes ImageNet-normalised floats, channels first (3 * size * size).
-void to_chw(const cv::Mat& rgb, int size, float* out);
+/// How pixels become model inputs: (x / 255 - mean) / std per channel. ImageNet's constants for
+/// torchvision's ResNet18; 0.5 / 0.5 (inputs in [-1, 1]) for Xception, whose ImageNet weights expect it.
+enum class InputNorm { imagenet, half };
+const char* input_norm_name(InputNorm norm);
+/// Throws InvalidInput for anything but "imagenet" or "half".
+InputNorm parse_input_norm(const std::string& text);
+/// The normalisation a backbone's ImageNet weights were trained with.
+InputNorm input_norm_for(const std::string& backbone);
+
+/// Resizes to size x size and writes normalised floats, channels first (3 * size * size).
+void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm = InputNorm::imagenet);
 
 } // namespace curator::retrain

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <random>
+#include <set>
 
 namespace curator::retrain {
 
@@ -46,7 +47,7 @@ Batch BatchLoader::make(size_t index) const {
       cv::resize(rgb, sized, cv::Size(b.size, b.size), 0, 0, cv::INTER_AREA);
       rgb = augment(sized, options_.augment, rng);
     }
-    to_chw(rgb, b.size, b.images.data() + (i - first) * per_image);
+    to_chw(rgb, b.size, b.images.data() + (i - first) * per_image, options_.norm);
     b.labels.push_back(static_cast<float>(s.label));
     b.positions.push_back(i);
   }
@@ -93,19 +94,32 @@ bool BatchLoader::next(Batch& out) {
 }
 
 std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t count, uint64_t seed, int epoch) {
-  std::map<std::pair<std::string, int>, std::vector<size_t>> groups;
-  for (size_t i = 0; i < samples.size(); ++i) groups[{samples[i].source, samples[i].label}].push_back(i);
-  std::vector<const std::vector<size_t>*> list;
-  for (const auto& [key, members] : groups) list.push_back(&members);
+  std::map<std::string, std::map<int, std::vector<size_t>>> groups; // source -> label -> samples
+  for (size_t i = 0; i < samples.size(); ++i) groups[samples[i].source][samples[i].label].push_back(i);
+  std::vector<std::vector<const std::vector<size_t>*>> sources;
+  for (const auto& [source, labels] : groups) {
+    sources.emplace_back();
+    for (const auto& [label, members] : labels) sources.back().push_back(&members);
+  }
   std::vector<Sample> out;
-  if (list.empty()) return out;
+  if (sources.empty()) return out;
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(epoch), 7u};
   std::mt19937_64 rng(seq);
-  std::uniform_int_distribution<size_t> pick_group(0, list.size() - 1);
+  std::uniform_int_distribution<size_t> pick_source(0, sources.size() - 1);
   for (size_t k = 0; k < count; ++k) {
-    const auto& members = *list[pick_group(rng)];
+    const auto& labels = sources[pick_source(rng)];
+    const auto& members = *labels[std::uniform_int_distribution<size_t>(0, labels.size() - 1)(rng)];
     out.push_back(samples[members[std::uniform_int_distribution<size_t>(0, members.size() - 1)(rng)]]);
   }
+  return out;
+}
+
+std::vector<std::string> one_class_sources(const std::vector<Sample>& samples) {
+  std::map<std::string, std::set<int>> labels;
+  for (const auto& s : samples) labels[s.source].insert(s.label);
+  std::vector<std::string> out;
+  for (const auto& [source, l] : labels)
+    if (l.size() < 2) out.push_back(source);
   return out;
 }
 

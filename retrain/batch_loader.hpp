@@ -38,6 +38,7 @@ struct LoaderOptions {
   int image_size = 224;
   bool train = false;       ///< augment
   AugmentOptions augment;
+  InputNorm norm = InputNorm::imagenet;
   uint64_t seed = 1;
   int workers = 2;
   int prefetch = 4;         ///< batches prepared ahead
@@ -71,8 +72,12 @@ private:
   std::vector<std::thread> threads_;
 };
 
-/// An epoch's training order: balanced by (source, label) — each draw picks a group uniformly, then a
-/// sample of it uniformly — `count` draws, from (seed, epoch) only.
+/// An epoch's training order, `count` draws from (seed, epoch) only: each draw picks a source uniformly,
+/// then one of that source's labels uniformly, then a sample of that (source, label) uniformly. Labels
+/// are balanced within every source that has both (a one-class source keeps its one class).
 std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t count, uint64_t seed, int epoch);
+
+/// Sources whose samples all have one label, sorted.
+std::vector<std::string> one_class_sources(const std::vector<Sample>& samples);
 
 } // namespace curator::retrain

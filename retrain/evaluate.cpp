@@ -23,6 +23,8 @@ ModelRef ModelRef::from_dir(const std::filesystem::path& dir) {
   auto j = nlohmann::json::parse(std::ifstream(card), nullptr, false);
   if (j.is_discarded() || !j.contains("params")) throw InvalidInput(card.string() + " is not a model card");
   m.params = TrainParams::from_json(j["params"]);
+  // Cards written before the normalisation was recorded: those models were trained on ImageNet's.
+  if (!j["params"].contains("input_norm")) m.params.input_norm = "imagenet";
   return m;
 }
 
@@ -41,6 +43,7 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
   torch::NoGradGuard no_grad;
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
+  lo.norm = parse_input_norm(p.resolved_input_norm());
   BatchLoader loader(root, samples, lo);
   std::vector<double> out;
   Batch b;
@@ -56,32 +59,49 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
 
 } // namespace
 
-nlohmann::json evaluate(const ModelRef& ref, const std::filesystem::path& data_root,
-                        const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads) {
+std::vector<CropScore> score_split(const ModelRef& ref, const std::filesystem::path& data_root,
+                                   const std::vector<dataset::ManifestItem>& items, const std::string& split,
+                                   int threads) {
   torch::set_num_threads(std::max(1, threads));
   std::vector<Sample> samples;
+  std::vector<CropScore> out;
   for (const auto& m : items)
-    if (m.split == split) samples.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
-  nlohmann::json out = nlohmann::json::object();
+    if (m.split == split) {
+      samples.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
+      out.push_back({m.video, m.track, m.frame, m.source, m.label == "fake" ? 1 : 0, 0.0});
+    }
   if (samples.empty()) return out;
   auto model = load_model(ref);
   const auto probs = predict(model, data_root, samples, ref.params);
-  // Per source and for all: frames, then videos (the mean and the confident strategy of their frames).
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!std::isfinite(probs[i]))
+      throw InvalidInput("the model gave a non-finite score on " + samples[i].crop + ": it diverged");
+    out[i].p_fake = probs[i];
+  }
+  return out;
+}
+
+nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootstrap) {
+  // Per source and for all: frames (drawing whole videos), then videos (the mean and the confident
+  // strategy of their frames).
   std::map<std::string, std::vector<size_t>> by_source;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    by_source[samples[i].source].push_back(i);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    by_source[scores[i].source].push_back(i);
     by_source["all"].push_back(i);
   }
+  nlohmann::json out = nlohmann::json::object();
   for (const auto& [source, idx] : by_source) {
     std::vector<double> s;
     std::vector<int> l;
+    std::vector<int64_t> video_of;
     std::map<int64_t, std::pair<std::vector<double>, int>> videos;
     for (size_t i : idx) {
-      s.push_back(probs[i]);
-      l.push_back(samples[i].label);
-      auto& v = videos[samples[i].video];
-      v.first.push_back(probs[i]);
-      v.second = samples[i].label;
+      s.push_back(scores[i].p_fake);
+      l.push_back(scores[i].label);
+      video_of.push_back(scores[i].video);
+      auto& v = videos[scores[i].video];
+      v.first.push_back(scores[i].p_fake);
+      v.second = scores[i].label;
     }
     std::vector<double> mean, confident;
     std::vector<int> vl;
@@ -90,12 +110,16 @@ nlohmann::json evaluate(const ModelRef& ref, const std::filesystem::path& data_r
       confident.push_back(confident_strategy(v.first));
       vl.push_back(v.second);
     }
-    const int b = ref.params.bootstrap;
-    out[source] = {{"frames", summarize(s, l, b)},
-                   {"videos_mean", summarize(mean, vl, b)},
-                   {"videos_confident", summarize(confident, vl, b)}};
+    out[source] = {{"frames", summarize(s, l, bootstrap, 1, video_of)},
+                   {"videos_mean", summarize(mean, vl, bootstrap)},
+                   {"videos_confident", summarize(confident, vl, bootstrap)}};
   }
   return out;
+}
+
+nlohmann::json evaluate(const ModelRef& ref, const std::filesystem::path& data_root,
+                        const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads) {
+  return summarize_scores(score_split(ref, data_root, items, split, threads), ref.params.bootstrap);
 }
 
 std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>& rgb_crops) {
@@ -103,14 +127,16 @@ std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>&
   torch::NoGradGuard no_grad;
   std::vector<double> out;
   const int size = ref.params.image_size, batch = std::max(1, ref.params.batch);
+  const auto norm = parse_input_norm(ref.params.resolved_input_norm());
   for (size_t first = 0; first < rgb_crops.size(); first += batch) {
     const size_t n = std::min<size_t>(batch, rgb_crops.size() - first);
     std::vector<float> data(n * 3 * size * size);
-    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size);
+    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size, norm);
     auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
     auto prob = torch::sigmoid(model->forward(x)).contiguous();
     out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + n);
   }
+  require_finite(out, "fake probability");
   return out;
 }
 

@@ -1,8 +1,11 @@
 #include "retrain/metrics.hpp"
 
+#include "core/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -32,7 +35,14 @@ std::vector<size_t> by_score_desc(const std::vector<double>& scores) {
 
 } // namespace
 
+void require_finite(const std::vector<double>& scores, const char* what) {
+  for (double s : scores)
+    if (!std::isfinite(s))
+      throw InvalidInput(std::string("a non-finite ") + what + " (NaN or infinite): the model diverged");
+}
+
 double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels) {
+  require_finite(scores);
   const Counts c = count(labels);
   if (c.pos == 0 || c.neg == 0 || scores.size() != labels.size()) return kNaN;
   // Mann-Whitney U with average ranks for ties.
@@ -53,6 +63,7 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels
 }
 
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores, const std::vector<int>& labels) {
+  require_finite(scores);
   const Counts c = count(labels);
   std::vector<RocPoint> out{{0, 0, std::numeric_limits<double>::infinity()}};
   if (c.pos == 0 || c.neg == 0) return out;
@@ -81,6 +92,7 @@ double equal_error_rate(const std::vector<double>& scores, const std::vector<int
 }
 
 double average_precision(const std::vector<double>& scores, const std::vector<int>& labels) {
+  require_finite(scores);
   const Counts c = count(labels);
   if (c.pos == 0) return kNaN;
   const auto order = by_score_desc(scores);
@@ -121,7 +133,10 @@ double confident_strategy(const std::vector<double>& p, double t) {
   return mean_probability(p);
 }
 
-nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples, uint64_t seed) {
+nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples, uint64_t seed,
+                         const std::vector<int64_t>& groups) {
+  require_finite(scores);
+  if (!groups.empty() && groups.size() != scores.size()) throw InvalidInput("one group per score expected");
   using Metric = double (*)(const std::vector<double>&, const std::vector<int>&);
   const std::vector<std::pair<const char*, Metric>> metrics = {
       {"auc", roc_auc},
@@ -129,15 +144,23 @@ nlohmann::json summarize(const std::vector<double>& scores, const std::vector<in
       {"ap", average_precision},
       {"accuracy", [](const std::vector<double>& s, const std::vector<int>& l) { return accuracy(s, l); }}};
   std::vector<std::vector<double>> draws(metrics.size());
+  // The units drawn: single scores, or whole groups (their members' indices).
+  std::vector<std::vector<size_t>> units;
+  if (groups.empty()) {
+    for (size_t i = 0; i < scores.size(); ++i) units.push_back({i});
+  } else {
+    std::map<int64_t, std::vector<size_t>> by_group;
+    for (size_t i = 0; i < scores.size(); ++i) by_group[groups[i]].push_back(i);
+    for (auto& [g, members] : by_group) units.push_back(std::move(members));
+  }
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<size_t> pick(0, scores.empty() ? 0 : scores.size() - 1);
-  std::vector<double> s(scores.size());
-  std::vector<int> l(labels.size());
+  std::uniform_int_distribution<size_t> pick(0, units.empty() ? 0 : units.size() - 1);
+  std::vector<double> s;
+  std::vector<int> l;
   for (int r = 0; r < resamples && !scores.empty(); ++r) {
-    for (size_t i = 0; i < scores.size(); ++i) {
-      const size_t k = pick(rng);
-      s[i] = scores[k], l[i] = labels[k];
-    }
+    s.clear(), l.clear();
+    for (size_t i = 0; i < units.size(); ++i)
+      for (size_t k : units[pick(rng)]) s.push_back(scores[k]), l.push_back(labels[k]);
     for (size_t m = 0; m < metrics.size(); ++m) {
       const double v = metrics[m].second(s, l);
       if (!std::isnan(v)) draws[m].push_back(v);

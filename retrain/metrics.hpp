@@ -3,7 +3,8 @@
 //! ROC points, equal error rate, average precision (sklearn's step definition), accuracy at 0.5, and
 //! percentile bootstrap confidence intervals; plus the two ways of turning frame probabilities into a
 //! video's: the mean, and the DFDC winner's "confident strategy". Labels: 1 = fake, 0 = real.
-//! Pure functions; thread-safe. Metrics that need both classes are NaN when one is missing.
+//! Pure functions; thread-safe. Metrics that need both classes are NaN when one is missing. A
+//! non-finite score (a diverged model) is refused with curator::InvalidInput, never ranked.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -34,8 +35,13 @@ struct Interval {
 };
 
 /// Every metric above with a bootstrap interval (`resamples` draws with replacement, fixed seed) as
-/// {"n", "fakes", "auc": {value, low, high}, "eer", "ap", "accuracy", "roc": [[fpr, tpr], ...]}.
+/// {"n", "fakes", "reals", "auc": {value, low, high}, "eer", "ap", "accuracy", "roc": [[fpr, tpr], ...]}.
+/// With `groups` (one id per score, e.g. its video), whole groups are drawn, so frames of one video
+/// never count as independent evidence.
 nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples = 1000,
-                         uint64_t seed = 1);
+                         uint64_t seed = 1, const std::vector<int64_t>& groups = {});
+
+/// Throws curator::InvalidInput naming `what` when a score is NaN or infinite.
+void require_finite(const std::vector<double>& scores, const char* what = "score");
 
 } // namespace curator::retrain

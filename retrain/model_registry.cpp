@@ -15,7 +15,7 @@ namespace curator::retrain {
 
 nlohmann::json ModelVersion::to_json() const {
   return {{"version", version}, {"run_id", run_id}, {"snapshot_id", snapshot_id}, {"state", state},
-          {"card", card},       {"created_ms", created_ms},
+          {"init", card.value("init", "scratch")}, {"card", card}, {"created_ms", created_ms},
           {"download_url", "/api/v1/models/" + std::to_string(version) + "/torchscript"}};
 }
 
@@ -156,9 +156,11 @@ PromotionRecord ModelRegistry::record_decision(int64_t candidate, std::optional<
     r.bind(1, candidate);
     r.exec();
   }
+  std::string table = decision.summary;
+  for (const auto& v : decision.sources) table += " | " + v.source + ": " + v.verdict + ", " + v.reason;
   labeling::append_audit(*conn, now, actor, decision.promote ? "model.promote" : "model.reject", "model",
                          std::to_string(candidate), champion ? "champion v" + std::to_string(*champion) : "no champion",
-                         decision.summary + " " + j["sources"].dump());
+                         table);
   txn.commit();
   PromotionRecord rec;
   rec.id = id, rec.candidate = candidate, rec.champion = champion, rec.snapshot_id = snapshot_id;

@@ -6,11 +6,15 @@
 #include "core/database.hpp"
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "dataset/audit.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cmath>
+#include <map>
+#include <stdexcept>
 
 namespace curator::retrain {
 
@@ -103,6 +107,26 @@ double val_auc(const RunRecord& r) {
 
 } // namespace
 
+namespace {
+
+// Both models' scores of the same test crops, grouped by source.
+std::map<std::string, PairedScores> paired(const std::vector<CropScore>& candidate, const std::vector<CropScore>* champion) {
+  std::map<std::string, PairedScores> out;
+  for (size_t i = 0; i < candidate.size(); ++i) {
+    const auto& c = candidate[i];
+    if (champion && ((*champion)[i].video != c.video || (*champion)[i].frame != c.frame || (*champion)[i].track != c.track))
+      throw std::logic_error("champion and candidate were scored on different crops");
+    auto& p = out[c.source];
+    p.video.push_back(c.video);
+    p.label.push_back(c.label);
+    p.candidate.push_back(c.p_fake);
+    if (champion) p.champion.push_back((*champion)[i].p_fake);
+  }
+  return out;
+}
+
+} // namespace
+
 PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, const core::Clock& clock, int64_t version,
                                const GateConfig& gate, int threads, const std::string& actor) {
   ModelRegistry registry(db, dir, clock);
@@ -110,11 +134,20 @@ PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, con
   if (candidate.state != "candidate") throw Conflict("v" + std::to_string(version) + " is " + candidate.state + ", not a candidate");
   const auto snap = dataset::find_snapshot(db, dir, candidate.snapshot_id);
   const auto items = dataset::read_manifest(snap.manifest);
-  // Champion and candidate on the same frozen test split: the candidate's snapshot's.
+  // Champion and candidate scored now, on the same frozen test crops (the candidate's snapshot's), with
+  // their own preprocessing: nothing a card says is trusted.
+  const auto started = std::chrono::steady_clock::now();
   const auto champion = registry.champion();
-  nlohmann::json champion_metrics;
-  if (champion) champion_metrics = evaluate(champion->ref(), dir.root(), items, "test", threads);
-  const auto decision = promotion_gate(candidate.card.at("metrics").at("test"), champion_metrics, gate);
+  const auto cand_scores = score_split(candidate.ref(), dir.root(), items, "test", threads);
+  std::vector<CropScore> champ_scores;
+  if (champion) champ_scores = score_split(champion->ref(), dir.root(), items, "test", threads);
+  const auto scored = std::chrono::steady_clock::now();
+  auto decision = promotion_gate(paired(cand_scores, champion ? &champ_scores : nullptr), champion.has_value(),
+                                 candidate.card.value("init", "scratch"), gate);
+  const auto decided = std::chrono::steady_clock::now();
+  core::logger("gate")->info("v{}: scored {} test crops in {:.1f} s, bootstrap in {:.2f} s: {}", version, cand_scores.size(),
+                             std::chrono::duration<double>(scored - started).count(),
+                             std::chrono::duration<double>(decided - scored).count(), decision.summary);
   return registry.record_decision(version, champion ? std::optional<int64_t>(champion->version) : std::nullopt, snap.id,
                                   decision, gate, actor);
 }
@@ -140,6 +173,7 @@ RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::
     r.snapshot_id = snap.id;
     update_round(db, r, clock.now_ms());
     const auto items = dataset::read_manifest(snap.manifest);
+    dataset::require_no_leaks(db, snap.id, items, o.dataset); // never train on a leak
     SearchOptions so;
     so.search_id = r.search_id;
     so.count = o.search_runs;

@@ -23,7 +23,8 @@ nlohmann::json RunRecord::to_json() const {
           {"search_index", search_index < 0 ? nlohmann::json() : nlohmann::json(search_index)},
           {"snapshot_id", snapshot_id}, {"state", state}, {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
           {"init", init}, {"code_version", code_version}, {"params", params.to_json()}, {"curves", curves},
-          {"metrics", metrics}, {"started_ms", started_ms}, {"finished_ms", finished_ms}, {"seconds", seconds}};
+          {"metrics", metrics}, {"warnings", warnings}, {"started_ms", started_ms}, {"finished_ms", finished_ms},
+          {"seconds", seconds}};
 }
 
 namespace {
@@ -31,7 +32,7 @@ namespace {
 constexpr const char* kColumns = "id, COALESCE(search_id, ''), COALESCE(search_index, -1), snapshot_id, params, state, "
                                  "COALESCE(error, ''), COALESCE(init, ''), COALESCE(curves, '[]'), "
                                  "COALESCE(metrics, '{}'), code_version, started_ms, COALESCE(finished_ms, 0), "
-                                 "COALESCE(seconds, 0)";
+                                 "COALESCE(seconds, 0), COALESCE(warnings, '[]')";
 
 RunRecord read(SQLite::Statement& q) {
   RunRecord r;
@@ -49,6 +50,7 @@ RunRecord read(SQLite::Statement& q) {
   r.started_ms = q.getColumn(11).getInt64();
   r.finished_ms = q.getColumn(12).getInt64();
   r.seconds = q.getColumn(13).getDouble();
+  r.warnings = nlohmann::json::parse(q.getColumn(14).getString());
   return r;
 }
 
@@ -75,16 +77,17 @@ void record_end(core::Database& db, const std::string& id, const std::string& st
   auto conn = db.connect();
   core::WriteTransaction txn(*conn);
   SQLite::Statement q(*conn, "UPDATE training_runs SET state = ?, error = ?, init = ?, curves = ?, metrics = ?, "
-                             "finished_ms = ?, seconds = ? WHERE id = ?");
+                             "finished_ms = ?, seconds = ?, warnings = ? WHERE id = ?");
   q.bind(1, state);
   if (error.empty()) q.bind(2);
   else q.bind(2, error);
   if (result) {
     q.bind(3, result->init), q.bind(4, result->curves.dump()), q.bind(5, result->metrics.dump()), q.bind(7, result->seconds);
+    q.bind(8, result->warnings.dump());
   } else {
-    q.bind(3), q.bind(4), q.bind(5), q.bind(7);
+    q.bind(3), q.bind(4), q.bind(5), q.bind(7), q.bind(8);
   }
-  q.bind(6, now), q.bind(8, id);
+  q.bind(6, now), q.bind(9, id);
   q.exec();
   txn.commit();
 }
@@ -162,7 +165,8 @@ std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions&
     r.code_version = core::code_version();
     r.started_ms = existing ? existing->started_ms : ctx.clock.now_ms();
     upsert_start(ctx.db, r);
-    TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, ctx.data_root / "runs" / id, r.params, o.threads, 0, stop_now};
+    TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, ctx.data_root / "runs" / id, r.params, o.threads, 0, stop_now,
+                 ctx.observe_loss};
     log->info("run {} ({}): {}", id, existing ? "resuming" : "starting", r.params.to_json().dump());
     try {
       const auto result = train_detector(job);

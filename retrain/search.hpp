@@ -24,6 +24,7 @@ struct RunRecord {
   int search_index = -1;
   TrainParams params;
   nlohmann::json curves, metrics;
+  nlohmann::json warnings = nlohmann::json::array();
   int64_t started_ms = 0, finished_ms = 0;
   double seconds = 0;
   nlohmann::json to_json() const;
@@ -56,6 +57,7 @@ struct SearchContext {
   std::vector<dataset::ManifestItem> items;
   std::function<bool()> should_stop; ///< shutdown: checked between epochs and runs
   std::function<void(const RunRecord&)> on_run; ///< after every run (for progress output)
+  std::function<double(int64_t, double)> observe_loss = {}; ///< test seam, passed to every run (TrainJob)
 };
 
 /// Runs what is left of the search; returns its runs (all of them, in index order).

@@ -1,4 +1,5 @@
 #include "core/error.hpp"
+#include "retrain/augment.hpp"
 #include "retrain/training.hpp"
 
 #include <cmath>
@@ -13,7 +14,12 @@ nlohmann::json TrainParams::to_json() const {
           {"train_source", train_source}, {"image_size", image_size},
           {"steps_per_epoch", steps_per_epoch}, {"patience", patience},
           {"seed", seed},               {"init_weights", init_weights},
-          {"loader_workers", loader_workers}, {"bootstrap", bootstrap}};
+          {"loader_workers", loader_workers}, {"bootstrap", bootstrap},
+          {"input_norm", resolved_input_norm()}};
+}
+
+std::string TrainParams::resolved_input_norm() const {
+  return input_norm.empty() ? input_norm_name(input_norm_for(backbone)) : input_norm;
 }
 
 TrainParams TrainParams::from_json(const nlohmann::json& j) {
@@ -38,6 +44,7 @@ TrainParams TrainParams::from_json(const nlohmann::json& j) {
       else if (key == "init_weights") p.init_weights = value.get<std::string>();
       else if (key == "loader_workers") p.loader_workers = value.get<int>();
       else if (key == "bootstrap") p.bootstrap = value.get<int>();
+      else if (key == "input_norm") p.input_norm = value.get<std::string>();
       else throw InvalidInput("unknown training parameter '" + key + "'");
     }
   } catch (const nlohmann::json::exception& e) {
@@ -66,6 +73,7 @@ void TrainParams::validate() const {
   need(loader_workers >= 1 && loader_workers <= 64, "1 <= loader_workers <= 64");
   need(bootstrap >= 0 && bootstrap <= 100000, "0 <= bootstrap <= 100000");
   need(!train_source.empty(), "train_source is a source name or all");
+  need(input_norm.empty() || input_norm == "imagenet" || input_norm == "half", "input_norm is imagenet or half");
 }
 
 } // namespace curator::retrain

@@ -26,7 +26,7 @@ nlohmann::json TrainResult::to_json() const {
   return {{"state", state},         {"init", init},           {"device", device},
           {"epochs_run", epochs_run}, {"best_epoch", best_epoch}, {"resumed_after_epoch", resumed_after_epoch},
           {"curves", curves},       {"metrics", metrics},     {"seconds", seconds},
-          {"model", model.string()}};
+          {"model", model.string()}, {"warnings", warnings}};
 }
 
 namespace {
@@ -73,6 +73,7 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
   torch::NoGradGuard no_grad;
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
+  lo.norm = parse_input_norm(p.resolved_input_norm());
   BatchLoader loader(root, samples, lo);
   Batch b;
   std::vector<double> scores;
@@ -120,6 +121,92 @@ RunState state_from(const nlohmann::json& j) {
   return s;
 }
 
+
+// The model and optimizer of a run, initialised from ImageNet weights or from scratch.
+struct Setup {
+  Detector model{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  std::string init;
+};
+
+Setup set_up(const TrainParams& p, torch::Device device) {
+  auto log = core::logger("train");
+  torch::manual_seed(p.seed);
+  Setup s;
+  s.model = Detector(DetectorOptions{p.backbone, p.hidden, p.dropout});
+  if (!p.init_weights.empty()) {
+    const auto report = load_imagenet_weights(s.model, p.init_weights);
+    s.init = "imagenet:" + report.sha256;
+    log->info("initialised from {}: {} tensors loaded, {} skipped (the head)", p.init_weights, report.loaded, report.skipped);
+  } else {
+    s.init = "scratch";
+    log->warn("no ImageNet weights given (train.init_weights): training {} from scratch; the gate refuses such a "
+              "model unless promotion.allow_scratch", p.backbone);
+  }
+  s.model->to(device);
+  if (device.is_cpu()) use_channels_last(*s.model); // lets oneDNN run the convolutions
+  if (p.optimizer == "sgd")
+    s.opt = std::make_unique<torch::optim::SGD>(s.model->parameters(),
+                                                torch::optim::SGDOptions(p.lr).momentum(0.9).weight_decay(p.weight_decay));
+  else
+    s.opt = std::make_unique<torch::optim::Adam>(s.model->parameters(),
+                                                 torch::optim::AdamOptions(p.lr).weight_decay(p.weight_decay));
+  return s;
+}
+
+// One epoch of training; returns the mean training loss. A non-finite loss ends the run (a diverged
+// model must fail, not be evaluated and promoted).
+double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& train, int epoch, int steps,
+                   int64_t total_steps, RunState& st, torch::Device device) {
+  const auto& p = job.params;
+  s.model->train();
+  LoaderOptions lo;
+  lo.batch = p.batch, lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
+  lo.norm = parse_input_norm(p.resolved_input_norm());
+  lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
+  BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch), lo);
+  Batch b;
+  double loss_sum = 0;
+  size_t seen = 0;
+  while (loader.next(b)) {
+    set_lr(*s.opt, lr_at(p, st.step, total_steps));
+    auto x = to_model_input(b, device);
+    auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
+    s.opt->zero_grad();
+    auto loss = torch::binary_cross_entropy_with_logits(s.model->forward(x), y);
+    double value = loss.item<double>();
+    if (job.observe_loss) value = job.observe_loss(st.step, value);
+    if (!std::isfinite(value))
+      throw InvalidInput("the training loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
+                         " at epoch " + std::to_string(epoch) + ", step " + std::to_string(st.step) +
+                         ": the run diverged (try a lower learning rate)");
+    loss.backward();
+    s.opt->step();
+    loss_sum += value * b.count();
+    seen += b.count();
+    ++st.step;
+  }
+  return loss_sum / std::max<size_t>(1, seen);
+}
+
+// The card: everything about the run a model version keeps.
+nlohmann::json card_of(const TrainJob& job, const TrainResult& r, const std::vector<Sample>& train) {
+  const auto& p = job.params;
+  std::set<std::string> sources, all_sources;
+  for (const auto& s : train) sources.insert(s.source);
+  for (const auto& m : job.items) all_sources.insert(m.source);
+  std::vector<std::string> cross;
+  for (const auto& s : all_sources)
+    if (!sources.count(s)) cross.push_back(s);
+  return {{"backbone", p.backbone},        {"init", r.init},
+          {"params", p.to_json()},        {"snapshot_id", job.snapshot_id},
+          {"code_version", core::code_version()}, {"device", r.device},
+          {"training_sources", sources},  {"cross_sources", cross},
+          {"epochs_run", r.epochs_run},   {"best_epoch", r.best_epoch},
+          {"curves", r.curves},           {"metrics", r.metrics},
+          {"warnings", r.warnings},       {"seconds", r.seconds}};
+}
+
 } // namespace
 
 TrainResult train_detector(const TrainJob& job) {
@@ -127,41 +214,30 @@ TrainResult train_detector(const TrainJob& job) {
   p.validate();
   auto log = core::logger("train");
   torch::set_num_threads(std::max(1, job.threads));
-  keep_freed_memory(); // 224 px: 20 -> 22.7 images/s (bench/train_bench.cpp)
+  keep_freed_memory();
   const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   std::filesystem::create_directories(job.run_dir);
   const auto train = samples_of(job.items, "train", p.train_source);
-  const auto val = samples_of(job.items, "val", "all");
+  // A single-source run picks its best epoch on its own source's validation videos; the others are
+  // cross-source results in its card.
+  const auto val = samples_of(job.items, "val", p.train_source);
   if (train.empty()) throw InvalidInput("the snapshot has no training crops for source '" + p.train_source + "'");
-
-  torch::manual_seed(p.seed);
-  Detector model(DetectorOptions{p.backbone, p.hidden, p.dropout});
-  RunState st;
-  if (!p.init_weights.empty()) {
-    const auto report = load_imagenet_weights(model, p.init_weights);
-    st.init = "imagenet:" + report.sha256;
-    log->info("initialised from {}: {} tensors loaded, {} skipped (the head)", p.init_weights, report.loaded, report.skipped);
-  } else {
-    st.init = "scratch";
-    log->info("no ImageNet weights given (train.init_weights): training {} from scratch", p.backbone);
-  }
-  model->to(device);
-  // Channels-last lets oneDNN run the convolutions: 224 px training went from 12.4 to 17.6 images/s
-  // on 2 threads (bench/train_bench.cpp).
-  if (device.is_cpu()) use_channels_last(*model);
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (p.optimizer == "sgd")
-    opt = std::make_unique<torch::optim::SGD>(model->parameters(),
-                                              torch::optim::SGDOptions(p.lr).momentum(0.9).weight_decay(p.weight_decay));
-  else
-    opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(p.lr).weight_decay(p.weight_decay));
-
-  const auto checkpoint = job.run_dir / "checkpoint.pt", state_file = job.run_dir / "state.json";
   TrainResult result;
+  for (const auto& source : one_class_sources(train)) {
+    result.warnings.push_back("training source " + source +
+                              " has one class only: the sampler cannot balance its labels, and the label mix of "
+                              "the whole run leans towards that class");
+    log->warn("{}", result.warnings.back().get<std::string>());
+  }
+
+  auto setup = set_up(p, device);
+  RunState st;
+  st.init = setup.init;
+  const auto checkpoint = job.run_dir / "checkpoint.pt", state_file = job.run_dir / "state.json";
   if (std::filesystem::exists(state_file) && std::filesystem::exists(checkpoint)) {
     st = state_from(nlohmann::json::parse(std::ifstream(state_file)));
-    load_checkpoint(checkpoint, *model, *opt);
-    if (device.is_cpu()) use_channels_last(*model); // loading may hand back contiguous tensors
+    load_checkpoint(checkpoint, *setup.model, *setup.opt);
+    if (device.is_cpu()) use_channels_last(*setup.model); // loading may hand back contiguous tensors
     result.resumed_after_epoch = st.epoch;
     log->info("resuming {} after epoch {}", job.run_dir.string(), st.epoch);
   }
@@ -171,43 +247,23 @@ TrainResult train_detector(const TrainJob& job) {
   // A fixed set of training crops, measured without augmentation before training and after every
   // epoch: the training loss, free of augmentation noise.
   const auto probe = balanced_epoch(train, std::min<size_t>(256, train.size()), p.seed, 0);
-  if (st.epoch == 0) st.probe_loss_before = validate(model, job.data_root, probe, p, device).loss;
+  if (st.epoch == 0) st.probe_loss_before = validate(setup.model, job.data_root, probe, p, device).loss;
   const auto started = Clock::now();
   const double seconds_before = st.seconds;
   bool stopped = false;
   while (st.epoch < p.epochs && st.since_best < p.patience) {
     const int epoch = st.epoch + 1;
     const auto t0 = Clock::now();
-    model->train();
-    LoaderOptions lo;
-    lo.batch = p.batch, lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
-    lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
-    BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch), lo);
-    Batch b;
-    double loss_sum = 0;
-    size_t seen = 0;
-    while (loader.next(b)) {
-      set_lr(*opt, lr_at(p, st.step, total_steps));
-      auto x = to_model_input(b, device);
-      auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
-      opt->zero_grad();
-      auto loss = torch::binary_cross_entropy_with_logits(model->forward(x), y);
-      loss.backward();
-      opt->step();
-      loss_sum += loss.item<double>() * b.count();
-      seen += b.count();
-      ++st.step;
-    }
-    const auto v = validate(model, job.data_root, val, p, device);
-    const double probe_loss = validate(model, job.data_root, probe, p, device).loss;
+    const double train_loss = train_epoch(job, setup, train, epoch, steps, total_steps, st, device);
+    const auto v = validate(setup.model, job.data_root, val, p, device);
+    const double probe_loss = validate(setup.model, job.data_root, probe, p, device).loss;
     // Validation AUC decides the best epoch; without both classes in val, the lowest validation loss;
     // without validation crops at all, the lowest training loss.
-    const double train_loss = loss_sum / std::max<size_t>(1, seen);
     const double score = !std::isnan(v.auc) ? v.auc : !std::isnan(v.loss) ? -v.loss : -train_loss;
     st.epoch = epoch;
     if (score > st.best_score) {
       st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
-      save_weights(*model, job.run_dir / "model.pt");
+      save_weights(*setup.model, job.run_dir / "model.pt");
     } else {
       ++st.since_best;
     }
@@ -217,7 +273,7 @@ TrainResult train_detector(const TrainJob& job) {
                          {"lr", lr_at(p, st.step - 1, total_steps)},
                          {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
-    save_checkpoint(checkpoint, *model, *opt);
+    save_checkpoint(checkpoint, *setup.model, *setup.opt);
     core::write_file_atomic(state_file, state_json(st).dump());
     log->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, p.epochs, train_loss,
               st.curves.back()["val_loss"].dump(), st.curves.back()["val_auc"].dump());
@@ -226,7 +282,7 @@ TrainResult train_detector(const TrainJob& job) {
       break;
     }
   }
-  save_weights(*model, job.run_dir / "last.pt"); // the final weights, whichever epoch was best
+  save_weights(*setup.model, job.run_dir / "last.pt"); // the final weights, whichever epoch was best
   result.state = stopped ? "stopped" : "done";
   result.init = st.init;
   result.device = device.is_cuda() ? "cuda" : "cpu";
@@ -239,15 +295,7 @@ TrainResult train_detector(const TrainJob& job) {
     ModelRef best{result.model, p};
     result.metrics = {{"test", evaluate(best, job.data_root, job.items, "test", job.threads)},
                       {"val", evaluate(best, job.data_root, job.items, "val", job.threads)}};
-    std::set<std::string> sources;
-    for (const auto& s : train) sources.insert(s.source);
-    const nlohmann::json card = {{"backbone", p.backbone},        {"init", result.init},
-                                 {"params", p.to_json()},        {"snapshot_id", job.snapshot_id},
-                                 {"code_version", core::code_version()}, {"device", result.device},
-                                 {"training_sources", sources},  {"epochs_run", result.epochs_run},
-                                 {"best_epoch", result.best_epoch}, {"curves", result.curves},
-                                 {"metrics", result.metrics},    {"seconds", result.seconds}};
-    core::write_file_atomic(job.run_dir / "card.json", card.dump(1));
+    core::write_file_atomic(job.run_dir / "card.json", card_of(job, result, train).dump(1));
   }
   return result;
 }

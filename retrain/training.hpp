@@ -40,6 +40,9 @@ struct TrainParams {
   std::string init_weights;         ///< ImageNet weights of the backbone (a file); empty: from scratch
   int loader_workers = 2;
   int bootstrap = 1000;             ///< resamples for confidence intervals
+  std::string input_norm;           ///< imagenet or half; empty: the backbone's (input_norm_for)
+  /// The normalisation this model's inputs get, at training, evaluation and serving alike.
+  std::string resolved_input_norm() const;
   nlohmann::json to_json() const;
   /// Missing keys keep their defaults. Throws InvalidInput for unknown values or out-of-range numbers.
   static TrainParams from_json(const nlohmann::json& j);
@@ -55,6 +58,8 @@ struct TrainJob {
   int threads = 2;                    ///< LibTorch intra-op threads
   int stop_after_epoch = 0;           ///< > 0: stop (resumable) once this epoch's checkpoint is written
   std::function<bool()> should_stop;  ///< polled between steps: true stops after the current epoch
+  /// Test seam: sees every step's loss and returns the value the run goes on with (a test injects NaN).
+  std::function<double(int64_t step, double loss)> observe_loss;
 };
 
 struct TrainResult {
@@ -66,6 +71,7 @@ struct TrainResult {
   nlohmann::json metrics;   ///< {"test": per source, "val": per source} (evaluate() format), when done
   double seconds = 0;
   std::filesystem::path model; ///< the best weights (model.pt)
+  nlohmann::json warnings = nlohmann::json::array(); ///< e.g. a training source with one class only
   nlohmann::json to_json() const;
 };
 
@@ -79,8 +85,26 @@ struct ModelRef {
   static ModelRef from_dir(const std::filesystem::path& dir);
 };
 
-/// Per source (and "all") on `split` of the items: frame-level metrics, and video-level with the mean
-/// and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()).
+/// One crop of a split and the model's fake probability for it.
+struct CropScore {
+  int64_t video = 0;
+  int track = 0, frame = 0;
+  std::string source;
+  int label = 0; ///< 1 fake, 0 real
+  double p_fake = 0;
+};
+
+/// The model's probability for every crop of `split`, in manifest order. Throws InvalidInput when the
+/// model gives a non-finite score (it diverged).
+std::vector<CropScore> score_split(const ModelRef& model, const std::filesystem::path& data_root,
+                                   const std::vector<dataset::ManifestItem>& items, const std::string& split,
+                                   int threads);
+
+/// Per source (and "all"): frame-level metrics (intervals drawing whole videos), and video-level with the
+/// mean and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()).
+nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootstrap);
+
+/// summarize_scores(score_split(...)) with the model's bootstrap setting.
 nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data_root,
                         const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads);
 
@@ -88,7 +112,8 @@ nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data
 std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat>& rgb_crops);
 
 /// Writes the model as TorchScript (python: torch.jit.load(path)(images) gives the fake logits; images
-/// N x 3 x H x W, ImageNet-normalised RGB). Atomic (temporary file, rename).
+/// N x 3 x H x W, RGB normalised as the card's params.input_norm says: imagenet or half, (x/255 - 0.5) /
+/// 0.5). Atomic (temporary file, rename).
 void export_torchscript(const ModelRef& model, const std::filesystem::path& out);
 /// The C++ model's logits for a fixed input (two images of hash noise, tests/support/formula_weights.py's
 /// check_input), to compare with the export run elsewhere.

@@ -20,7 +20,8 @@ nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pip
   std::vector<cv::Mat> crops;
   for (const auto& f : frames) {
     found.push_back(pipeline.analyze(f.rgb, o.min_face_score, true));
-    for (const auto& face : found.back()) crops.push_back(faces::training_crop(f.rgb, face.box, o.crop_size));
+    for (const auto& face : found.back()) // exactly what training and evaluation read: the stored crop
+      crops.push_back(faces::stored_training_crop(faces::training_crop(f.rgb, face.box, o.crop_size)));
   }
   const auto tracks = ingest::assign_tracks(found, o.tracker);
   const auto probs = score_crops(model, crops);

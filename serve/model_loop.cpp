@@ -10,7 +10,9 @@
 namespace curator::serve {
 
 ModelLoop::ModelLoop(Services& services, const core::Config& config, const core::Clock& clock)
-    : services_(services), config_(config), clock_(clock), registry_(*services.db, services.dir, clock) {}
+    : services_(services), config_(config), clock_(clock), registry_(*services.db, services.dir, clock),
+      reviews_(*services.db, clock,
+               {static_cast<int>(config.get_int("review.consensus_k")), static_cast<int>(config.get_int("review.consensus_n"))}) {}
 
 ModelLoop::~ModelLoop() { stop(); }
 
@@ -73,12 +75,7 @@ nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
                                            score_options(static_cast<int>(config_.get_int("ingest.sample_frames"))));
   const auto& p = result["video"]["p_fake_confident"];
   if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
-  auto conn = services_.db->connect();
-  core::WriteTransaction txn(*conn);
-  SQLite::Statement u(*conn, "UPDATE review_items SET model_score = ? WHERE submission_id = ?");
-  u.bind(1, p.get<double>()), u.bind(2, id);
-  u.exec();
-  txn.commit();
+  reviews_.set_model_score(id, p.get<double>());
   return {{"submission", id}, {"score", p}, {"model_version", version.version}};
 }
 

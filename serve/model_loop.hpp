@@ -6,6 +6,7 @@
 //! folders, so a promotion never disturbs a scoring job in flight: it keeps the version it started with.
 //! start()/stop() from the daemon's thread; tick() is thread-safe.
 #include "core/worker_pool.hpp"
+#include "labeling/review_queue.hpp"
 #include "retrain/model_registry.hpp"
 #include "retrain/retrain_round.hpp"
 #include "retrain/video_scorer.hpp"
@@ -31,7 +32,8 @@ public:
   /// Marks rounds left running by a crash as failed (their job runs again from the queue).
   int reconcile();
   /// Queues a `review.score` job (once per item and champion version) for every item waiting for review,
-  /// so reviewers see the champion's opinion and the queue can put disagreements first. Returns how many.
+  /// so the queue can put disagreements with the champion first (reviewers never see the score). Returns
+  /// how many.
   int queue_review_scores();
 
   retrain::ModelRegistry& registry() { return registry_; }
@@ -45,6 +47,7 @@ private:
   const core::Config& config_;
   const core::Clock& clock_;
   retrain::ModelRegistry registry_;
+  labeling::ReviewQueue reviews_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

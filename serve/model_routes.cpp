@@ -1,5 +1,5 @@
 // Publishing and scoring: GET /api/v1/models[/champion|/{v}|/{v}/torchscript], POST /api/v1/score, and
-// the /models page (versions, promotion decisions, per-source AUC over time).
+// the /models page (versions, and each promotion decision's side-by-side table).
 #include "core/error.hpp"
 #include "core/job_queue.hpp"
 #include "serve/html.hpp"
@@ -108,48 +108,66 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   return Response::json(out, 202);
 }
 
-std::string auc_cell(const nlohmann::json& card, const std::string& source) {
-  try {
-    const auto& v = card.at("metrics").at("test").at(source).at("frames").at("auc");
-    if (!v.at("value").is_number()) return "-";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3f [%.3f, %.3f]", v["value"].get<double>(), v["low"].is_number() ? v["low"].get<double>() : 0.0,
-                  v["high"].is_number() ? v["high"].get<double>() : 0.0);
-    return buf;
-  } catch (const std::exception&) {
-    return "-";
+std::string number(const nlohmann::json& v, const char* format = "%.3f") {
+  if (!v.is_number()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v.get<double>());
+  return buf;
+}
+
+// "0.812 [0.700, 0.900]" from {value, low, high}.
+std::string with_interval(const nlohmann::json& e, const char* format = "%.3f") {
+  if (!e.is_object() || !e.contains("value") || !e["value"].is_number()) return "-";
+  return number(e["value"], format) + " [" + number(e.value("low", nlohmann::json()), format) + ", " +
+         number(e.value("high", nlohmann::json()), format) + "]";
+}
+
+// One decision side by side: both models on the same test faces, per source.
+std::string decision_table(const retrain::PromotionRecord& d) {
+  const auto& gate = d.decision.value("gate", nlohmann::json::object());
+  std::string out = "<table class=\"decision\" id=\"decision-" + std::to_string(d.id) + "\"><tr><th>Source</th>"
+                    "<th>Real / fake test videos</th><th>Candidate v" + std::to_string(d.candidate) + "</th><th>Champion " +
+                    (d.champion ? "v" + std::to_string(*d.champion) : std::string("(none)")) +
+                    "</th><th>&Delta; AUC [95%]</th><th>Frame-level &Delta;</th><th>Verdict</th></tr>";
+  for (const auto& s : d.decision.value("sources", nlohmann::json::array())) {
+    out += "<tr><td>" + escape(s.value("source", "")) + "</td><td>" + std::to_string(s.value("real_videos", 0)) + " / " +
+           std::to_string(s.value("fake_videos", 0)) + "</td><td>" + with_interval(s.value("candidate_auc", nlohmann::json())) +
+           "</td><td>" + with_interval(s.value("champion_auc", nlohmann::json())) + "</td><td>" +
+           with_interval(s.value("delta", nlohmann::json()), "%+.3f") + "</td><td>" +
+           with_interval(s.value("frames_auc", nlohmann::json::object()).value("delta", nlohmann::json()), "%+.3f") +
+           "</td><td title=\"" + escape(s.value("reason", "")) + "\">" + escape(s.value("verdict", "")) + "</td></tr>";
   }
+  out += "</table><p class=\"note\">" + escape(d.decision.value("summary", "")) + " Metric " +
+         escape(gate.value("metric", "?")) + ", " + std::to_string(gate.value("resamples", 0)) +
+         " paired resamples of the test videos of snapshot " + escape(d.snapshot_id.substr(0, 12)) +
+         "; candidate init " + escape(d.decision.value("init", "?")) + ".</p>";
+  return out;
 }
 
 Response models_page(ServiceContext& ctx, const Request& req) {
   auto& reg = ctx.models->registry();
-  const auto versions = reg.list();
-  std::set<std::string> sources;
-  for (const auto& v : versions)
-    if (v.card.contains("metrics") && v.card["metrics"].contains("test"))
-      for (const auto& [s, m] : v.card["metrics"]["test"].items()) sources.insert(s);
-  std::string body = "<h2>Versions: test AUC per source over time (frames, 95% interval)</h2><table id=\"versions\"><tr>"
-                     "<th>Version</th><th>State</th><th>Created</th><th>Backbone</th><th>Snapshot</th>";
-  for (const auto& s : sources) body += "<th>" + escape(s) + "</th>";
-  body += "<th>Download</th></tr>";
-  for (const auto& v : versions) {
+  // Versions are compared only inside a decision, where both were scored on the same test faces; each
+  // version's own card numbers come from its own snapshot and are not put side by side here.
+  std::string body = "<h2>Versions</h2><table id=\"versions\"><tr><th>Version</th><th>State</th><th>Created</th>"
+                     "<th>Backbone</th><th>Init</th><th>Trained on</th><th>Snapshot</th><th>Download</th></tr>";
+  for (const auto& v : reg.list()) {
+    const std::string init = v.card.value("init", "scratch");
+    std::string sources;
+    for (const auto& s : v.card.value("training_sources", nlohmann::json::array()))
+      sources += (sources.empty() ? "" : ", ") + s.get<std::string>();
     body += "<tr><td>v" + std::to_string(v.version) + "</td><td>" + escape(v.state) + "</td><td>" +
             html::format_time(v.created_ms) + "</td><td>" + escape(v.card.value("backbone", "resnet18")) + "</td><td>" +
-            escape(v.snapshot_id.substr(0, 12)) + "</td>";
-    for (const auto& s : sources) body += "<td>" + escape(auc_cell(v.card, s)) + "</td>";
-    body += "<td><a href=\"/api/v1/models/" + std::to_string(v.version) + "/torchscript\">TorchScript</a></td></tr>";
+            (init == "scratch" ? std::string("<strong>scratch</strong> (no ImageNet weights)") : escape(init.substr(0, 21))) +
+            "</td><td>" + escape(sources) + "</td><td>" + escape(v.snapshot_id.substr(0, 12)) +
+            "</td><td><a href=\"/api/v1/models/" + std::to_string(v.version) + "/torchscript\">TorchScript</a></td></tr>";
   }
-  body += "</table><h2>Promotion decisions</h2><table id=\"decisions\"><tr><th>When</th><th>Candidate</th><th>Champion</th>"
-          "<th>Promoted</th><th>Why</th></tr>";
-  for (const auto& d : reg.decisions(100)) {
-    std::string why = escape(d.decision.value("summary", ""));
-    for (const auto& s : d.decision.value("sources", nlohmann::json::array()))
-      why += "<br>" + escape(s.value("source", "") + ": " + s.value("verdict", "") + " - " + s.value("reason", ""));
-    body += "<tr><td>" + html::format_time(d.at_ms) + "</td><td>v" + std::to_string(d.candidate) + "</td><td>" +
-            (d.champion ? "v" + std::to_string(*d.champion) : std::string("none")) + "</td><td>" +
-            (d.promoted ? "yes" : "no") + "</td><td>" + why + "</td></tr>";
-  }
-  body += "</table><h2>Retraining rounds</h2><table id=\"rounds\"><tr><th>Round</th><th>Trigger</th><th>State</th>"
+  body += "</table><h2>Promotion decisions</h2><p class=\"note\">Each decision scores the candidate and the champion "
+          "on the same test faces at decision time; numbers of different decisions come from different test sets "
+          "and are not comparable.</p>";
+  for (const auto& d : reg.decisions(100))
+    body += "<h3>" + html::format_time(d.at_ms) + ": v" + std::to_string(d.candidate) + " " +
+            (d.promoted ? "promoted" : "not promoted") + "</h3>" + decision_table(d);
+  body += "<h2>Retraining rounds</h2><table id=\"rounds\"><tr><th>Round</th><th>Trigger</th><th>State</th>"
           "<th>Started</th><th>Candidate</th><th>Error</th></tr>";
   for (const auto& r : rounds(ctx, 50))
     body += "<tr><td>" + std::to_string(r["round"].get<int64_t>()) + "</td><td>" + escape(r["trigger"].get<std::string>()) +

@@ -54,8 +54,6 @@ Response item_page(ServiceContext& ctx, const Request& req) {
   row("Method", escape(item.method.empty() ? "not given" : item.method));
   row("Contributor", escape(item.contributor.empty() ? "anonymous" : item.contributor));
   row("Submitted", html::format_time(item.created_ms));
-  row("Champion model", item.model_score ? "fake probability " + std::to_string(*item.model_score)
-                                         : std::string("no champion model yet"));
   row("Review", "<span id=\"review-state\">" + escape(item.state) + (item.label.empty() ? "" : " as " + escape(item.label)) +
                     "</span>" + (item.reason.empty() ? "" : " (" + escape(item.reason) + ")"));
   std::string answers;

@@ -49,10 +49,18 @@ nlohmann::json database_status(const core::DataDir& dir) {
   }
   if (conn.tableExists("model_versions")) {
     nlohmann::json m;
-    SQLite::Statement c(conn, "SELECT (SELECT version FROM model_aliases WHERE alias = 'champion'), COUNT(*) FROM model_versions");
+    SQLite::Statement c(conn, "SELECT a.version, (SELECT COUNT(*) FROM model_versions), json_extract(v.card, '$.init') "
+                              "FROM (SELECT 1) LEFT JOIN model_aliases a ON a.alias = 'champion' LEFT JOIN "
+                              "model_versions v ON v.version = a.version");
     c.executeStep();
     m["champion"] = c.getColumn(0).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(0).getInt64());
     m["versions"] = c.getColumn(1).getInt64();
+    m["champion_init"] = c.getColumn(2).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(2).getString());
+    SQLite::Statement w(conn, "SELECT id, state, COALESCE(warnings, '[]') FROM training_runs ORDER BY started_ms DESC, "
+                              "id DESC LIMIT 1");
+    if (w.executeStep())
+      m["last_run"] = {{"id", w.getColumn(0).getString()}, {"state", w.getColumn(1).getString()},
+                       {"warnings", nlohmann::json::parse(w.getColumn(2).getString(), nullptr, false)}};
     SQLite::Statement r(conn, "SELECT id, trigger, state, started_ms, COALESCE(error, '') FROM retrain_rounds ORDER BY id DESC LIMIT 1");
     if (r.executeStep())
       m["last_round"] = {{"round", r.getColumn(0).getInt64()}, {"trigger", r.getColumn(1).getString()},

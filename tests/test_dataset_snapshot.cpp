@@ -2,6 +2,7 @@
 // snapshot, and it catches one deliberately injected leak of each kind, in-process and through the CLI.
 #include "dataset/audit.hpp"
 #include "dataset/snapshot.hpp"
+#include "dataset/stats.hpp"
 #include "labeling/accounts.hpp"
 #include "serve/daemon.hpp"
 #include "tests/support/dataset_fixture.hpp"
@@ -18,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -259,13 +261,29 @@ TEST_CASE("curator dataset snapshot and audit from the command line", "[dataset]
     videos += row["real_videos"].get<int>() + row["fake_videos"].get<int>() + row["unknown_videos"].get<int>();
   CHECK(videos == 34); // the two pending videos have splits too; only snapshots require confirmation
 
+  // A clip of person 2 assigned to the other side (a planner bug): the next snapshot keeps the whole unit
+  // out (a conflict, listed by stats), and a manifest that still lists it fails the audit.
   const auto base = assigned(fx, "p2fake");
   test::FakeVideo v;
   v.key = "cli-leak";
   v.tracks = {fx.face_of(2)};
-  inject(fx, fx.add(v), other_split(base.split), base.group);
-  const auto leaky = nlohmann::json::parse(cli({"snapshot"}).out);
-  const auto bad = cli({"audit", leaky.at("id").get<std::string>(), "--json"});
+  const int64_t leak = fx.add(v);
+  inject(fx, leak, other_split(base.split), base.group);
+  const auto next = nlohmann::json::parse(cli({"snapshot"}).out);
+  for (const auto& m : dataset::read_manifest(next.at("manifest").get<std::string>())) CHECK(m.group != base.group);
+  CHECK(nlohmann::json::parse(cli({"stats", "--json"}).out)["conflicts"].size() == 3);
+  std::string leaky_manifest = test::read_file(line.at("manifest").get<std::string>());
+  for (const auto& m : dataset::read_manifest(line.at("manifest").get<std::string>()))
+    if (m.group == base.group) {
+      auto copy = m;
+      copy.video = leak;
+      copy.split = other_split(base.split);
+      leaky_manifest += copy.to_json().dump() + "\n";
+      break;
+    }
+  const auto leaky_path = fx.tmp.path() / "leaky.jsonl";
+  std::ofstream(leaky_path) << leaky_manifest;
+  const auto bad = cli({"audit", leaky_path.string(), "--json"});
   CHECK(bad.exit_code == 3);
   const auto report = nlohmann::json::parse(bad.out);
   CHECK(report["counts"]["group_on_two_sides"] == 1);
@@ -323,4 +341,38 @@ TEST_CASE("the daemon refreshes splits as a job and serves stats and snapshots",
   CHECK(core::sha256_hex(manifest->body) == snap.id);
   CHECK(client.Get("/api/v1/dataset/snapshots/abcdef12")->status == 404);
   daemon.stop("test");
+}
+
+TEST_CASE("a unit found in two splits is a conflict: listed, and kept out of snapshots", "[dataset]") {
+  test::DatasetFixture fx;
+  populate(fx);
+  const dataset::DatasetSettings settings;
+  dataset::refresh_splits(fx.db, fx.clock, settings);
+  // Person 3's second clip, assigned to the other side as older settings (or a planner bug) would have.
+  const auto base = assigned(fx, "p3real");
+  test::FakeVideo v;
+  v.key = "p3-other-source";
+  v.source = "youtube";
+  v.tracks = {fx.face_of(3)};
+  const int64_t id = fx.add(v);
+  inject(fx, id, other_split(base.split), "g-older");
+  const auto sum = dataset::refresh_splits(fx.db, fx.clock, settings);
+  CHECK(sum.conflicts == 1);
+  const auto stats = dataset::dataset_stats(fx.db);
+  INFO(stats["conflicts"].dump());
+  CHECK(stats["conflicts"].size() == 3); // p3real, p3fake and the new clip: the whole unit
+  const auto listed = dataset::conflicts(fx.db);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].find("#" + std::to_string(id)) != std::string::npos);
+  const auto snap = dataset::create_snapshot(fx.db, fx.dir, fx.clock, settings);
+  for (const auto& m : dataset::read_manifest(snap.manifest)) CHECK(m.group != base.group);
+  CHECK(snap.videos == 33 - 3); // the whole unit (p3real, p3fake and the clip) left out
+  CHECK_THROWS_WITH(dataset::require_no_leaks(fx.db, snap.id, dataset::read_manifest(snap.manifest), settings),
+                    Catch::Contains("training refused") && Catch::Contains("#" + std::to_string(id)));
+  // An admin excludes the odd clip: the unit is whole again, and snapshots take it back.
+  dataset::exclude_video(fx.db, fx.clock, id, "the same person as p3, imported twice");
+  CHECK(dataset::refresh_splits(fx.db, fx.clock, settings).conflicts == 0);
+  const auto again = dataset::create_snapshot(fx.db, fx.dir, fx.clock, settings);
+  CHECK(again.videos == 32);
+  CHECK_NOTHROW(dataset::require_no_leaks(fx.db, again.id, dataset::read_manifest(again.manifest), settings));
 }

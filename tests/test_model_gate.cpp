@@ -1,8 +1,11 @@
-// The promotion gate's properties on random metric tables, and the scheduler's triggers with an
-// injected clock (pure rule, database inputs, and the daemon's tick).
+// The promotion gate on synthetic paired score tables (identical models, clear gains, a regression on one
+// source, unjudged sources, the first model, scratch models, properties over random tables), and the
+// scheduler's triggers with an injected clock (pure rule, database inputs, and the daemon's tick).
 #include "core/config.hpp"
+#include "core/error.hpp"
 #include "core/job_queue.hpp"
 #include "core/settings.hpp"
+#include "dataset/dataset_store.hpp"
 #include "retrain/promotion_gate.hpp"
 #include "retrain/retrain_round.hpp"
 #include "serve/daemon.hpp"
@@ -12,21 +15,48 @@
 #include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <random>
 
 using namespace curator;
 
 namespace {
 
-nlohmann::json table(const std::map<std::string, std::tuple<double, int, int>>& rows) {
-  nlohmann::json m = nlohmann::json::object();
-  for (const auto& [source, row] : rows) {
-    const auto& [auc, reals, fakes] = row;
-    m[source] = {{"frames", {{"auc", {{"value", auc}}}}},
-                 {"videos_mean", {{"reals", reals}, {"fakes", fakes}, {"auc", {{"value", auc}}}}}};
-  }
-  return m;
+// A source's test videos: `reals` and `fakes` videos of `frames` frames each, scored by two models. Each
+// model's video score is label * separation + noise (higher separation: better ranking).
+retrain::PairedScores source_scores(std::mt19937& rng, int reals, int fakes, double candidate_sep, double champion_sep,
+                                    int frames = 4, int64_t first_video = 0) {
+  std::normal_distribution<double> noise(0, 0.15);
+  retrain::PairedScores s;
+  int64_t video = first_video;
+  for (int label : {0, 1})
+    for (int v = 0; v < (label ? fakes : reals); ++v, ++video) {
+      const double base = noise(rng);
+      for (int f = 0; f < frames; ++f) {
+        s.video.push_back(video);
+        s.label.push_back(label);
+        auto p = [&](double sep) { return 1 / (1 + std::exp(-(4 * (base + label * sep + 0.3 * noise(rng)) - 2))); };
+        s.candidate.push_back(p(candidate_sep));
+        s.champion.push_back(p(champion_sep));
+      }
+    }
+  return s;
 }
+
+const retrain::SourceVerdict& verdict_of(const retrain::GateDecision& d, const std::string& source) {
+  for (const auto& v : d.sources)
+    if (v.source == source) return v;
+  throw std::logic_error("no verdict for " + source);
+}
+
+retrain::GateConfig gate(int min_videos = 20) {
+  retrain::GateConfig g;
+  g.min_test_videos = min_videos;
+  g.resamples = 400; // the shipped 1000 gives the same verdicts here, 2.5x slower
+  return g;
+}
+
+const std::string kImagenet = "imagenet:0123";
 
 std::string trigger_of(serve::Services& s, int64_t job) {
   auto conn = s.db->connect();
@@ -37,59 +67,132 @@ std::string trigger_of(serve::Services& s, int64_t job) {
 
 } // namespace
 
-TEST_CASE("the gate never promotes a per-source regression, and needs an improvement", "[models]") {
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<double> auc(0.3, 1.0), jitter(-0.05, 0.05);
-  std::uniform_int_distribution<int> videos(0, 5), n_sources(1, 4);
-  retrain::GateConfig g;
-  g.min_test_videos = 2;
-  g.tolerance = 0.01;
-  g.margin = 0.005;
-  int promoted = 0, refused = 0;
-  for (int trial = 0; trial < 2000; ++trial) {
-    std::map<std::string, std::tuple<double, int, int>> champ, cand;
-    const int k = n_sources(rng);
-    for (int s = 0; s < k; ++s) {
-      const std::string name = "src" + std::to_string(s);
-      const int reals = videos(rng), fakes = videos(rng);
-      const double a = auc(rng);
-      champ[name] = {a, reals, fakes};
-      cand[name] = {std::clamp(a + jitter(rng), 0.0, 1.0), reals, fakes};
-    }
-    const auto d = retrain::promotion_gate(table(cand), table(champ), g);
-    bool any_eligible = false, regression = false, improvement = false;
-    for (const auto& [name, row] : cand) {
-      const auto& [a, reals, fakes] = row;
-      if (reals < g.min_test_videos || fakes < g.min_test_videos) continue;
-      any_eligible = true;
-      const double c = std::get<0>(champ[name]);
-      regression |= a < c - g.tolerance;
-      improvement |= a > c + g.margin;
-    }
-    INFO(d.to_json().dump());
-    CHECK(d.promote == (any_eligible && !regression && improvement));
-    (d.promote ? promoted : refused) += 1;
-  }
-  CHECK(promoted > 100); // both outcomes were exercised
-  CHECK(refused > 100);
+TEST_CASE("the gate: identical scores are never a promotion, a clear improvement is", "[models]") {
+  std::mt19937 rng(3);
+  auto same = source_scores(rng, 30, 30, 0.3, 0.3);
+  same.champion = same.candidate; // the champion's exact weights give the champion's exact scores
+  const auto d = retrain::promotion_gate({{"ffpp", same}}, true, kImagenet, gate());
+  INFO(d.to_json().dump(1));
+  CHECK_FALSE(d.promote);
+  const auto& v = verdict_of(d, "ffpp");
+  CHECK(v.judged);
+  CHECK(v.delta.value == 0);
+  CHECK(v.delta.low == 0);
+  CHECK(v.delta.high == 0);
+  CHECK(v.verdict == "not_worse");
+
+  const auto better = retrain::promotion_gate({{"ffpp", source_scores(rng, 30, 30, 0.8, 0.05)}}, true, kImagenet, gate());
+  INFO(better.to_json().dump(1));
+  CHECK(better.promote);
+  CHECK(verdict_of(better, "ffpp").verdict == "better");
+  CHECK(verdict_of(better, "ffpp").delta.low > 0);
+  CHECK(verdict_of(better, "ffpp").real_videos == 30);
+  CHECK(verdict_of(better, "ffpp").frames == 240);
 }
 
-TEST_CASE("without a champion every counted source must reach the minimum", "[models]") {
-  retrain::GateConfig g;
-  g.min_test_videos = 1;
-  g.first_min_auc = 0.6;
-  CHECK(retrain::promotion_gate(table({{"ffpp", {0.7, 3, 3}}, {"dfdc", {0.65, 2, 2}}}), nullptr, g).promote);
-  const auto low = retrain::promotion_gate(table({{"ffpp", {0.7, 3, 3}}, {"dfdc", {0.55, 2, 2}}}), nullptr, g);
-  CHECK_FALSE(low.promote);
-  CHECK(low.sources[0].verdict == "below_minimum"); // dfdc (sorted first)
-  // A source with too few videos does not count either way.
-  CHECK(retrain::promotion_gate(table({{"ffpp", {0.7, 3, 3}}, {"tiny", {0.1, 0, 5}}}), nullptr, g).promote);
-  CHECK_FALSE(retrain::promotion_gate(table({{"tiny", {0.9, 0, 5}}}), nullptr, g).promote); // nothing to judge
+TEST_CASE("the gate refuses a candidate better on one source and significantly worse on another", "[models]") {
+  std::mt19937 rng(4);
+  const auto d = retrain::promotion_gate(
+      {{"ffpp", source_scores(rng, 30, 30, 0.8, 0.05)}, {"youtube", source_scores(rng, 30, 30, 0.05, 0.8, 4, 1000)}}, true,
+      kImagenet, gate());
+  INFO(d.to_json().dump(1));
+  CHECK_FALSE(d.promote);
+  CHECK(verdict_of(d, "ffpp").verdict == "better");
+  CHECK(verdict_of(d, "youtube").verdict == "worse");
+  CHECK(d.summary.find("youtube") != std::string::npos);
+}
+
+TEST_CASE("the gate leaves sources with too few videos unjudged and never promotes on none", "[models]") {
+  std::mt19937 rng(5);
+  // One video per class in "tiny", however good the candidate looks there.
+  const auto d = retrain::promotion_gate({{"tiny", source_scores(rng, 1, 1, 2.0, 0.0)}}, true, kImagenet, gate());
+  CHECK_FALSE(d.promote);
+  CHECK(verdict_of(d, "tiny").verdict == "unjudged");
+  CHECK_FALSE(verdict_of(d, "tiny").judged);
+  CHECK(d.summary.find("nothing can be judged") != std::string::npos);
+  // An unjudged source does not block a judged improvement either.
+  const auto mixed = retrain::promotion_gate(
+      {{"ffpp", source_scores(rng, 25, 25, 0.8, 0.05)}, {"tiny", source_scores(rng, 2, 19, 0.0, 2.0, 4, 500)}}, true,
+      kImagenet, gate());
+  CHECK(mixed.promote);
+  CHECK(verdict_of(mixed, "tiny").verdict == "unjudged");
   // "all" is not a source.
-  auto t = table({{"ffpp", {0.7, 3, 3}}});
-  t["all"] = t["ffpp"];
-  t["all"]["frames"]["auc"]["value"] = 0.1;
-  CHECK(retrain::promotion_gate(t, nullptr, g).promote);
+  const auto with_all = retrain::promotion_gate({{"all", source_scores(rng, 30, 30, 0.8, 0.0)}}, true, kImagenet, gate());
+  CHECK_FALSE(with_all.promote);
+  CHECK(with_all.sources.empty());
+}
+
+TEST_CASE("the first model needs its AUC interval above the minimum on every judged source", "[models]") {
+  std::mt19937 rng(6);
+  auto g = gate();
+  g.first_min_auc = 0.6;
+  auto strong = source_scores(rng, 25, 25, 0.8, 0.0), weak = source_scores(rng, 25, 25, 0.02, 0.0, 4, 100);
+  strong.champion.clear(), weak.champion.clear();
+  CHECK(retrain::promotion_gate({{"ffpp", strong}}, false, kImagenet, g).promote);
+  const auto low = retrain::promotion_gate({{"ffpp", strong}, {"dfdc", weak}}, false, kImagenet, g);
+  INFO(low.to_json().dump(1));
+  CHECK_FALSE(low.promote);
+  CHECK(verdict_of(low, "dfdc").verdict == "below_minimum");
+  CHECK(verdict_of(low, "ffpp").verdict == "passes_minimum");
+}
+
+TEST_CASE("a candidate trained from scratch is refused unless allowed", "[models]") {
+  std::mt19937 rng(7);
+  const auto scores = source_scores(rng, 30, 30, 0.8, 0.05);
+  auto g = gate();
+  const auto refused = retrain::promotion_gate({{"ffpp", scores}}, true, "scratch", g);
+  CHECK_FALSE(refused.promote);
+  CHECK(refused.summary.find("from scratch") != std::string::npos);
+  CHECK(refused.init == "scratch");
+  g.allow_scratch = true;
+  CHECK(retrain::promotion_gate({{"ffpp", scores}}, true, "scratch", g).promote);
+}
+
+TEST_CASE("the gate refuses non-finite scores instead of ranking them", "[models]") {
+  std::mt19937 rng(8);
+  auto scores = source_scores(rng, 25, 25, 0.5, 0.5);
+  scores.candidate[7] = std::nan("");
+  CHECK_THROWS_AS(retrain::promotion_gate({{"ffpp", scores}}, true, kImagenet, gate()), InvalidInput);
+}
+
+TEST_CASE("gate properties over random paired score tables", "[models]") {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> sep(0.0, 1.0);
+  std::uniform_int_distribution<int> videos(1, 30), n_sources(1, 3);
+  auto g = gate(10);
+  g.resamples = 200;
+  int promoted = 0, refused = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    std::map<std::string, retrain::PairedScores> sources;
+    for (int s = 0; s < n_sources(rng); ++s)
+      sources["src" + std::to_string(s)] = source_scores(rng, videos(rng), videos(rng), sep(rng), sep(rng), 3, s * 1000);
+    const auto d = retrain::promotion_gate(sources, true, kImagenet, g);
+    INFO(d.to_json().dump());
+    bool judged = false, blocked = false, better = false;
+    for (const auto& v : d.sources) {
+      REQUIRE(v.delta.low <= v.delta.value + 1e-12);
+      REQUIRE(v.delta.value <= v.delta.high + 1e-12);
+      CHECK(v.judged == (v.real_videos >= g.min_test_videos && v.fake_videos >= g.min_test_videos));
+      if (!v.judged) continue;
+      judged = true;
+      blocked |= v.delta.low < -g.tolerance;
+      better |= v.delta.low > 0;
+    }
+    CHECK(d.promote == (judged && !blocked && better));
+    (d.promote ? promoted : refused) += 1;
+    // Swapping the models mirrors every interval: the gate is symmetric in what it measures.
+    auto swapped = sources;
+    for (auto& [name, s] : swapped) std::swap(s.candidate, s.champion);
+    const auto m = retrain::promotion_gate(swapped, true, kImagenet, g);
+    for (size_t i = 0; i < d.sources.size(); ++i) {
+      CHECK(m.sources[i].delta.value == Approx(-d.sources[i].delta.value).margin(1e-12));
+      CHECK(m.sources[i].delta.low == Approx(-d.sources[i].delta.high).margin(1e-12));
+    }
+    // The same input gives the same decision (seeded draws).
+    CHECK(retrain::promotion_gate(sources, true, kImagenet, g).to_json() == d.to_json());
+  }
+  CHECK(promoted > 5); // both outcomes were exercised
+  CHECK(refused > 5);
 }
 
 TEST_CASE("retraining triggers on the count of new confirmations and on time", "[models]") {
@@ -143,4 +246,42 @@ TEST_CASE("the daemon's scheduler queues one round when due, by its clock", "[mo
   const auto second = loop.tick(); // five new: by count, long before two hours
   REQUIRE(second);
   CHECK(trigger_of(services, *second) == "count");
+}
+
+TEST_CASE("a round refuses to train on a leaking dataset and names the leak", "[models]") {
+  test::DatasetFixture fx;
+  for (int p = 0; p < 12; ++p)
+    for (const char* label : {"real", "fake"})
+      fx.add({"p" + std::to_string(p) + label, "ffpp", label, {fx.face_of(p)}});
+  dataset::refresh_splits(fx.db, fx.clock, {});
+  // The same person's clip imported again under another source as an unrelated video, and assigned to
+  // the other side (declared links removed, older settings): one person in two splits.
+  std::string split;
+  {
+    auto conn = fx.db.connect();
+    SQLite::Statement q(*conn, "SELECT d.split FROM dataset_videos d JOIN submissions s ON s.id = d.submission_id "
+                               "WHERE s.blob_sha256 = 'p5real'");
+    REQUIRE(q.executeStep());
+    split = q.getColumn(0).getString();
+  }
+  const int64_t leak = fx.add({"p5-again", "youtube", "real", {fx.face_of(5)}});
+  {
+    auto conn = fx.db.connect();
+    SQLite::Statement q(*conn, "INSERT INTO dataset_videos(submission_id, state, split, group_key, decision, "
+                               "assigned_ms, updated_ms) VALUES (?, 'assigned', ?, 'g-older', 'rule', 0, 0)");
+    q.bind(1, leak), q.bind(2, split == "test" ? "train" : "test");
+    q.exec();
+  }
+  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", fx.dir.root().string()}});
+  auto options = retrain::RoundOptions::from_config(config);
+  const auto round = retrain::run_round(fx.db, fx.dir, fx.clock, options, [] { return false; });
+  INFO(round.to_json().dump());
+  CHECK(round.state == "failed");
+  CHECK(round.error.find("training refused") != std::string::npos);
+  CHECK(round.error.find("#" + std::to_string(leak)) != std::string::npos);
+  CHECK_FALSE(round.candidate);
+  auto conn = fx.db.connect();
+  SQLite::Statement runs(*conn, "SELECT COUNT(*) FROM training_runs");
+  runs.executeStep();
+  CHECK(runs.getColumn(0).getInt() == 0); // nothing trained
 }

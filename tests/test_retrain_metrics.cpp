@@ -99,16 +99,21 @@ TEST_CASE("augmentations keep shapes, are seeded, and change the picture", "[ret
   CHECK(std::abs(chw[32 * 32]) < 0.02f);
 }
 
-TEST_CASE("balanced epochs draw every (source, label) group alike, from the seed", "[retrain]") {
+TEST_CASE("balanced epochs: sources alike, labels balanced within each source, from the seed", "[retrain]") {
   std::vector<retrain::Sample> samples;
   for (int i = 0; i < 100; ++i) samples.push_back({"a" + std::to_string(i), 0, "ffpp", i, 0});
   for (int i = 0; i < 10; ++i) samples.push_back({"b" + std::to_string(i), 1, "ffpp", 100 + i, 0});
   for (int i = 0; i < 5; ++i) samples.push_back({"c" + std::to_string(i), 1, "youtube", 200 + i, 0});
-  const auto e1 = retrain::balanced_epoch(samples, 3000, 9, 1);
+  const auto e1 = retrain::balanced_epoch(samples, 4000, 9, 1);
   std::map<std::string, int> count;
   for (const auto& s : e1) count[s.source + std::to_string(s.label)]++;
-  for (const auto& [group, n] : count) CHECK(std::abs(n - 1000) < 120);
-  const auto again = retrain::balanced_epoch(samples, 3000, 9, 1), e2 = retrain::balanced_epoch(samples, 3000, 9, 2);
+  // Half the draws per source; within ffpp half real, half fake; youtube has fakes only.
+  CHECK(std::abs(count["ffpp0"] - 1000) < 120);
+  CHECK(std::abs(count["ffpp1"] - 1000) < 120);
+  CHECK(std::abs(count["youtube1"] - 2000) < 150);
+  CHECK(count.count("youtube0") == 0);
+  CHECK(retrain::one_class_sources(samples) == std::vector<std::string>{"youtube"});
+  const auto again = retrain::balanced_epoch(samples, 4000, 9, 1), e2 = retrain::balanced_epoch(samples, 4000, 9, 2);
   CHECK(again.size() == e1.size());
   bool same = true, differs = false;
   for (size_t i = 0; i < e1.size(); ++i) {
@@ -117,6 +122,38 @@ TEST_CASE("balanced epochs draw every (source, label) group alike, from the seed
   }
   CHECK(same);
   CHECK(differs);
+}
+
+TEST_CASE("frame-level intervals draw whole videos", "[retrain]") {
+  // 20 videos of 30 frames: a video's frames share its score. Treating frames as independent would claim
+  // 600 samples' worth of certainty; drawing videos keeps the 20 videos' uncertainty.
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 0.3);
+  std::vector<double> s;
+  std::vector<int> l;
+  std::vector<int64_t> video;
+  for (int v = 0; v < 20; ++v) {
+    const double score = 1 / (1 + std::exp(-((v % 2 ? 0.3 : -0.3) + noise(rng))));
+    for (int f = 0; f < 30; ++f) s.push_back(score), l.push_back(v % 2), video.push_back(v);
+  }
+  const auto frames = retrain::summarize(s, l, 400, 3);
+  const auto videos = retrain::summarize(s, l, 400, 3, video);
+  const double narrow = frames["auc"]["high"].get<double>() - frames["auc"]["low"].get<double>();
+  const double wide = videos["auc"]["high"].get<double>() - videos["auc"]["low"].get<double>();
+  INFO("by frame " << narrow << ", by video " << wide);
+  CHECK(frames["auc"]["value"] == videos["auc"]["value"]);
+  CHECK(wide > 2 * narrow);
+}
+
+TEST_CASE("metrics refuse non-finite scores instead of looping or ranking them", "[retrain]") {
+  const std::vector<int> labels{0, 1, 0, 1};
+  for (double bad : {std::nan(""), double(INFINITY), -double(INFINITY)}) {
+    const std::vector<double> scores{0.1, bad, 0.3, 0.9};
+    CHECK_THROWS_AS(retrain::roc_auc(scores, labels), InvalidInput);
+    CHECK_THROWS_AS(retrain::roc_curve(scores, labels), InvalidInput);
+    CHECK_THROWS_AS(retrain::average_precision(scores, labels), InvalidInput);
+    CHECK_THROWS_AS(retrain::summarize(scores, labels, 10), InvalidInput);
+  }
 }
 
 TEST_CASE("training parameters round-trip through JSON and refuse what they cannot train", "[retrain]") {

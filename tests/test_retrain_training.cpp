@@ -292,3 +292,27 @@ TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model
     CHECK(std::abs(expected[0] - expected[1]) > 0); // a real function of the input
   }
 }
+
+TEST_CASE("a run whose loss turns NaN fails within seconds, with the reason", "[retrain]") {
+  auto& p = eyecantell();
+  auto& svc = p.env->services;
+  auto params = tiny();
+  params.epochs = 50; // it would take minutes if it went on
+  retrain::SearchOptions o;
+  o.search_id = "diverges";
+  o.sample = false;
+  o.base = params;
+  o.threads = 2;
+  retrain::SearchContext ctx{*svc.db, p.env->clock, svc.dir.root(), p.snapshot.id, p.items, nullptr, nullptr};
+  ctx.observe_loss = [](int64_t step, double loss) { return step >= 2 ? std::nan("") : loss; };
+  const auto started = std::chrono::steady_clock::now();
+  const auto runs = retrain::run_search(ctx, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE(runs.size() == 1);
+  INFO(runs[0].to_json().dump());
+  CHECK(runs[0].state == "failed");
+  CHECK(runs[0].error.find("NaN") != std::string::npos);
+  CHECK(runs[0].error.find("step 2") != std::string::npos);
+  CHECK(seconds < 30);
+  CHECK_FALSE(std::filesystem::exists(svc.dir.root() / "runs" / "diverges" / "card.json")); // nothing to register
+}

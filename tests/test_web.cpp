@@ -4,6 +4,7 @@
 #include "core/settings.hpp"
 #include "core/sha256.hpp"
 #include "labeling/accounts.hpp"
+#include "labeling/review_queue.hpp"
 #include "serve/daemon.hpp"
 #include "tests/support/dataset_fixture.hpp"
 
@@ -265,4 +266,35 @@ TEST_CASE("the review API mirrors the pages, and videos are served in ranges", "
   std::vector<std::string> actions;
   for (const auto& e : log) actions.push_back(e["actor"].get<std::string>() + " " + e["action"].get<std::string>());
   CHECK(actions == std::vector<std::string>{"boss review.reopen", "boss review.state", "rita review.state", "rita review.decide"});
+}
+
+TEST_CASE("review is blind: no page or API answer shows a model's score or the champion", "[web]") {
+  Site site;
+  const int64_t id = site.fx.add({"scored", "contributor", "fake", {site.fx.face_of(4)}, {}, {}, {}, {}, false});
+  const int64_t other = site.fx.add({"unscored", "contributor", "real", {site.fx.face_of(5)}, {}, {}, {}, {}, false});
+  labeling::ReviewQueue reviews(site.daemon->database(), site.fx.clock, {1, 1});
+  reviews.set_model_score(id, 0.8765432); // the champion thinks it fake
+  auto [session, csrf] = site.sign_in("rita", "rita-password");
+  const httplib::Headers auth = {{"Cookie", session}, {"X-CSRF-Token", csrf}};
+  auto no_score = [](const std::string& text) {
+    INFO(text);
+    CHECK(text.find("0.876") == std::string::npos);
+    CHECK(text.find("model_score") == std::string::npos);
+    CHECK(text.find("hampion") == std::string::npos); // "Champion", "champion"
+    CHECK(text.find("probability") == std::string::npos);
+  };
+  // The score orders the queue (a claim the champion disagrees with most comes first)...
+  const auto next = site.client->Get("/api/v1/review/next", auth);
+  REQUIRE(next->status == 200);
+  CHECK(nlohmann::json::parse(next->body)["item"]["submission_id"] == id);
+  no_score(next->body);
+  // ...and appears nowhere a reviewer looks.
+  for (const std::string& path : std::vector<std::string>{"/api/v1/review/" + std::to_string(id), "/api/v1/review",
+                                 "/api/v1/review/" + std::to_string(other), "/review/" + std::to_string(id),
+                                 "/review/" + std::to_string(other)}) {
+    const auto res = site.client->Get(path.c_str(), {{"Cookie", session}});
+    INFO(path);
+    REQUIRE(res->status == 200);
+    no_score(res->body);
+  }
 }

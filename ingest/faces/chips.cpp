@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "ingest/faces/image_ops.hpp"
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
@@ -47,6 +48,21 @@ cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size, double
   if (inside.area() > 0) image(inside).copyTo(square(cv::Rect(inside.x - x0, inside.y - y0, inside.width, inside.height)));
   cv::Mat out;
   cv::resize(square, out, cv::Size(size, size), 0, 0, s > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
+}
+
+std::vector<uint8_t> encode_training_crop(const cv::Mat& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  std::vector<uint8_t> jpg;
+  cv::imencode(".jpg", bgr, jpg, {cv::IMWRITE_JPEG_QUALITY, 95});
+  return jpg;
+}
+
+cv::Mat stored_training_crop(const cv::Mat& rgb) {
+  const auto jpg = encode_training_crop(rgb);
+  cv::Mat bgr = cv::imdecode(jpg, cv::IMREAD_COLOR), out;
+  cv::cvtColor(bgr, out, cv::COLOR_BGR2RGB);
   return out;
 }
 

@@ -5,6 +5,9 @@
 //! centre, zero-padded where it leaves the frame, resized to `size`. Pure functions; thread-safe.
 #include "ingest/faces/face_types.hpp"
 
+#include <cstdint>
+#include <vector>
+
 namespace curator::faces {
 
 /// face-api's descriptor crop box ("dlibRect") from the landmarks.
@@ -15,5 +18,11 @@ cv::Mat identity_chip(const cv::Mat& rgb, const Landmarks68& landmarks);
 
 /// size x size crop in the input's type; `scale` is the box enlargement (1.3 in FF++).
 cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size = 224, double scale = 1.3);
+
+/// The bytes ingest stores for a training crop given in RGB: JPEG at quality 95.
+std::vector<uint8_t> encode_training_crop(const cv::Mat& rgb);
+/// A training crop as every model sees it: stored (encode_training_crop) and read back, RGB. Scoring at
+/// serve time goes through this so that it sees exactly what training and evaluation read from disk.
+cv::Mat stored_training_crop(const cv::Mat& rgb);
 
 } // namespace curator::faces
