@@ -99,10 +99,10 @@ std::vector<std::vector<dataset::EvalTrack>> video_tracks(serve::Services& servi
     // A duplicate's tracks are those of what it duplicates (which may be a duplicate itself).
     int64_t id = ids[i];
     auto sub = services.ingest->submissions().get(id);
-    for (int hops = 0; sub && sub->state == "duplicate" && sub->duplicate_of && hops < 100; ++hops)
+    for (int hops = 0; sub && sub->state == ingest::SubmissionState::duplicate && sub->duplicate_of && hops < 100; ++hops)
       sub = services.ingest->submissions().get(id = *sub->duplicate_of);
-    if (sub && sub->state != "done")
-      std::cerr << "eval-grouping: " << files[i].string() << " was " << sub->state << ": "
+    if (sub && sub->state != ingest::SubmissionState::done)
+      std::cerr << "eval-grouping: " << files[i].string() << " was " << ingest::submission_state_name(sub->state) << ": "
                 << sub->reason.value_or("") << "\n";
     std::vector<dataset::EvalTrack> tracks;
     for (const auto& t : videos.tracks(id)) tracks.push_back({dataset::unit_length(t.identity), t.faces});

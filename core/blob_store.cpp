@@ -1,6 +1,7 @@
 #include "core/blob_store.hpp"
 
 #include "core/error.hpp"
+#include "core/sodium.hpp"
 
 #include <sodium.h>
 
@@ -40,7 +41,7 @@ std::string random_name() {
 } // namespace
 
 BlobStore::BlobStore(fs::path root) : root_(std::move(root)) {
-  if (sodium_init() < 0) throw Error(ErrorCode::internal, "libsodium failed to initialise");
+  ensure_sodium();
   std::error_code ec;
   fs::create_directories(root_ / "tmp", ec);
   fs::create_directories(root_ / "sha256", ec);
@@ -149,6 +150,12 @@ fs::path BlobStore::path_of(std::string_view sha256) const {
   fs::path p = final_path(sha256);
   if (!fs::exists(p)) throw NotFound("no blob " + std::string(sha256));
   return p;
+}
+
+bool BlobStore::remove(std::string_view sha256) const {
+  if (!is_sha256_hex(sha256)) throw InvalidInput("not a sha256 hex digest: '" + std::string(sha256) + "'");
+  std::error_code ec;
+  return fs::remove(final_path(sha256), ec);
 }
 
 size_t BlobStore::sweep_temp(int64_t min_age_seconds) const {

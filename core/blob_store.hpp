@@ -53,6 +53,10 @@ public:
   /// Path of a stored blob. Throws InvalidInput for a malformed hash, NotFound when absent.
   std::filesystem::path path_of(std::string_view sha256) const;
 
+  /// Deletes a blob (content nobody may keep: a refused download). True when it existed. The caller
+  /// makes sure nothing refers to it any more.
+  bool remove(std::string_view sha256) const;
+
   /// Removes temp files older than `min_age_seconds` left by writers that died; returns how many.
   size_t sweep_temp(int64_t min_age_seconds) const;
 

@@ -15,7 +15,11 @@ enum class ErrorCode {
   not_found,         // 404
   conflict,          // 409: state does not allow it (duplicate, already decided, ...)
   payload_too_large, // 413
+  range_not_satisfiable, // 416
+  headers_too_large, // 431
+  request_timeout,   // 408: the client sent too slowly
   rate_limited,      // 429
+  insufficient_storage, // 507: the data folder's disk is too full to take more
   unavailable,       // 503: not ready (database, models), try later
   internal,          // 500: a bug or an environment failure (disk full, ...)
 };
@@ -46,6 +50,12 @@ struct Unauthorized : Error { // no valid session: sign in
 };
 struct Forbidden : Error { // signed in, but not allowed (role, own submission, CSRF)
   explicit Forbidden(const std::string& m) : Error(ErrorCode::forbidden, m) {}
+};
+struct PayloadTooLarge : Error {
+  explicit PayloadTooLarge(const std::string& m) : Error(ErrorCode::payload_too_large, m) {}
+};
+struct InsufficientStorage : Error {
+  explicit InsufficientStorage(const std::string& m) : Error(ErrorCode::insufficient_storage, m) {}
 };
 struct RateLimited : Error {
   explicit RateLimited(const std::string& m) : Error(ErrorCode::rate_limited, m) {}

@@ -1,8 +1,11 @@
 #include "core/job_queue.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
+#include "core/sodium.hpp"
 
 #include <SQLiteCpp/Statement.h>
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -28,37 +31,29 @@ std::optional<std::string> optional_text(const SQLite::Column& c) {
 
 JobRecord read_record(SQLite::Statement& q) {
   JobRecord r;
-  r.id = q.getColumn(0).getInt64();
-  r.kind = q.getColumn(1).getString();
-  r.state = parse_job_state(q.getColumn(2).getString());
-  r.attempts = q.getColumn(3).getInt();
-  r.max_attempts = q.getColumn(4).getInt();
-  r.run_at_ms = q.getColumn(5).getInt64();
-  r.last_error = optional_text(q.getColumn(6));
-  r.result = optional_text(q.getColumn(7));
-  r.payload = nlohmann::json::parse(q.getColumn(8).getString(), nullptr, false);
+  r.id = q.getColumn("id").getInt64();
+  r.kind = q.getColumn("kind").getString();
+  r.state = parse_job_state(q.getColumn("state").getString());
+  r.attempts = q.getColumn("attempts").getInt();
+  r.max_attempts = q.getColumn("max_attempts").getInt();
+  r.run_at_ms = q.getColumn("run_at_ms").getInt64();
+  if (const auto c = q.getColumn("lease_expires_ms"); !c.isNull()) r.lease_expires_ms = c.getInt64();
+  r.last_error = optional_text(q.getColumn("last_error"));
+  r.result = optional_text(q.getColumn("result"));
+  r.payload = nlohmann::json::parse(q.getColumn("payload").getString(), nullptr, false);
   return r;
 }
 
-constexpr const char* kRecordColumns = "id, kind, state, attempts, max_attempts, run_at_ms, last_error, result, payload";
+constexpr const char* kRecordColumns =
+    "id, kind, state, attempts, max_attempts, run_at_ms, lease_expires_ms, last_error, result, payload";
 
 } // namespace
 
-const char* job_state_name(JobState state) {
-  switch (state) {
-  case JobState::queued: return "queued";
-  case JobState::leased: return "leased";
-  case JobState::done: return "done";
-  case JobState::dead: return "dead";
-  }
-  return "queued";
-}
+constexpr EnumNames<JobState, 4> kJobStates{
+    "job state", {{{JobState::queued, "queued"}, {JobState::leased, "leased"}, {JobState::done, "done"}, {JobState::dead, "dead"}}}};
 
-JobState parse_job_state(const std::string& text) {
-  for (JobState s : {JobState::queued, JobState::leased, JobState::done, JobState::dead})
-    if (text == job_state_name(s)) return s;
-  throw InvalidInput("unknown job state '" + text + "' (queued, leased, done, dead)");
-}
+const char* job_state_name(JobState state) { return kJobStates.name(state); }
+JobState parse_job_state(const std::string& text) { return kJobStates.parse(text); }
 
 nlohmann::json JobRecord::to_json() const {
   nlohmann::json j = {{"id", id},           {"kind", kind},           {"state", job_state_name(state)},
@@ -75,7 +70,7 @@ int64_t RetryPolicy::backoff_ms(int attempts) const {
 
 JobQueue::JobQueue(Database& db, const Clock& clock, RetryPolicy policy)
     : db_(db), clock_(clock), policy_(policy) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  ensure_sodium();
 }
 
 int64_t JobQueue::enqueue(const JobSpec& spec) {
@@ -106,7 +101,58 @@ int64_t JobQueue::enqueue(SQLite::Database& conn, const JobSpec& spec) {
   ins.bind(7, now);
   ins.bind(8, now);
   ins.exec();
-  return conn.getLastInsertRowid();
+  const int64_t id = conn.getLastInsertRowid();
+  tell_listeners();
+  return id;
+}
+
+bool JobQueue::has_pending(const std::string& kind) {
+  auto conn = db_.connect();
+  return has_pending(*conn, kind);
+}
+
+bool JobQueue::has_pending(SQLite::Database& conn, const std::string& kind) {
+  SQLite::Statement q(conn, "SELECT 1 FROM jobs WHERE kind = ? AND state IN ('queued', 'leased') LIMIT 1");
+  q.bind(1, kind);
+  return q.executeStep();
+}
+
+std::optional<JobState> JobQueue::state_by_key(const std::string& dedupe_key) {
+  auto conn = db_.connect();
+  return state_by_key(*conn, dedupe_key);
+}
+
+std::optional<JobState> JobQueue::state_by_key(SQLite::Database& conn, const std::string& dedupe_key) {
+  SQLite::Statement q(conn, "SELECT state FROM jobs WHERE dedupe_key = ?");
+  q.bind(1, dedupe_key);
+  if (!q.executeStep()) return std::nullopt;
+  return parse_job_state(q.getColumn(0).getString());
+}
+
+std::vector<std::pair<std::string, std::string>> JobQueue::dead_by_key_prefix(const std::string& prefix) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT dedupe_key, COALESCE(last_error, '') AS last_error FROM jobs WHERE state = 'dead' "
+                             "AND substr(dedupe_key, 1, length(?1)) = ?1");
+  q.bind(1, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (q.executeStep()) out.emplace_back(q.getColumn("dedupe_key").getString(), q.getColumn("last_error").getString());
+  return out;
+}
+
+int JobQueue::add_listener(std::function<void()> listener) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_[next_listener_] = std::move(listener);
+  return next_listener_++;
+}
+
+void JobQueue::remove_listener(int handle) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.erase(handle);
+}
+
+void JobQueue::tell_listeners() {
+  std::lock_guard lock(listeners_mutex_);
+  for (auto& [handle, listener] : listeners_) listener();
 }
 
 std::optional<Job> JobQueue::lease(const std::string& owner, const std::vector<std::string>& kinds) {
@@ -142,11 +188,11 @@ std::optional<Job> JobQueue::lease(const std::string& owner, const std::vector<s
   std::optional<Job> job;
   if (q.executeStep()) {
     Job j;
-    j.id = q.getColumn(0).getInt64();
-    j.kind = q.getColumn(1).getString();
-    j.payload = nlohmann::json::parse(q.getColumn(2).getString(), nullptr, false);
-    j.attempts = q.getColumn(3).getInt();
-    j.max_attempts = q.getColumn(4).getInt();
+    j.id = q.getColumn("id").getInt64();
+    j.kind = q.getColumn("kind").getString();
+    j.payload = nlohmann::json::parse(q.getColumn("payload").getString(), nullptr, false);
+    j.attempts = q.getColumn("attempts").getInt();
+    j.max_attempts = q.getColumn("max_attempts").getInt();
     j.lease_token = token;
     job = std::move(j);
   }

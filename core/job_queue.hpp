@@ -7,10 +7,14 @@
 //! its last error kept; an operator may requeue it. Thread-safe; every call is one short transaction.
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/job_kinds.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +32,12 @@ struct JobSpec {
   int priority = 0;                      ///< higher first
   std::optional<int> max_attempts;       ///< default from RetryPolicy
   int64_t delay_ms = 0;
+
+  /// A job of a named kind at that kind's priority.
+  static JobSpec of(const jobs::Kind& kind, nlohmann::json payload = nlohmann::json::object(),
+                    std::optional<std::string> dedupe_key = std::nullopt) {
+    return {kind.name, std::move(payload), std::move(dedupe_key), kind.priority, std::nullopt, 0};
+  }
 };
 
 /// A leased job as handed to a worker.
@@ -48,6 +58,7 @@ struct JobRecord {
   int attempts = 0;
   int max_attempts = 0;
   int64_t run_at_ms = 0;
+  std::optional<int64_t> lease_expires_ms; ///< while leased
   std::optional<std::string> last_error;
   std::optional<std::string> result;
   nlohmann::json payload;           ///< as enqueued; not part of to_json (it may hold access key hashes)
@@ -99,14 +110,34 @@ public:
   std::vector<JobCount> counts();
   static std::vector<JobCount> counts(SQLite::Database& conn);
 
+  /// Whether a job of `kind` is queued or leased.
+  bool has_pending(const std::string& kind);
+  static bool has_pending(SQLite::Database& conn, const std::string& kind);
+  /// The state of the job enqueued with `dedupe_key`, if there is one.
+  std::optional<JobState> state_by_key(const std::string& dedupe_key);
+  static std::optional<JobState> state_by_key(SQLite::Database& conn, const std::string& dedupe_key);
+
+  /// Dead jobs whose dedupe key starts with `prefix`: (key, last error).
+  std::vector<std::pair<std::string, std::string>> dead_by_key_prefix(const std::string& prefix);
+
+  /// Calls `listener` after every enqueue through this queue (for an enqueue inside a caller's
+  /// transaction: before that commits, so a listener must tolerate not seeing the job yet). Returns a
+  /// handle for remove_listener. Listeners must be quick and must not enqueue.
+  int add_listener(std::function<void()> listener);
+  void remove_listener(int handle);
+
   const RetryPolicy& policy() const { return policy_; }
 
 private:
   FailOutcome fail_impl(const Job& job, const std::string& error, bool retry);
+  void tell_listeners();
 
   Database& db_;
   const Clock& clock_;
   RetryPolicy policy_;
+  std::mutex listeners_mutex_;
+  std::map<int, std::function<void()>> listeners_;
+  int next_listener_ = 0;
 };
 
 } // namespace curator::core

@@ -1,5 +1,7 @@
 #include "core/random_token.hpp"
 
+#include "core/sodium.hpp"
+
 #include <sodium.h>
 
 #include <stdexcept>
@@ -7,7 +9,7 @@
 namespace curator::core {
 
 std::string random_hex(size_t bytes) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  ensure_sodium();
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   static const char* digits = "0123456789abcdef";

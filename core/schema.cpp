@@ -337,6 +337,23 @@ ALTER TABLE dataset_videos ADD COLUMN conflict TEXT;
 -- JSON list of what a run should be read with care for (e.g. a training source with one class only).
 ALTER TABLE training_runs ADD COLUMN warnings TEXT;
 )sql"},
+      {11, "known sign-in browsers, anonymous uploaders, decode errors, face hashes", R"sql(
+-- Browsers a user signed in from (a long-lived cookie; only its hash is kept): they are exempt from the
+-- per-name sign-in throttle, so failing on purpose cannot lock the right person out.
+CREATE TABLE login_devices (
+  token_hash  TEXT    PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users(id),
+  created_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL
+);
+-- The SHA-256 of the cookie of the browser that submitted anonymously: its holder may not review it.
+ALTER TABLE submissions ADD COLUMN uploader_hash TEXT;
+-- Packets of the video stream that decoded to no frame (broken data), counted by a full decode.
+ALTER TABLE submissions ADD COLUMN decode_errors INTEGER;
+-- Per sampled frame, its largest face's box and a 24x24 grey picture of it (ingest/face_prints.hpp):
+-- footage is a copy of other footage only when its faces match too.
+ALTER TABLE videos ADD COLUMN face_prints BLOB;
+)sql"},
   };
   return migrations;
 }

@@ -70,11 +70,6 @@ const SettingSpec* SettingsRegistry::find(const std::string& name) const {
   return it == specs_.end() ? nullptr : &*it;
 }
 
-const SettingSpec* SettingsRegistry::find_by_env(const std::string& env) const {
-  auto it = std::find_if(specs_.begin(), specs_.end(), [&](const SettingSpec& s) { return s.env == env; });
-  return it == specs_.end() ? nullptr : &*it;
-}
-
 SettingValue SettingsRegistry::parse(const SettingSpec& spec, const std::string& text,
                                      const std::string& origin) const {
   auto fail = [&](const std::string& why) -> ConfigError {

@@ -35,7 +35,6 @@ public:
 
   const std::vector<SettingSpec>& all() const { return specs_; }
   const SettingSpec* find(const std::string& name) const;
-  const SettingSpec* find_by_env(const std::string& env) const;
 
   /// Parses and range-checks a textual value. Throws ConfigError naming the setting, the value, the
   /// allowed range and `origin` (where the value came from).

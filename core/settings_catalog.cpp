@@ -49,9 +49,26 @@ std::vector<SettingSpec> catalog() {
            "Data folder: SQLite database, blob store, face crops, snapshots, runs and models. Relative paths "
            "are taken from the working directory.",
            {}, "CURATOR_DATA_DIR"),
+      integer("data.min_free_mb", 512, 0, 100000000,
+              "Free space the data folder's disk must keep: below it /readyz says not ready and uploads are "
+              "refused with 507 before they start."),
       text("server.host", T::string, "127.0.0.1", "Address the HTTP server listens on.", {}, "CURATOR_HOST"),
       integer("server.port", 8080, 0, 65535, "TCP port of the HTTP server; 0 picks a free port.", "CURATOR_PORT"),
-      integer("server.threads", 8, 1, 256, "HTTP worker threads."),
+      integer("server.threads", 8, 1, 256,
+              "HTTP handler threads. Connections themselves hold no thread (the server is event-driven), so slow "
+              "clients cannot use these up; long polls (POST /api/v1/score) hold none while they wait."),
+      integer("server.head_timeout_s", 10, 1, 3600,
+              "The whole request head (request line and headers) must arrive within this many seconds."),
+      integer("server.body_idle_timeout_s", 30, 1, 3600,
+              "A request body (or an answer being sent) that makes no progress for this long is cut off."),
+      integer("server.max_head_kb", 16, 1, 1024, "Largest request head (request line and all headers); larger: 431."),
+      integer("server.max_body_kb", 64, 1, 1048576,
+              "Largest body of any route but the uploads (forms, JSON, sign-in), chunked bodies included; larger: 413."),
+      integer("server.min_upload_kb_per_s", 10, 0, 1048576,
+              "An upload slower than this on average after its first 30 s is cut off (0: no floor)."),
+      integer("server.max_connections", 1024, 1, 1000000,
+              "Open connections at most; more are answered 503 and closed."),
+      integer("server.max_uploads", 4, 1, 1000, "Uploads (videos, scoring requests) read at the same time; more: 503."),
       integer("db.busy_timeout_ms", 10000, 0, 600000,
               "How long a database write waits for another writer before failing."),
       text("log.level", T::string, "info", "Lowest level that is logged.",
@@ -88,9 +105,30 @@ std::vector<SettingSpec> catalog() {
       integer("ingest.sample_frames", 32, 1, 10000, "Frames sampled evenly from each video (DeepfakeBench: 32)."),
       integer("ingest.sample_every", 0, 0, 100000, "If > 0, sample every k-th frame instead (capped by sample_frames)."),
       integer("ingest.near_duplicate_bits", 6, 0, 64,
-              "Mean perceptual-hash distance (bits of 64) under which two videos are the same footage."),
+              "Mean perceptual-hash distance (bits of 64) under which two videos are the same footage. Footage is "
+              "a duplicate only when its faces also match (ingest.copy_face_distance); the same footage with other "
+              "faces (a face swap) is kept and joined to its original's split unit."),
+      number("ingest.copy_face_difference", "8.8", 0, 255,
+             "Mean grey-level difference (of 255, over 24x24 pictures of the earlier video's face regions) under "
+             "which two videos of the same footage show the same faces: a copy. Measured: re-encodes and resizes "
+             "0.8-6.4, face swaps 9.4-33 (docs/operations.md)."),
+      number("ingest.max_broken_share", "0.02", 0, 1,
+             "Share of a video's frames that may fail to decode (broken data, counted by a full decode with "
+             "FFmpeg); above it the video is rejected. The count is kept on the submission either way."),
       integer("ingest.url_timeout_s", 300, 1, 86400, "Time limit for downloading a submitted URL."),
       integer("ingest.url_max_redirects", 5, 0, 50, "Redirects followed when downloading a submitted URL."),
+      text("ingest.url_ports", T::string, "80,443",
+           "Ports a submitted URL (and every redirect) may use, comma-separated. Whatever the port, only public "
+           "addresses are fetched: loopback, private, link-local, unique-local, multicast and reserved addresses "
+           "are refused after resolution."),
+      text("ingest.url_allow_networks", T::string, "",
+           "Internal addresses or networks (comma-separated, e.g. 10.1.2.0/24) that submitted URLs may reach "
+           "anyway: an intranet video server an operator trusts. Empty: public addresses only."),
+      integer("ingest.url_min_kb_per_s", 10, 0, 1048576,
+              "A download slower than this for 30 s is cut off (0: only ingest.url_timeout_s applies)."),
+      integer("ingest.url_workers", 2, 1, 64,
+              "Threads that download submitted URLs, apart from the job workers, so slow servers never hold up "
+              "the processing of videos."),
       number("dataset.group_threshold", "0.31", 0, 2,
              "Identity vectors (unit-length track means) closer than this are one person, on average over two "
              "groups' cross pairs (see dataset.group_linkage). Chosen with dataset.group_face_noise on half of "
@@ -159,12 +197,18 @@ std::vector<SettingSpec> catalog() {
       integer("web.session_hours", 12, 1, 24 * 90, "How long a reviewer's sign-in lasts."),
       text("web.secure_cookies", T::string, "auto",
            "Mark session cookies Secure: always, never, or auto (when the request came over TLS through a "
-           "proxy that sets X-Forwarded-Proto: https).",
+           "trusted proxy, web.trusted_proxies, that sets X-Forwarded-Proto: https).",
            {"auto", "always", "never"}),
       integer("web.anonymous_submissions_per_hour", 20, 0, 100000,
               "Submissions one client address may make per hour without signing in (0: none)."),
       integer("web.login_max_failures", 5, 1, 1000,
-              "Failed sign-ins per user name and per address before sign-in is refused for the window."),
+              "Failed sign-ins per user name from browsers the user never signed in from (and 4x as many per "
+              "client address) before such attempts wait for the window; a browser the user signed in from is "
+              "never held back, so failing on purpose cannot lock the right person out."),
+      text("web.trusted_proxies", T::string, "",
+           "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed, as comma-separated "
+           "addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8). Empty: the connection's peer is the client and "
+           "those headers are ignored (ops/nginx.conf)."),
       integer("web.login_window_minutes", 15, 1, 1440, "The window of web.login_max_failures."),
   };
 }

@@ -1,6 +1,7 @@
 #include "core/sha256.hpp"
 
 #include "core/error.hpp"
+#include "core/sodium.hpp"
 
 #include <sodium.h>
 
@@ -19,7 +20,7 @@ crypto_hash_sha256_state* as_state(std::array<unsigned char, 128>& buf) {
 } // namespace
 
 Sha256::Sha256() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  ensure_sodium();
   crypto_hash_sha256_init(as_state(state_));
 }
 

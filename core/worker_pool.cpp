@@ -6,10 +6,27 @@
 
 namespace curator::core {
 
-WorkerPool::WorkerPool(JobQueue& queue, WorkerPoolOptions options) : queue_(queue), options_(std::move(options)) {}
+WorkerPool::WorkerPool(JobQueue& queue, WorkerPoolOptions options) : queue_(queue), options_(std::move(options)) {
+  listener_ = queue_.add_listener([this] { notify(); });
+}
 
 WorkerPool::~WorkerPool() {
+  queue_.remove_listener(listener_);
   if (running_) stop(std::chrono::milliseconds(0));
+  if (!wait_idle(std::chrono::seconds(60))) {
+    logger("jobs")->error("handlers still running when the worker pool is destroyed; their threads are detached");
+    for (auto& t : stragglers_) t.detach();
+  }
+}
+
+bool WorkerPool::wait_idle(std::chrono::milliseconds limit) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!idle_.wait_for(lock, limit, [this] { return in_flight_.empty(); })) return false;
+  }
+  for (auto& t : stragglers_) t.join();
+  stragglers_.clear();
+  return true;
 }
 
 void WorkerPool::register_kind(const std::string& kind, JobHandler handler) {
@@ -32,7 +49,13 @@ void WorkerPool::start() {
   logger("jobs")->info("worker pool started: {} workers, {} job kinds", options_.workers, handlers_.size());
 }
 
-void WorkerPool::notify() { wake_.notify_all(); }
+void WorkerPool::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    ++posted_;
+  }
+  wake_.notify_all();
+}
 
 bool WorkerPool::stop(std::chrono::milliseconds grace) {
   if (!running_) return true;
@@ -58,7 +81,7 @@ bool WorkerPool::stop(std::chrono::milliseconds grace) {
   }
   for (auto& t : threads_) {
     if (finished) t.join();
-    else t.detach();
+    else stragglers_.push_back(std::move(t)); // joined by wait_idle() or the destructor
   }
   threads_.clear();
   wake_.notify_all();
@@ -78,6 +101,11 @@ void WorkerPool::worker_loop(int index) {
       wake_.wait(lock, [this] { return stopping_.load(); });
       break;
     }
+    uint64_t seen = 0;
+    {
+      std::lock_guard lock(mutex_);
+      seen = posted_; // work posted after this wakes the wait below, even before it starts
+    }
     std::optional<Job> job;
     try {
       job = queue_.lease(owner, kinds);
@@ -86,7 +114,7 @@ void WorkerPool::worker_loop(int index) {
     }
     if (!job) {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, options_.poll_interval, [this] { return stopping_.load(); });
+      wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_.load() || posted_ != seen; });
       continue;
     }
     run_one(*job, owner);

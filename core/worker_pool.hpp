@@ -66,8 +66,13 @@ public:
   void start();
   /// Returns true when every running handler finished within `grace`.
   bool stop(std::chrono::milliseconds grace);
-  /// Wakes idle workers (after an enqueue in this process).
+  /// Wakes idle workers. Called on every enqueue through the pool's queue, so work posted in this
+  /// process starts at once rather than after a poll interval.
   void notify();
+
+  /// Waits until no handler runs, including stragglers a stop() gave up on, and joins their threads.
+  /// False when some still run after `limit`. Not concurrent with start() or stop().
+  bool wait_idle(std::chrono::milliseconds limit);
 
   bool running() const { return running_.load(); }
   int busy() const { return busy_.load(); }
@@ -82,9 +87,11 @@ private:
   void run_one(const Job& job, const std::string& owner);
 
   JobQueue& queue_;
+  int listener_ = -1;
   WorkerPoolOptions options_;
   std::map<std::string, JobHandler> handlers_;
   std::vector<std::thread> threads_;
+  std::vector<std::thread> stragglers_; // workers whose handler outlived stop()'s grace period
   std::thread heartbeat_thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
@@ -92,6 +99,7 @@ private:
   std::atomic<int> busy_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
+  uint64_t posted_ = 0; // guarded by mutex_: notify() calls so far
   std::condition_variable idle_; // signalled when a handler finishes
   std::map<int64_t, Running> in_flight_;
 };

@@ -39,6 +39,113 @@ namespace {
 
 std::string video_name(int64_t id) { return "#" + std::to_string(id); }
 
+// Where the snapshot put each video, unit and track.
+struct Layout {
+  std::map<int64_t, std::set<std::string>> splits_of_video;
+  std::map<std::string, std::map<std::string, std::set<int64_t>>> groups; // group -> split -> videos
+  std::set<std::pair<int64_t, int>> tracks;
+
+  explicit Layout(const std::vector<ManifestItem>& items) {
+    for (const auto& m : items) {
+      splits_of_video[m.video].insert(m.split);
+      groups[m.group][m.split].insert(m.video);
+      tracks.emplace(m.video, m.track);
+    }
+  }
+  const std::string& split_of(int64_t video) const { return *splits_of_video.at(video).begin(); }
+  bool apart(int64_t a, int64_t b) const { return split_of(a) != split_of(b); }
+};
+
+// Counts every leak by kind; lists the first kMaxListed of each.
+struct Findings {
+  AuditReport& rep;
+  void add(const std::string& kind, std::string detail, nlohmann::json evidence) {
+    if (rep.counts[kind]++ < kMaxListed) rep.leaks.push_back({kind, std::move(detail), std::move(evidence)});
+  }
+};
+
+// 1. One split unit on two sides (or one video listed under two splits).
+void check_units(const Layout& layout, Findings& found) {
+  for (const auto& [group, by_split] : layout.groups) {
+    if (by_split.size() < 2) continue;
+    nlohmann::json ev = nlohmann::json::object();
+    std::string detail = "group " + group + " has videos in";
+    for (const auto& [split, videos] : by_split) {
+      ev[split] = videos;
+      detail += " " + split + " (" + video_name(*videos.begin()) + (videos.size() > 1 ? ", ..." : "") + ")";
+    }
+    found.add("group_on_two_sides", detail, {{"group", group}, {"videos", ev}});
+  }
+}
+
+// 2. Face tracks the planner's grouping (same identity vectors, distance and rule) puts together, on
+//    different sides: a crossing edge of the grouping's spanning forest.
+void check_close_tracks(SQLite::Database& conn, const Layout& layout, const DatasetSettings& settings, Findings& found) {
+  std::vector<Vec128> embeddings;
+  std::vector<float> noise;
+  std::vector<std::pair<int64_t, int>> owners;
+  SQLite::Statement q(conn, "SELECT embedding, face_count FROM tracks WHERE video_id = ? AND track_index = ?");
+  for (const auto& [video, track] : layout.tracks) {
+    q.reset();
+    q.bind(1, video), q.bind(2, track);
+    if (!q.executeStep() || q.getColumn("embedding").getBytes() != 128 * 4) continue;
+    Vec128 e;
+    std::memcpy(e.data(), q.getColumn("embedding").getBlob(), 128 * 4);
+    embeddings.push_back(unit_length(e));
+    noise.push_back(track_noise(settings.grouping.face_noise, q.getColumn("face_count").getInt()));
+    owners.emplace_back(video, track);
+  }
+  const auto grouping = group_identities(embeddings, settings.grouping, {}, noise);
+  for (const auto& [a, b] : grouping.edges) {
+    const auto& [va, ta] = owners[a];
+    const auto& [vb, tb] = owners[b];
+    if (!layout.apart(va, vb)) continue;
+    float d2 = 0;
+    for (int k = 0; k < 128; ++k) d2 += (embeddings[a][k] - embeddings[b][k]) * (embeddings[a][k] - embeddings[b][k]);
+    const double distance = std::sqrt(d2);
+    found.add("close_tracks",
+              "track " + std::to_string(ta) + " of " + video_name(va) + " (" + layout.split_of(va) + ") and track " +
+                  std::to_string(tb) + " of " + video_name(vb) + " (" + layout.split_of(vb) + ") are " +
+                  std::to_string(distance) + " apart",
+              {{"a", {{"video", va}, {"track", ta}, {"split", layout.split_of(va)}}},
+               {"b", {{"video", vb}, {"track", tb}, {"split", layout.split_of(vb)}}},
+               {"distance", distance}});
+  }
+}
+
+// 3. The same footage on two sides.
+void check_footage(SQLite::Database& conn, const Layout& layout, const DatasetSettings& settings, Findings& found) {
+  std::vector<int64_t> ids;
+  std::vector<std::vector<uint64_t>> hashes;
+  SQLite::Statement q(conn, "SELECT phash FROM videos WHERE submission_id = ?");
+  for (const auto& [video, splits] : layout.splits_of_video) {
+    q.reset();
+    q.bind(1, video);
+    if (!q.executeStep()) continue;
+    ids.push_back(video);
+    hashes.push_back(ingest::hash_values(q.getColumn("phash").getBlob(), q.getColumn("phash").getBytes()));
+  }
+  for (const auto& [i, j] : near_duplicate_pairs(hashes, settings.near_duplicate_bits)) {
+    const int64_t a = ids[i], b = ids[j];
+    if (!layout.apart(a, b)) continue;
+    found.add("near_duplicate_footage",
+              video_name(a) + " (" + layout.split_of(a) + ") and " + video_name(b) + " (" + layout.split_of(b) +
+                  ") are the same footage",
+              {{"a", a}, {"b", b}, {"distance_bits", ingest::mean_hash_distance(hashes[i], hashes[j])}});
+  }
+}
+
+// 4. A fake away from the video it derives from.
+void check_derived(SQLite::Database& conn, const Layout& layout, Findings& found) {
+  for (const auto& [fake, from] : resolved_relations(conn)) {
+    if (!layout.splits_of_video.count(fake) || !layout.splits_of_video.count(from) || !layout.apart(fake, from)) continue;
+    found.add("derived_across",
+              video_name(fake) + " (" + layout.split_of(fake) + ") derives from " + video_name(from) + " (" +
+                  layout.split_of(from) + ")",
+              {{"derived", fake}, {"from", from}});
+  }
+}
+
 } // namespace
 
 AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
@@ -46,97 +153,16 @@ AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, c
   AuditReport rep;
   rep.snapshot = snapshot_id;
   rep.items = static_cast<int>(items.size());
-  auto report = [&](const std::string& kind, std::string detail, nlohmann::json evidence) {
-    if (rep.counts[kind]++ < kMaxListed) rep.leaks.push_back({kind, std::move(detail), std::move(evidence)});
-  };
-  std::map<int64_t, std::set<std::string>> splits_of_video;
-  std::map<std::string, std::map<std::string, std::set<int64_t>>> groups; // group -> split -> videos
-  std::set<std::pair<int64_t, int>> track_set;
-  for (const auto& m : items) {
-    splits_of_video[m.video].insert(m.split);
-    groups[m.group][m.split].insert(m.video);
-    track_set.emplace(m.video, m.track);
-  }
-  rep.videos = static_cast<int>(splits_of_video.size());
-  rep.tracks = static_cast<int>(track_set.size());
-  auto split_of = [&](int64_t video) { return *splits_of_video.at(video).begin(); };
-
-  // 1. One split unit on two sides (or one video listed under two splits).
-  for (const auto& [group, by_split] : groups)
-    if (by_split.size() > 1) {
-      nlohmann::json ev = nlohmann::json::object();
-      std::string detail = "group " + group + " has videos in";
-      for (const auto& [split, videos] : by_split) {
-        ev[split] = videos;
-        detail += " " + split + " (" + video_name(*videos.begin()) + (videos.size() > 1 ? ", ..." : "") + ")";
-      }
-      report("group_on_two_sides", detail, {{"group", group}, {"videos", ev}});
-    }
-
+  const Layout layout(items);
+  rep.videos = static_cast<int>(layout.splits_of_video.size());
+  rep.tracks = static_cast<int>(layout.tracks.size());
+  Findings found{rep};
+  check_units(layout, found);
   auto conn = db.connect();
-  SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
-  // 2. Face tracks the planner's grouping (same identity vectors, distance and rule) puts together, on
-  //    different sides: a crossing edge of the grouping's spanning forest.
-  {
-    std::vector<Vec128> embeddings;
-    std::vector<float> noise;
-    std::vector<std::pair<int64_t, int>> owners;
-    SQLite::Statement q(*conn, "SELECT embedding, face_count FROM tracks WHERE video_id = ? AND track_index = ?");
-    for (const auto& [video, track] : track_set) {
-      q.reset();
-      q.bind(1, video), q.bind(2, track);
-      if (!q.executeStep() || q.getColumn(0).getBytes() != 128 * 4) continue;
-      Vec128 e;
-      std::memcpy(e.data(), q.getColumn(0).getBlob(), 128 * 4);
-      embeddings.push_back(unit_length(e));
-      noise.push_back(track_noise(settings.grouping.face_noise, q.getColumn(1).getInt()));
-      owners.emplace_back(video, track);
-    }
-    const auto grouping = group_identities(embeddings, settings.grouping, {}, noise);
-    for (const auto& [a, b] : grouping.edges) {
-      const auto& [va, ta] = owners[a];
-      const auto& [vb, tb] = owners[b];
-      if (split_of(va) == split_of(vb)) continue;
-      float d2 = 0;
-      for (int k = 0; k < 128; ++k) d2 += (embeddings[a][k] - embeddings[b][k]) * (embeddings[a][k] - embeddings[b][k]);
-      const double distance = std::sqrt(d2);
-      report("close_tracks",
-             "track " + std::to_string(ta) + " of " + video_name(va) + " (" + split_of(va) + ") and track " +
-                 std::to_string(tb) + " of " + video_name(vb) + " (" + split_of(vb) + ") are " +
-                 std::to_string(distance) + " apart",
-             {{"a", {{"video", va}, {"track", ta}, {"split", split_of(va)}}},
-              {"b", {{"video", vb}, {"track", tb}, {"split", split_of(vb)}}},
-              {"distance", distance}});
-    }
-  }
-  // 3. The same footage on two sides.
-  {
-    std::vector<int64_t> ids;
-    std::vector<std::vector<uint64_t>> hashes;
-    SQLite::Statement q(*conn, "SELECT phash FROM videos WHERE submission_id = ?");
-    for (const auto& [video, splits] : splits_of_video) {
-      q.reset();
-      q.bind(1, video);
-      if (!q.executeStep()) continue;
-      ids.push_back(video);
-      hashes.push_back(ingest::hash_values(q.getColumn(0).getBlob(), q.getColumn(0).getBytes()));
-    }
-    for (const auto& [i, j] : near_duplicate_pairs(hashes, settings.near_duplicate_bits)) {
-      const int64_t a = ids[i], b = ids[j];
-      if (split_of(a) == split_of(b)) continue;
-      report("near_duplicate_footage",
-             video_name(a) + " (" + split_of(a) + ") and " + video_name(b) + " (" + split_of(b) +
-                 ") are the same footage",
-             {{"a", a}, {"b", b}, {"distance_bits", ingest::mean_hash_distance(hashes[i], hashes[j])}});
-    }
-  }
-  // 4. A fake away from the video it derives from.
-  for (const auto& [fake, from] : resolved_relations(*conn)) {
-    if (!splits_of_video.count(fake) || !splits_of_video.count(from) || split_of(fake) == split_of(from)) continue;
-    report("derived_across",
-           video_name(fake) + " (" + split_of(fake) + ") derives from " + video_name(from) + " (" + split_of(from) + ")",
-           {{"derived", fake}, {"from", from}});
-  }
+  SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED); // one consistent read
+  check_close_tracks(*conn, layout, settings, found);
+  check_footage(*conn, layout, settings, found);
+  check_derived(*conn, layout, found);
   return rep;
 }
 

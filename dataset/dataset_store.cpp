@@ -54,6 +54,14 @@ nlohmann::json RefreshSummary::to_json() const {
 
 namespace {
 
+// Everything the planner needs, with the submission id of each video (same order).
+struct LoadedDataset {
+  PlanInput input;
+  std::vector<int64_t> submission_ids;
+  std::vector<std::string> stored_groups; // group key in dataset_videos ("" when not planned yet)
+  int64_t generation = 0;
+};
+
 struct Extra {
   std::vector<std::vector<uint64_t>> hashes;
   int relation_links = 0, duplicate_links = 0;
@@ -76,30 +84,30 @@ LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extr
                             "LEFT JOIN dataset_videos d ON d.submission_id = s.id WHERE s.state = 'done' ORDER BY s.id");
   while (q.executeStep()) {
     VideoNode node;
-    const int64_t id = q.getColumn(0).getInt64();
-    node.key = q.getColumn(1).isNull() ? "#" + std::to_string(id) : q.getColumn(1).getString();
-    node.source = q.getColumn(2).getString();
-    node.label = q.getColumn(3).getString();
-    if (!q.getColumn(4).isNull()) node.official = parse_split(q.getColumn(4).getString());
-    node.excluded = !q.getColumn(5).isNull() && q.getColumn(5).getString() == "excluded";
-    if (!q.getColumn(6).isNull()) node.assigned = parse_split(q.getColumn(6).getString());
+    const int64_t id = q.getColumn("id").getInt64();
+    node.key = q.getColumn("blob_sha256").isNull() ? "#" + std::to_string(id) : q.getColumn("blob_sha256").getString();
+    node.source = q.getColumn("source").getString();
+    node.label = q.getColumn("claimed_label").getString();
+    if (!q.getColumn("official_split").isNull()) node.official = parse_split(q.getColumn("official_split").getString());
+    node.excluded = !q.getColumn("state").isNull() && q.getColumn("state").getString() == "excluded";
+    if (!q.getColumn("split").isNull()) node.assigned = parse_split(q.getColumn("split").getString());
     const auto idx = static_cast<uint32_t>(in.videos.size());
     index[id] = idx;
-    extra.hashes.push_back(ingest::hash_values(q.getColumn(7).getBlob(), q.getColumn(7).getBytes()));
+    extra.hashes.push_back(ingest::hash_values(q.getColumn("phash").getBlob(), q.getColumn("phash").getBytes()));
     in.videos.push_back(std::move(node));
     out.submission_ids.push_back(id);
-    out.stored_groups.push_back(q.getColumn(8).isNull() ? "" : q.getColumn(8).getString());
+    out.stored_groups.push_back(q.getColumn("group_key").isNull() ? "" : q.getColumn("group_key").getString());
   }
   SQLite::Statement tq(conn, "SELECT t.video_id, t.embedding, t.face_count FROM tracks t JOIN submissions s ON "
                             "s.id = t.video_id WHERE s.state = 'done' ORDER BY t.video_id, t.track_index");
   while (tq.executeStep()) {
-    auto it = index.find(tq.getColumn(0).getInt64());
-    if (it == index.end() || tq.getColumn(1).getBytes() != 128 * 4) continue;
+    auto it = index.find(tq.getColumn("video_id").getInt64());
+    if (it == index.end() || tq.getColumn("embedding").getBytes() != 128 * 4) continue;
     TrackNode node;
     node.video = it->second;
-    std::memcpy(node.embedding.data(), tq.getColumn(1).getBlob(), 128 * 4);
+    std::memcpy(node.embedding.data(), tq.getColumn("embedding").getBlob(), 128 * 4);
     node.embedding = unit_length(node.embedding); // rows from before identity vectors were unit length
-    node.faces = tq.getColumn(2).getInt();
+    node.faces = tq.getColumn("face_count").getInt();
     in.tracks.push_back(node);
   }
   for (const auto& [from, to] : resolved_relations(conn)) {
@@ -167,12 +175,6 @@ void upsert(SQLite::Database& conn, int64_t id, const char* state, const VideoPl
 }
 
 } // namespace
-
-LoadedDataset load_dataset(core::Database& db, const DatasetSettings& settings) {
-  auto conn = db.connect();
-  Extra extra;
-  return load(*conn, settings, extra);
-}
 
 RefreshSummary refresh_splits(core::Database& db, const core::Clock& clock, const DatasetSettings& settings) {
   const auto started = std::chrono::steady_clock::now();

@@ -28,16 +28,6 @@ struct DatasetSettings {
   static DatasetSettings from_config(const core::Config& config);
 };
 
-/// Everything the planner needs, with the submission id of each video (same order).
-struct LoadedDataset {
-  PlanInput input;
-  std::vector<int64_t> submission_ids;
-  std::vector<std::string> stored_groups; ///< group key in dataset_videos ("" when not planned yet)
-  int64_t generation = 0;
-};
-
-LoadedDataset load_dataset(core::Database& db, const DatasetSettings& settings);
-
 struct RefreshSummary {
   int videos = 0, tracks = 0, units = 0, identity_groups = 0, rounds = 0;
   UnitSize largest_unit; ///< videos, people and sources of the largest split unit

@@ -100,16 +100,16 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
                                "WHERE s.state = 'done' ORDER BY f.video_id, f.track_index, f.frame_index");
     while (q.executeStep()) {
       ManifestItem m;
-      m.crop = q.getColumn(0).getString();
-      m.label = q.getColumn(1).getString();
-      m.source = q.getColumn(2).getString();
-      m.split = q.getColumn(3).getString();
-      m.group = q.getColumn(4).getString();
-      m.video = q.getColumn(5).getInt64();
-      m.track = q.getColumn(6).getInt();
-      m.frame = q.getColumn(7).getInt();
-      m.small = q.getColumn(8).getInt() != 0;
-      m.blurred = q.getColumn(9).getInt() != 0;
+      m.crop = q.getColumn("crop_path").getString();
+      m.label = q.getColumn("label").getString();
+      m.source = q.getColumn("source").getString();
+      m.split = q.getColumn("split").getString();
+      m.group = q.getColumn("group_key").getString();
+      m.video = q.getColumn("video_id").getInt64();
+      m.track = q.getColumn("track_index").getInt();
+      m.frame = q.getColumn("frame_index").getInt();
+      m.small = q.getColumn("small").getInt() != 0;
+      m.blurred = q.getColumn("blurred").getInt() != 0;
       items.push_back(std::move(m));
     }
   }

@@ -76,6 +76,29 @@ nlohmann::json test_targets(SQLite::Database& conn, const Rows& rows, double tar
 
 } // namespace
 
+nlohmann::json quarantined_videos(SQLite::Database& conn) {
+  nlohmann::json held = nlohmann::json::array();
+  SQLite::Statement h(conn, "SELECT submission_id, COALESCE(reason, '') AS reason FROM dataset_videos WHERE state = "
+                            "'quarantined' ORDER BY submission_id");
+  while (h.executeStep())
+    held.push_back({{"submission", h.getColumn("submission_id").getInt64()}, {"reason", h.getColumn("reason").getString()}});
+  return held;
+}
+
+nlohmann::json split_counts(SQLite::Database& conn) {
+  nlohmann::json ds = {{"train", 0}, {"val", 0}, {"test", 0}, {"quarantined", 0}, {"excluded", 0}};
+  if (!conn.tableExists("dataset_videos")) return ds;
+  SQLite::Statement q(conn, "SELECT CASE WHEN state = 'assigned' THEN split ELSE state END AS bucket, COUNT(*) AS n "
+                            "FROM dataset_videos GROUP BY 1");
+  while (q.executeStep()) ds[q.getColumn("bucket").getString()] = q.getColumn("n").getInt64();
+  SQLite::Statement c(conn, "SELECT COUNT(*) AS n, (SELECT id FROM snapshots ORDER BY created_ms DESC, id LIMIT 1) "
+                            "AS latest FROM snapshots");
+  c.executeStep();
+  ds["snapshots"] = c.getColumn("n").getInt64();
+  ds["latest_snapshot"] = c.getColumn("latest").isNull() ? nlohmann::json() : nlohmann::json(c.getColumn("latest").getString());
+  return ds;
+}
+
 nlohmann::json dataset_stats(core::Database& db, double test_fraction) {
   auto conn = db.connect();
   SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
@@ -107,11 +130,7 @@ nlohmann::json dataset_stats(core::Database& db, double test_fraction) {
                             "(SELECT 1 FROM dataset_videos d WHERE d.submission_id = s.id)");
   out["excluded"] = count("SELECT COUNT(*) FROM dataset_videos WHERE state = 'excluded'");
   out["generation"] = count("SELECT generation FROM dataset_state WHERE id = 1");
-  nlohmann::json held = nlohmann::json::array();
-  SQLite::Statement h(*conn, "SELECT submission_id, COALESCE(reason, '') FROM dataset_videos WHERE state = 'quarantined' "
-                             "ORDER BY submission_id");
-  while (h.executeStep()) held.push_back({{"submission", h.getColumn(0).getInt64()}, {"reason", h.getColumn(1).getString()}});
-  out["quarantined"] = held;
+  out["quarantined"] = quarantined_videos(*conn);
   nlohmann::json conflicts = nlohmann::json::array();
   SQLite::Statement c(*conn, "SELECT submission_id, split, group_key, conflict FROM dataset_videos WHERE conflict IS NOT "
                              "NULL ORDER BY group_key, submission_id");

@@ -2,11 +2,9 @@
 //! Per-source evaluation sets: how many real and fake videos and faces each source has in each split,
 //! how many of them people confirmed, and what is held back (quarantined, excluded, not yet planned).
 //! Read-only; thread-safe.
-#include <nlohmann/json.hpp>
+#include "core/database.hpp"
 
-namespace curator::core {
-class Database;
-}
+#include <nlohmann/json.hpp>
 
 namespace curator::dataset {
 
@@ -22,6 +20,13 @@ namespace curator::dataset {
 /// A video counts under its confirmed label once confirmed, else under its claimed one. `test_fraction`
 /// is dataset.test_fraction, the target of the test share.
 nlohmann::json dataset_stats(core::Database& db, double test_fraction = 1.0 / 6);
+
+/// Videos held back from the dataset: [{submission, reason}], by submission.
+nlohmann::json quarantined_videos(SQLite::Database& conn);
+
+/// For the status report, on a database that may predate the tables: videos per split and state
+/// (train, val, test, quarantined, excluded), snapshots and the latest snapshot's id.
+nlohmann::json split_counts(SQLite::Database& conn);
 
 /// The same table as aligned text, for the CLI.
 std::string format_stats(const nlohmann::json& stats);

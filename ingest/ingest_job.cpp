@@ -1,33 +1,38 @@
-// The ingest job: fetch (URL submissions), exact dedupe, validate, sample frames, near-duplicate and
-// still-image checks, faces, tracks, crops, and one transaction that replaces whatever an earlier,
-// interrupted attempt wrote.
+// The ingest job as stages: content (URL submissions queued before downloads had their own jobs),
+// exact duplicate, validation, frames (with the still-image check), faces, copies of earlier footage,
+// broken data, tracks and crops, then one transaction that replaces whatever an earlier, interrupted
+// attempt wrote. A stage either passes its result on or ends the job with a verdict.
 #include "ingest/ingest_service.hpp"
 
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "ingest/decode_check.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/identity.hpp"
 #include "ingest/frame_sampler.hpp"
 
-#include <SQLiteCpp/Statement.h>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
+#include <future>
+#include <variant>
 
 namespace curator::ingest {
 
 namespace {
 
-struct FaceRow {
-  int frame_pos;
-  int track;
-  faces::DetectedFace face;
-  std::string crop_path; // relative to the data folder
-  double sharpness;
-  bool small, blurred;
+/// How a job ends before its video is stored.
+struct Verdict {
+  SubmissionState state; ///< rejected or duplicate
+  std::string reason;
+  std::optional<int64_t> duplicate_of;
+  bool forget_download = false; ///< a downloaded file that is not a usable video is deleted
+
+  static Verdict rejected(std::string why) { return {SubmissionState::rejected, std::move(why), std::nullopt, true}; }
+  static Verdict duplicate(std::string why, int64_t of) { return {SubmissionState::duplicate, std::move(why), of, false}; }
 };
+
+template <typename T> using Stage = std::variant<T, Verdict>;
 
 double laplacian_variance(const cv::Mat& rgb) {
   cv::Mat grey, lap;
@@ -38,200 +43,209 @@ double laplacian_variance(const cv::Mat& rgb) {
   return stddev[0] * stddev[0];
 }
 
+std::string percent(double share) {
+  return std::to_string(static_cast<int>(share * 1000) / 10.0).substr(0, 4) + "%";
+}
+
 } // namespace
 
-nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool last_attempt) {
-  auto log = core::logger("ingest");
-  auto sub = submissions_.get(id);
-  if (!sub) throw core::PermanentJobError("no submission " + std::to_string(id));
-  if (sub->state == "done" || sub->state == "rejected" || sub->state == "duplicate")
-    return {{"state", sub->state}, {"note", "already finished"}};
-  submissions_.set_state(id, "processing", std::nullopt, clock_.now_ms());
-  try {
-    // 1. A URL submission is downloaded first.
-    if (!sub->blob_sha256 && sub->url) {
+/// One run of the job for one submission.
+class IngestRun {
+public:
+  IngestRun(IngestService& service, Submission sub, core::JobContext& ctx)
+      : s_(service), sub_(std::move(sub)), ctx_(ctx), id_(sub_.id) {}
+
+  nlohmann::json run() {
+    if (auto v = ensure_content()) return conclude(*v);
+    if (auto of = s_.submissions_.earlier_with_blob(*sub_.blob_sha256, id_))
+      return conclude(Verdict::duplicate("the same file was submitted as #" + std::to_string(*of), *of));
+    const auto path = s_.blobs_.path_of(*sub_.blob_sha256);
+    auto info = validate(path);
+    if (auto* v = std::get_if<Verdict>(&info)) return conclude(*v);
+    video_.info = std::get<VideoInfo>(info);
+    // A full decode by FFmpeg in its own process, beside the face work: how much of the stream is broken.
+    auto decode = check_decode_async(path);
+    if (auto v = sample(path)) return conclude(*v);
+    // Candidates first: the same footage as far as whole frames tell (the faces decide below).
+    const auto candidates = s_.footage_candidates(id_, label_name(sub_.meta.label), sub_.meta.method, video_.frame_hashes);
+    detect_faces();
+    if (auto v = copy_of(candidates)) return conclude(*v);
+    if (auto v = broken(decode.get())) return conclude(*v);
+    build_tracks_and_crops();
+    return store();
+  }
+
+private:
+  // 1. A URL submission queued before downloads had their own jobs is downloaded here.
+  std::optional<Verdict> ensure_content() {
+    if (!sub_.blob_sha256 && sub_.url) {
       core::BlobRef blob;
       try {
-        blob = fetch_url(*sub->url, blobs_, settings_.fetch);
+        blob = fetch_url(*sub_.url, s_.blobs_, s_.settings_.fetch);
       } catch (const InvalidInput& e) {
-        finish(id, "rejected", e.what());
-        return {{"state", "rejected"}, {"reason", e.what()}};
+        return Verdict{SubmissionState::rejected, e.what(), std::nullopt, false};
       }
-      auto conn = db_.connect();
-      SQLite::Statement q(*conn, "UPDATE submissions SET blob_sha256 = ?, size_bytes = ? WHERE id = ?");
-      q.bind(1, blob.sha256);
-      q.bind(2, static_cast<int64_t>(blob.size));
-      q.bind(3, id);
-      q.exec();
-      sub->blob_sha256 = blob.sha256;
+      auto conn = s_.db_.connect();
+      s_.submissions_.attach_blob(*conn, id_, blob.sha256, static_cast<int64_t>(blob.size), s_.clock_.now_ms());
+      sub_.blob_sha256 = blob.sha256;
     }
-    if (!sub->blob_sha256) throw core::PermanentJobError("submission " + std::to_string(id) + " has no content");
-    // 2. The same bytes were submitted before.
-    {
-      auto conn = db_.connect();
-      SQLite::Statement q(*conn, "SELECT id FROM submissions WHERE blob_sha256 = ? AND id < ? AND state NOT IN "
-                                 "('rejected', 'failed') ORDER BY id LIMIT 1");
-      q.bind(1, *sub->blob_sha256);
-      q.bind(2, id);
-      if (q.executeStep()) {
-        const int64_t of = q.getColumn(0).getInt64();
-        finish(id, "duplicate", "the same file was submitted as #" + std::to_string(of), of);
-        return {{"state", "duplicate"}, {"duplicate_of", of}};
-      }
-    }
-    // 3. Validation.
-    const auto video_path = blobs_.path_of(*sub->blob_sha256);
+    if (!sub_.blob_sha256) throw core::PermanentJobError("submission " + std::to_string(id_) + " has no content");
+    return std::nullopt;
+  }
+
+  // 3. What the container says, within the configured limits.
+  Stage<VideoInfo> validate(const std::filesystem::path& path) {
     VideoInfo info;
     try {
-      info = probe_video(video_path);
+      info = probe_video(path);
     } catch (const InvalidInput& e) {
-      finish(id, "rejected", std::string("not a usable video: ") + e.what());
-      return {{"state", "rejected"}};
+      return Verdict::rejected(std::string("not a usable video: ") + e.what());
     }
-    if (auto why = check_video(info, settings_.limits)) {
-      finish(id, "rejected", *why);
-      return {{"state", "rejected"}, {"reason", *why}};
-    }
-    // 4. Frames.
-    const auto indices = sample_indices(info.frame_count, settings_.sample_frames, settings_.sample_every);
-    auto frames = sample_frames(video_path, indices, info.fps);
-    if (frames.size() < 2) {
-      finish(id, "rejected", "only " + std::to_string(frames.size()) + " frames could be decoded");
-      return {{"state", "rejected"}};
-    }
-    std::vector<uint64_t> hashes;
+    if (auto why = check_video(info, s_.settings_.limits)) return Verdict::rejected(*why);
+    return info;
+  }
+
+  // 4. Sampled frames, their hashes, and the still-image check.
+  std::optional<Verdict> sample(const std::filesystem::path& path) {
+    const auto& st = s_.settings_;
+    const auto indices = sample_indices(video_.info.frame_count, st.sample_frames, st.sample_every);
+    frames_ = sample_frames(path, indices, video_.info.fps);
+    if (frames_.size() < 2)
+      return Verdict::rejected("only " + std::to_string(frames_.size()) + " frames could be decoded");
     std::vector<cv::Mat> thumbnails;
-    for (const auto& f : frames) {
-      hashes.push_back(dhash(f.rgb));
+    for (const auto& f : frames_) {
+      video_.frame_hashes.push_back(dhash(f.rgb));
       thumbnails.push_back(motion_thumbnail(f.rgb));
+      rgb_.push_back(f.rgb);
     }
-    if (looks_static(thumbnails)) {
-      finish(id, "rejected", "every sampled frame is the same picture: a still image, not a video");
-      return {{"state", "rejected"}};
+    if (looks_static(thumbnails))
+      return Verdict::rejected("every sampled frame is the same picture: a still image, not a video");
+    return std::nullopt;
+  }
+
+  // 6. Faces on every sampled frame, with landmarks and embeddings; progress is visible meanwhile.
+  void detect_faces() {
+    const auto& pipeline = s_.faces_();
+    const auto total = static_cast<int64_t>(frames_.size());
+    s_.submissions_.set_progress(id_, 0, total);
+    for (size_t f = 0; f < frames_.size(); ++f) {
+      ctx_.check_cancelled();
+      found_.push_back(pipeline.analyze(frames_[f].rgb, s_.settings_.min_score, true));
+      s_.submissions_.set_progress(id_, static_cast<int64_t>(f + 1), total);
     }
-    // 5. The same footage re-encoded or resized. A face swap keeps the rest of the frame, so a fake
-    //    looks like its source footage to a whole-frame hash: only videos with the same claimed label
-    //    and manipulation method can be copies of each other (FF++ c23 vs c40 are; Deepfakes/000_003 vs
-    //    FaceSwap/000_003 and a fake vs its original are not).
-    {
-      auto conn = db_.connect();
-      SQLite::Statement q(*conn, "SELECT v.submission_id, v.phash FROM videos v JOIN submissions s ON s.id = "
-                                 "v.submission_id WHERE s.state = 'done' AND v.submission_id != ? AND "
-                                 "s.claimed_label = ? AND COALESCE(s.method, '') = ?");
-      q.bind(1, id);
-      q.bind(2, label_name(sub->meta.label));
-      q.bind(3, sub->meta.method);
-      while (q.executeStep()) {
-        const auto other = hash_values(q.getColumn(1).getBlob(), q.getColumn(1).getBytes());
-        if (mean_hash_distance(hashes, other) <= settings_.near_duplicate_bits) {
-          const int64_t of = q.getColumn(0).getInt64();
-          finish(id, "duplicate", "the same footage (re-encoded or resized) as #" + std::to_string(of), of);
-          return {{"state", "duplicate"}, {"duplicate_of", of}};
-        }
-      }
-    }
-    // 6. Faces on every sampled frame.
-    const auto& pipeline = faces_();
-    std::vector<std::vector<faces::DetectedFace>> found;
-    submissions_.set_progress(id, 0, static_cast<int64_t>(frames.size()));
-    for (size_t f = 0; f < frames.size(); ++f) {
-      ctx.check_cancelled();
-      found.push_back(pipeline.analyze(frames[f].rgb, settings_.min_score, true));
-      submissions_.set_progress(id, static_cast<int64_t>(f + 1), static_cast<int64_t>(frames.size()));
-    }
-    const auto tracks = assign_tracks(found, settings_.tracker);
-    // 7. Crops: deterministic names, atomic writes, so a re-run overwrites rather than duplicates.
-    const std::string rel_dir = "faces/" + std::to_string(id);
-    std::filesystem::create_directories(dir_.root() / rel_dir);
-    std::vector<FaceRow> rows;
+    video_.face_prints = largest_face_prints(rgb_, found_);
+  }
+
+  // 5. Only footage whose faces also match is a copy; the same footage with other faces (a face swap
+  //    claimed with the same label) is kept, and its near-duplicate frames join it to the original's
+  //    split unit.
+  std::optional<Verdict> copy_of(const std::vector<FootageRow>& candidates) {
+    for (const auto& other : candidates)
+      if (same_faces(other.face_prints, rgb_, s_.settings_.copy_face_difference))
+        return Verdict::duplicate("the same footage and faces (re-encoded or resized) as #" + std::to_string(other.video),
+                                  other.video);
+    return std::nullopt;
+  }
+
+  // 7. Broken data: packets that decode to no frame.
+  std::optional<Verdict> broken(const std::optional<DecodeReport>& report) {
+    decode_errors_ = report ? report->broken() : 0;
+    if (!report || report->broken_share() <= s_.settings_.max_broken_share) return std::nullopt;
+    return Verdict::rejected(std::to_string(decode_errors_) + " of " + std::to_string(report->packets) +
+                             " frames could not be decoded (broken data; at most " +
+                             percent(s_.settings_.max_broken_share) + " is accepted)");
+  }
+
+  // 8. Tracks, and crops under deterministic names written atomically, so a re-run overwrites rather
+  //    than duplicates.
+  void build_tracks_and_crops() {
+    const auto& st = s_.settings_;
+    const auto tracks = assign_tracks(found_, st.tracker);
+    const std::string rel_dir = "faces/" + std::to_string(id_);
+    std::filesystem::create_directories(s_.dir_.root() / rel_dir);
     int track_count = 0;
-    for (size_t f = 0; f < frames.size(); ++f)
-      for (size_t k = 0; k < found[f].size(); ++k) {
-        const auto& face = found[f][k];
-        cv::Mat crop = faces::training_crop(frames[f].rgb, face.box, settings_.crop_size);
+    for (size_t f = 0; f < frames_.size(); ++f) {
+      video_.frames.push_back({frames_[f].index, frames_[f].time_s, static_cast<int>(found_[f].size())});
+      for (size_t k = 0; k < found_[f].size(); ++k) {
+        const auto& face = found_[f][k];
+        const cv::Mat crop = faces::training_crop(frames_[f].rgb, face.box, st.crop_size);
         const auto jpg = faces::encode_training_crop(crop);
-        const std::string rel = rel_dir + "/t" + std::to_string(tracks[f][k]) + "_f" + std::to_string(frames[f].index) + ".jpg";
-        core::write_file_atomic(dir_.root() / rel, std::string(jpg.begin(), jpg.end()));
+        const std::string rel = rel_dir + "/t" + std::to_string(tracks[f][k]) + "_f" + std::to_string(frames_[f].index) + ".jpg";
+        core::write_file_atomic(s_.dir_.root() / rel, std::string(jpg.begin(), jpg.end()));
         const double sharp = laplacian_variance(crop);
-        rows.push_back({static_cast<int>(f), tracks[f][k], face, rel, sharp,
-                        std::min(face.box.width, face.box.height) < settings_.min_face_px, sharp < settings_.blur_threshold});
+        video_.faces.push_back({tracks[f][k], frames_[f].index, face, rel, sharp,
+                                std::min(face.box.width, face.box.height) < st.min_face_px, sharp < st.blur_threshold});
         track_count = std::max(track_count, tracks[f][k] + 1);
       }
-    // 8. One transaction replaces any partial result of an earlier attempt.
-    auto conn = db_.connect();
-    core::WriteTransaction txn(*conn);
-    for (const char* table : {"faces", "tracks", "frames"}) {
-      SQLite::Statement del(*conn, std::string("DELETE FROM ") + table + " WHERE video_id = ?");
-      del.bind(1, id);
-      del.exec();
-    }
-    SQLite::Statement dv(*conn, "DELETE FROM videos WHERE submission_id = ?");
-    dv.bind(1, id);
-    dv.exec();
-    SQLite::Statement v(*conn, "INSERT INTO videos(submission_id, width, height, fps, frame_count, duration_s, codec, phash)"
-                               " VALUES (?,?,?,?,?,?,?,?)");
-    const auto phash = hash_bytes(hashes);
-    v.bind(1, id), v.bind(2, info.width), v.bind(3, info.height), v.bind(4, info.fps);
-    v.bind(5, info.frame_count), v.bind(6, info.duration_s), v.bind(7, info.codec);
-    v.bind(8, phash.data(), static_cast<int>(phash.size()));
-    v.exec();
-    for (size_t f = 0; f < frames.size(); ++f) {
-      SQLite::Statement q(*conn, "INSERT INTO frames(video_id, frame_index, time_s, face_count) VALUES (?,?,?,?)");
-      q.bind(1, id), q.bind(2, frames[f].index), q.bind(3, frames[f].time_s), q.bind(4, static_cast<int>(found[f].size()));
-      q.exec();
     }
     for (int t = 0; t < track_count; ++t) {
       std::vector<faces::Embedding> embeddings;
       std::vector<float> weights;
-      std::string thumb;
-      for (const auto& r : rows)
+      TrackRow row;
+      row.video = id_;
+      row.track = t;
+      for (const auto& r : video_.faces)
         if (r.track == t) {
           embeddings.push_back(*r.face.embedding);
           weights.push_back(faces::face_weight(r.face.box));
-          if (thumb.empty()) thumb = r.crop_path;
+          if (row.thumbnail.empty()) row.thumbnail = r.crop_path;
         }
-      const auto identity = faces::track_identity(embeddings, weights);
-      SQLite::Statement q(*conn, "INSERT INTO tracks(video_id, track_index, face_count, embedding, thumbnail) VALUES (?,?,?,?,?)");
-      q.bind(1, id), q.bind(2, t), q.bind(3, static_cast<int>(embeddings.size()));
-      q.bind(4, identity.data(), 128 * 4), q.bind(5, thumb);
-      q.exec();
+      row.faces = static_cast<int>(embeddings.size());
+      row.identity = faces::track_identity(embeddings, weights);
+      video_.tracks.push_back(row);
     }
-    for (const auto& r : rows) {
-      SQLite::Statement q(*conn, "INSERT INTO faces(video_id, track_index, frame_index, x, y, w, h, score, landmarks, "
-                                 "embedding, small, blurred, sharpness, crop_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-      const auto& b = r.face.box;
-      q.bind(1, id), q.bind(2, r.track), q.bind(3, frames[r.frame_pos].index);
-      q.bind(4, b.x), q.bind(5, b.y), q.bind(6, b.width), q.bind(7, b.height), q.bind(8, b.score);
-      q.bind(9, r.face.landmarks.data(), 68 * 2 * 4);
-      q.bind(10, r.face.embedding->data(), 128 * 4);
-      q.bind(11, r.small ? 1 : 0), q.bind(12, r.blurred ? 1 : 0), q.bind(13, r.sharpness), q.bind(14, r.crop_path);
-      q.exec();
-    }
-    SQLite::Statement s(*conn, "UPDATE submissions SET state = 'done', reason = NULL, no_face = ?, updated_ms = ? WHERE id = ?");
-    s.bind(1, rows.empty() ? 1 : 0), s.bind(2, clock_.now_ms()), s.bind(3, id);
-    s.exec();
-    // The item people review; a trusted import's label is confirmed by its operator.
-    SQLite::Statement r(*conn, "INSERT OR IGNORE INTO review_items(submission_id, state, label, decided_by, created_ms, "
-                               "updated_ms) SELECT id, CASE WHEN trusted = 1 AND claimed_label != 'unknown' THEN "
-                               "'confirmed' ELSE 'pending' END, CASE WHEN trusted = 1 AND claimed_label != 'unknown' "
-                               "THEN claimed_label END, CASE WHEN trusted = 1 THEN confirmed_by END, ?, ? FROM "
-                               "submissions WHERE id = ?");
-    r.bind(1, clock_.now_ms()), r.bind(2, clock_.now_ms()), r.bind(3, id);
-    r.exec();
-    // New data: the daemon refreshes the dataset's splits (one pending refresh is enough).
-    SQLite::Statement pending(*conn, "SELECT 1 FROM jobs WHERE kind = 'dataset.refresh' AND state IN ('queued', 'leased')");
-    if (!pending.executeStep()) jobs_.enqueue(*conn, {"dataset.refresh", nlohmann::json::object(), std::nullopt, -1});
+  }
+
+  // 9. One transaction replaces any partial result of an earlier attempt; what other modules start from
+  //    a new video commits with it.
+  nlohmann::json store() {
+    video_.video = id_;
+    auto conn = s_.db_.connect();
+    core::WriteTransaction txn(*conn);
+    s_.videos_.replace(*conn, video_);
+    s_.submissions_.mark_done(*conn, id_, video_.faces.empty(), decode_errors_, s_.clock_.now_ms());
+    if (s_.on_ingested_) s_.on_ingested_(*conn, sub_);
     txn.commit();
-    log->info("submission {} done: {} frames, {} faces in {} tracks{}", id, frames.size(), rows.size(), track_count,
-              rows.empty() ? " (no face)" : "");
-    return {{"state", "done"}, {"frames", frames.size()}, {"faces", rows.size()}, {"tracks", track_count}};
+    core::logger("ingest")->info("submission {} done: {} frames, {} faces in {} tracks{}", id_, frames_.size(),
+                                 video_.faces.size(), video_.tracks.size(), video_.faces.empty() ? " (no face)" : "");
+    return {{"state", "done"}, {"frames", frames_.size()}, {"faces", video_.faces.size()}, {"tracks", video_.tracks.size()}};
+  }
+
+  nlohmann::json conclude(const Verdict& v) {
+    s_.finish(id_, v.state, v.reason, v.duplicate_of);
+    if (v.forget_download) s_.forget_download(sub_);
+    nlohmann::json out = {{"state", submission_state_name(v.state)}, {"reason", v.reason}};
+    if (v.duplicate_of) out["duplicate_of"] = *v.duplicate_of;
+    return out;
+  }
+
+  IngestService& s_;
+  Submission sub_;
+  core::JobContext& ctx_;
+  const int64_t id_;
+  std::vector<SampledFrame> frames_;
+  std::vector<cv::Mat> rgb_;
+  std::vector<std::vector<faces::DetectedFace>> found_;
+  int64_t decode_errors_ = 0;
+  IngestedVideo video_;
+};
+
+nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool last_attempt) {
+  auto sub = submissions_.get(id);
+  if (!sub) throw core::PermanentJobError("no submission " + std::to_string(id));
+  if (sub->state == SubmissionState::done || sub->state == SubmissionState::rejected ||
+      sub->state == SubmissionState::duplicate)
+    return {{"state", submission_state_name(sub->state)}, {"note", "already finished"}};
+  submissions_.set_state(id, SubmissionState::processing, std::nullopt, clock_.now_ms());
+  try {
+    return IngestRun(*this, std::move(*sub), ctx).run();
   } catch (const core::JobCancelled&) {
-    submissions_.set_state(id, "queued", std::nullopt, clock_.now_ms());
+    submissions_.set_state(id, SubmissionState::queued, std::nullopt, clock_.now_ms());
     throw;
   } catch (const std::exception& e) {
     // Transient (disk, database, models missing): retried by the queue; on the last attempt the
     // submission records the failure.
-    finish(id, last_attempt ? "failed" : "queued", std::string(last_attempt ? "" : "retrying: ") + e.what());
+    finish(id, last_attempt ? SubmissionState::failed : SubmissionState::queued, std::string(last_attempt ? "" : "retrying: ") + e.what());
     throw;
   }
 }

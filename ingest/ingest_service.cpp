@@ -4,9 +4,19 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 
-#include <SQLiteCpp/Statement.h>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
 
 namespace curator::ingest {
+
+namespace {
+// Job dedupe keys: one download and one ingest job per submission.
+constexpr const char* kIngestKeyPrefix = "ingest:";
+constexpr const char* kFetchKeyPrefix = "fetch:";
+std::string ingest_key(int64_t id) { return kIngestKeyPrefix + std::to_string(id); }
+std::string fetch_key(int64_t id) { return kFetchKeyPrefix + std::to_string(id); }
+} // namespace
 
 IngestSettings IngestSettings::from_config(const core::Config& c) {
   IngestSettings s;
@@ -14,6 +24,7 @@ IngestSettings IngestSettings::from_config(const core::Config& c) {
   s.sample_frames = static_cast<int>(c.get_int("ingest.sample_frames"));
   s.sample_every = static_cast<int>(c.get_int("ingest.sample_every"));
   s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
+  s.copy_face_difference = c.get_double("ingest.copy_face_difference");
   s.min_score = static_cast<float>(c.get_double("faces.min_score"));
   s.crop_size = static_cast<int>(c.get_int("faces.crop_size"));
   s.min_face_px = static_cast<int>(c.get_int("faces.min_face_px"));
@@ -23,6 +34,22 @@ IngestSettings IngestSettings::from_config(const core::Config& c) {
   s.fetch.max_bytes = c.get_int("ingest.max_upload_mb") << 20;
   s.fetch.timeout_s = static_cast<int>(c.get_int("ingest.url_timeout_s"));
   s.fetch.max_redirects = static_cast<int>(c.get_int("ingest.url_max_redirects"));
+  s.fetch.min_bytes_per_s = static_cast<int>(c.get_int("ingest.url_min_kb_per_s")) * 1024;
+  s.max_broken_share = c.get_double("ingest.max_broken_share");
+  s.fetch.allowed = core::NetworkList(c.get_string("ingest.url_allow_networks"), "ingest.url_allow_networks");
+  s.fetch.ports.clear();
+  std::stringstream ports(c.get_string("ingest.url_ports"));
+  for (std::string p; std::getline(ports, p, ',');) {
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    int port = 0;
+    try {
+      port = std::stoi(p);
+    } catch (const std::exception&) {
+    }
+    if (port < 1 || port > 65535) throw ConfigError("ingest.url_ports: '" + p + "' is not a port number");
+    s.fetch.ports.insert(port);
+  }
   return s;
 }
 
@@ -35,7 +62,7 @@ nlohmann::json Receipt::to_json() const {
 IngestService::IngestService(core::Database& db, const core::BlobStore& blobs, core::JobQueue& jobs,
                              const core::Clock& clock, core::DataDir dir, IngestSettings settings, FacesProvider faces)
     : db_(db), blobs_(blobs), jobs_(jobs), clock_(clock), dir_(std::move(dir)), settings_(std::move(settings)),
-      faces_(std::move(faces)), submissions_(db) {}
+      faces_(std::move(faces)), submissions_(db), videos_(db) {}
 
 Receipt IngestService::create(const std::string& origin, const std::string& name, const std::optional<std::string>& url,
                               const std::optional<core::BlobRef>& blob, const SubmissionMeta& meta,
@@ -48,14 +75,11 @@ Receipt IngestService::create(const std::string& origin, const std::string& name
   const int64_t id = submissions_.insert(*conn, origin, name, url, blob ? std::optional(blob->sha256) : std::nullopt,
                                          blob ? static_cast<int64_t>(blob->size) : 0, meta, key.hash, now);
   if (rejection) {
-    SQLite::Statement q(*conn, "UPDATE submissions SET state = 'rejected', reason = ? WHERE id = ?");
-    q.bind(1, *rejection);
-    q.bind(2, id);
-    q.exec();
+    submissions_.reject(*conn, id, *rejection, now);
   } else {
-    core::JobSpec job{kJobKind, {{"submission", id}}};
-    job.dedupe_key = "ingest:" + std::to_string(id);
-    jobs_.enqueue(*conn, job);
+    const bool download = url && !blob;
+    jobs_.enqueue(*conn, download ? core::JobSpec::of(core::jobs::kIngestFetch, {{"submission", id}}, fetch_key(id))
+                                  : core::JobSpec::of(core::jobs::kIngestVideo, {{"submission", id}}, ingest_key(id)));
   }
   txn.commit();
   return Receipt{id, name, rejection ? "rejected" : "queued", rejection, key.key};
@@ -78,7 +102,7 @@ Receipt IngestService::submit_blob(const core::BlobRef& blob, const std::string&
 }
 
 Receipt IngestService::submit_url(const std::string& url, const SubmissionMeta& meta) {
-  check_url(url);
+  check_url(url, settings_.fetch);
   return create("url", url, url, std::nullopt, meta, std::nullopt);
 }
 
@@ -90,28 +114,74 @@ void IngestService::register_jobs(core::WorkerPool& pool) {
   });
 }
 
-int IngestService::reconcile_dead_jobs() {
-  auto conn = db_.connect();
-  SQLite::Statement q(*conn, "UPDATE submissions SET state = 'failed', updated_ms = ?, reason = COALESCE((SELECT "
-                             "last_error FROM jobs WHERE dedupe_key = 'ingest:' || submissions.id), 'ingest job died') "
-                             "WHERE state IN ('queued', 'processing') AND EXISTS (SELECT 1 FROM jobs WHERE "
-                             "dedupe_key = 'ingest:' || submissions.id AND state = 'dead')");
-  q.bind(1, clock_.now_ms());
-  return q.exec();
+void IngestService::register_fetch_jobs(core::WorkerPool& pool) {
+  pool.register_kind(kFetchKind, [this](const core::Job& job, core::JobContext&) {
+    const auto id = job.payload.value("submission", int64_t{0});
+    if (id <= 0) throw core::PermanentJobError("download job without a submission id");
+    return run_fetch(id, job.attempts >= job.max_attempts);
+  });
 }
 
-void IngestService::finish(int64_t id, const std::string& state, const std::optional<std::string>& reason,
-                           std::optional<int64_t> duplicate_of) {
+nlohmann::json IngestService::run_fetch(int64_t id, bool last_attempt) {
+  auto sub = submissions_.get(id);
+  if (!sub) throw core::PermanentJobError("no submission " + std::to_string(id));
+  if (!in_flight(sub->state)) return {{"state", submission_state_name(sub->state)}, {"note", "already finished"}};
+  if (!sub->url) throw core::PermanentJobError("submission " + std::to_string(id) + " has no URL");
+  submissions_.set_state(id, SubmissionState::processing, std::nullopt, clock_.now_ms());
+  core::BlobRef blob;
+  try {
+    blob = fetch_url(*sub->url, blobs_, settings_.fetch);
+  } catch (const InvalidInput& e) {
+    finish(id, SubmissionState::rejected, e.what());
+    return {{"state", "rejected"}, {"reason", e.what()}};
+  } catch (const std::exception& e) { // disk, database: transient
+    finish(id, last_attempt ? SubmissionState::failed : SubmissionState::queued, std::string(last_attempt ? "" : "retrying: ") + e.what());
+    throw;
+  }
   auto conn = db_.connect();
-  SQLite::Statement q(*conn, "UPDATE submissions SET state = ?, reason = ?, duplicate_of = ?, updated_ms = ? WHERE id = ?");
-  q.bind(1, state);
-  if (reason) q.bind(2, *reason);
-  else q.bind(2);
-  if (duplicate_of) q.bind(3, *duplicate_of);
-  else q.bind(3);
-  q.bind(4, clock_.now_ms());
-  q.bind(5, id);
-  q.exec();
+  core::WriteTransaction txn(*conn);
+  submissions_.attach_blob(*conn, id, blob.sha256, static_cast<int64_t>(blob.size), clock_.now_ms());
+  jobs_.enqueue(*conn, core::JobSpec::of(core::jobs::kIngestVideo, {{"submission", id}}, ingest_key(id)));
+  txn.commit();
+  return {{"state", "downloaded"}, {"bytes", blob.size}};
+}
+
+std::vector<FootageRow> IngestService::footage_candidates(int64_t id, const std::string& label, const std::string& method,
+                                                          const std::vector<uint64_t>& frame_hashes) {
+  std::vector<FootageRow> out;
+  for (auto& row : videos_.footage(id, label, method))
+    if (mean_hash_distance(frame_hashes, row.frame_hashes) <= settings_.near_duplicate_bits) out.push_back(std::move(row));
+  return out;
+}
+
+void IngestService::forget_download(const Submission& sub) {
+  if (sub.origin != "url" || !sub.blob_sha256) return;
+  if (submissions_.blob_users(*sub.blob_sha256) > 1) return; // another submission has the same bytes
+  blobs_.remove(*sub.blob_sha256);
+  submissions_.detach_blob(sub.id);
+}
+
+bool IngestService::unfinished(int64_t id) {
+  const auto sub = submissions_.get(id);
+  if (!sub || !in_flight(sub->state)) return false;
+  for (const auto& key : {fetch_key(id), ingest_key(id)})
+    if (jobs_.state_by_key(key) == core::JobState::dead) return false;
+  return true;
+}
+
+int IngestService::reconcile_dead_jobs() {
+  std::vector<std::pair<int64_t, std::string>> died;
+  for (const char* prefix : {kIngestKeyPrefix, kFetchKeyPrefix})
+    for (const auto& [key, error] : jobs_.dead_by_key_prefix(prefix)) {
+      const auto id = std::strtoll(key.c_str() + std::strlen(prefix), nullptr, 10);
+      if (id > 0) died.emplace_back(id, error.empty() ? "ingest job died" : error);
+    }
+  return submissions_.fail_unfinished(died, clock_.now_ms());
+}
+
+void IngestService::finish(int64_t id, SubmissionState state, const std::optional<std::string>& reason,
+                           std::optional<int64_t> duplicate_of) {
+  submissions_.finish(id, state, reason, duplicate_of, clock_.now_ms());
 }
 
 } // namespace curator::ingest

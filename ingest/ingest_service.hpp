@@ -14,6 +14,7 @@
 #include "ingest/tracker.hpp"
 #include "ingest/url_fetch.hpp"
 #include "ingest/video_checks.hpp"
+#include "ingest/video_store.hpp"
 
 #include <functional>
 #include <optional>
@@ -30,12 +31,14 @@ struct IngestSettings {
   int sample_frames = 32;
   int sample_every = 0;
   int near_duplicate_bits = 6;
+  double copy_face_difference = 8.8;
   float min_score = 0.5f;
   int crop_size = 224;
   int min_face_px = 40;
   double blur_threshold = 20;
   TrackerOptions tracker;
   FetchLimits fetch;
+  double max_broken_share = 0.02; ///< ingest.max_broken_share: more undecodable frames: rejected
   static IngestSettings from_config(const core::Config& config);
 };
 
@@ -51,7 +54,10 @@ struct Receipt {
 
 class IngestService {
 public:
-  static constexpr const char* kJobKind = "ingest.video";
+  static constexpr const char* kJobKind = core::jobs::kIngestVideo.name;
+  /// URL submissions are downloaded by jobs of their own kind, which the daemon runs on a separate small
+  /// pool, so slow servers can never hold up the processing of videos.
+  static constexpr const char* kFetchKind = core::jobs::kIngestFetch.name;
   using FacesProvider = std::function<const faces::FacePipeline&()>;
 
   IngestService(core::Database& db, const core::BlobStore& blobs, core::JobQueue& jobs, const core::Clock& clock,
@@ -67,22 +73,45 @@ public:
 
   /// The job handler. Returns a summary; throws to retry (transient errors).
   nlohmann::json run_job(int64_t submission_id, core::JobContext& ctx, bool last_attempt);
+  /// Downloads a URL submission, then queues its ingest job. A refused or failed download rejects the
+  /// submission and keeps nothing of it.
+  nlohmann::json run_fetch(int64_t submission_id, bool last_attempt);
 
-  /// Registers the job kind on a worker pool.
+  /// Registers the ingest job kind on a worker pool.
   void register_jobs(core::WorkerPool& pool);
+  /// Registers the download job kind (on its own pool in the daemon).
+  void register_fetch_jobs(core::WorkerPool& pool);
 
   /// Marks failed the submissions whose job went to the dead letter without the job itself recording
   /// it (its worker died on the last attempt). Returns how many. Run at start-up.
   int reconcile_dead_jobs();
 
+  /// Whether the submission still waits for or is in its ingest or download job (and that job is not
+  /// dead).
+  bool unfinished(int64_t submission_id);
+
+  /// Called inside the transaction that records a video as ingested, with that transaction's
+  /// connection: what other modules start from a new video (a review item, a dataset refresh) commits
+  /// with it. Set before jobs run.
+  using IngestedHook = std::function<void(SQLite::Database& conn, const Submission& submission)>;
+  void on_ingested(IngestedHook hook) { on_ingested_ = std::move(hook); }
+
   SubmissionStore& submissions() { return submissions_; }
+  VideoStore& videos() { return videos_; }
   const core::DataDir& data_dir() const { return dir_; }
 
 private:
+  friend class IngestRun; // the job's stages (ingest_job.cpp)
+
   Receipt create(const std::string& origin, const std::string& name, const std::optional<std::string>& url,
                  const std::optional<core::BlobRef>& blob, const SubmissionMeta& meta,
                  const std::optional<std::string>& rejection);
-  void finish(int64_t id, const std::string& state, const std::optional<std::string>& reason,
+  /// A rejected download's bytes are deleted (unless another submission has the same content).
+  void forget_download(const Submission& sub);
+  /// Finished videos with the same claimed label and method whose whole frames match `frame_hashes`.
+  std::vector<FootageRow> footage_candidates(int64_t id, const std::string& label, const std::string& method,
+                                             const std::vector<uint64_t>& frame_hashes);
+  void finish(int64_t id, SubmissionState state, const std::optional<std::string>& reason,
               std::optional<int64_t> duplicate_of = std::nullopt);
 
   core::Database& db_;
@@ -93,6 +122,8 @@ private:
   IngestSettings settings_;
   FacesProvider faces_;
   SubmissionStore submissions_;
+  VideoStore videos_;
+  IngestedHook on_ingested_;
 };
 
 } // namespace curator::ingest

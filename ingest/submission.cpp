@@ -1,5 +1,6 @@
 #include "ingest/submission.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
 #include "core/random_token.hpp"
 #include "core/sha256.hpp"
@@ -7,6 +8,14 @@
 #include <SQLiteCpp/Statement.h>
 
 namespace curator::ingest {
+
+constexpr core::EnumNames<SubmissionState, 6> kSubmissionStates{
+    "submission state",
+    {{{SubmissionState::queued, "queued"}, {SubmissionState::processing, "processing"}, {SubmissionState::done, "done"},
+      {SubmissionState::rejected, "rejected"}, {SubmissionState::failed, "failed"}, {SubmissionState::duplicate, "duplicate"}}}};
+
+const char* submission_state_name(SubmissionState state) { return kSubmissionStates.name(state); }
+SubmissionState parse_submission_state(const std::string& text) { return kSubmissionStates.parse(text); }
 
 const char* label_name(Label label) {
   switch (label) {
@@ -61,13 +70,14 @@ std::string display_name(const std::string& raw) {
 
 nlohmann::json Submission::to_json() const {
   nlohmann::json j = {{"id", id},
-                      {"state", state},
+                      {"state", submission_state_name(state)},
                       {"origin", origin},
                       {"name", original_name},
                       {"label", label_name(meta.label)},
                       {"source", meta.source},
                       {"progress", {{"done", progress_done}, {"total", progress_total}}},
                       {"no_face", no_face},
+                      {"decode_errors", decode_errors ? nlohmann::json(*decode_errors) : nlohmann::json()},
                       {"trusted", meta.trusted},
                       {"created_ms", created_ms}};
   if (reason) j["reason"] = *reason;
@@ -100,7 +110,8 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
   meta.validate();
   SQLite::Statement q(conn, "INSERT INTO submissions(origin, original_name, url, blob_sha256, size_bytes, claimed_label,"
                             " source, method, contributor, consent, trusted, confirmed_by, external_id, official_split,"
-                            " created_ms, updated_ms, submitted_by, client_addr, access_key_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                            " created_ms, updated_ms, submitted_by, client_addr, access_key_hash, uploader_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                            "?,?,?,?,?,?,?)");
   auto opt = [&](int i, const std::string& v) {
     if (v.empty()) q.bind(i);
     else q.bind(i, v);
@@ -127,6 +138,7 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
   else q.bind(17);
   opt(18, meta.client_addr);
   q.bind(19, access_key_hash);
+  opt(20, meta.uploader_hash);
   q.exec();
   const int64_t id = conn.getLastInsertRowid();
   for (const auto& d : meta.derived_from) {
@@ -140,41 +152,43 @@ int64_t SubmissionStore::insert(SQLite::Database& conn, const std::string& origi
 
 namespace {
 constexpr const char* kColumns =
-    "id, state, reason, duplicate_of, origin, original_name, url, blob_sha256, size_bytes, claimed_label, source, "
-    "method, contributor, consent, trusted, confirmed_by, external_id, official_split, progress_done, progress_total, "
-    "no_face, created_ms, submitted_by, access_key_hash";
+    "id, state, reason, duplicate_of, origin, original_name, url, blob_sha256, size_bytes, "
+    "claimed_label, source, method, contributor, consent, trusted, confirmed_by, external_id, "
+    "official_split, progress_done, progress_total, no_face, created_ms, submitted_by, "
+    "access_key_hash, decode_errors";
 
 std::string text_or_empty(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
 
 Submission read_row(SQLite::Statement& q, SQLite::Database& conn) {
   Submission s;
-  s.id = q.getColumn(0).getInt64();
-  s.state = q.getColumn(1).getString();
-  if (!q.getColumn(2).isNull()) s.reason = q.getColumn(2).getString();
-  if (!q.getColumn(3).isNull()) s.duplicate_of = q.getColumn(3).getInt64();
-  s.origin = q.getColumn(4).getString();
-  s.original_name = q.getColumn(5).getString();
-  if (!q.getColumn(6).isNull()) s.url = q.getColumn(6).getString();
-  if (!q.getColumn(7).isNull()) s.blob_sha256 = q.getColumn(7).getString();
-  s.size_bytes = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getInt64();
-  s.meta.label = parse_label(q.getColumn(9).getString());
-  s.meta.source = q.getColumn(10).getString();
-  s.meta.method = text_or_empty(q.getColumn(11));
-  s.meta.contributor = text_or_empty(q.getColumn(12));
-  s.meta.consent = text_or_empty(q.getColumn(13));
-  s.meta.trusted = q.getColumn(14).getInt() != 0;
-  s.meta.confirmed_by = text_or_empty(q.getColumn(15));
-  s.meta.external_id = text_or_empty(q.getColumn(16));
-  s.meta.official_split = text_or_empty(q.getColumn(17));
-  s.progress_done = q.getColumn(18).getInt64();
-  s.progress_total = q.getColumn(19).getInt64();
-  s.no_face = q.getColumn(20).getInt() != 0;
-  s.created_ms = q.getColumn(21).getInt64();
-  if (!q.getColumn(22).isNull()) s.meta.submitted_by = q.getColumn(22).getInt64();
-  if (!q.getColumn(23).isNull()) s.access_key_hash = q.getColumn(23).getString();
+  s.id = q.getColumn("id").getInt64();
+  s.state = parse_submission_state(q.getColumn("state").getString());
+  if (!q.getColumn("reason").isNull()) s.reason = q.getColumn("reason").getString();
+  if (!q.getColumn("duplicate_of").isNull()) s.duplicate_of = q.getColumn("duplicate_of").getInt64();
+  s.origin = q.getColumn("origin").getString();
+  s.original_name = q.getColumn("original_name").getString();
+  if (!q.getColumn("url").isNull()) s.url = q.getColumn("url").getString();
+  if (!q.getColumn("blob_sha256").isNull()) s.blob_sha256 = q.getColumn("blob_sha256").getString();
+  s.size_bytes = q.getColumn("size_bytes").isNull() ? 0 : q.getColumn("size_bytes").getInt64();
+  s.meta.label = parse_label(q.getColumn("claimed_label").getString());
+  s.meta.source = q.getColumn("source").getString();
+  s.meta.method = text_or_empty(q.getColumn("method"));
+  s.meta.contributor = text_or_empty(q.getColumn("contributor"));
+  s.meta.consent = text_or_empty(q.getColumn("consent"));
+  s.meta.trusted = q.getColumn("trusted").getInt() != 0;
+  s.meta.confirmed_by = text_or_empty(q.getColumn("confirmed_by"));
+  s.meta.external_id = text_or_empty(q.getColumn("external_id"));
+  s.meta.official_split = text_or_empty(q.getColumn("official_split"));
+  s.progress_done = q.getColumn("progress_done").getInt64();
+  s.progress_total = q.getColumn("progress_total").getInt64();
+  s.no_face = q.getColumn("no_face").getInt() != 0;
+  s.created_ms = q.getColumn("created_ms").getInt64();
+  if (!q.getColumn("submitted_by").isNull()) s.meta.submitted_by = q.getColumn("submitted_by").getInt64();
+  if (!q.getColumn("access_key_hash").isNull()) s.access_key_hash = q.getColumn("access_key_hash").getString();
+  if (!q.getColumn("decode_errors").isNull()) s.decode_errors = q.getColumn("decode_errors").getInt64();
   SQLite::Statement r(conn, "SELECT derived_from FROM submission_relations WHERE submission_id = ? ORDER BY rowid");
   r.bind(1, s.id);
-  while (r.executeStep()) s.meta.derived_from.push_back(r.getColumn(0).getString());
+  while (r.executeStep()) s.meta.derived_from.push_back(r.getColumn("derived_from").getString());
   return s;
 }
 } // namespace
@@ -196,11 +210,11 @@ std::vector<Submission> SubmissionStore::list(int limit) {
   return out;
 }
 
-void SubmissionStore::set_state(int64_t id, const std::string& state, const std::optional<std::string>& reason,
+void SubmissionStore::set_state(int64_t id, SubmissionState state, const std::optional<std::string>& reason,
                                 int64_t now_ms) {
   auto conn = db_.connect();
   SQLite::Statement q(*conn, "UPDATE submissions SET state = ?, reason = ?, updated_ms = ? WHERE id = ?");
-  q.bind(1, state);
+  q.bind(1, submission_state_name(state));
   if (reason) q.bind(2, *reason);
   else q.bind(2);
   q.bind(3, now_ms);
@@ -215,6 +229,91 @@ void SubmissionStore::set_progress(int64_t id, int64_t done, int64_t total) {
   q.bind(2, total);
   q.bind(3, id);
   q.exec();
+}
+
+void SubmissionStore::attach_blob(SQLite::Database& conn, int64_t id, const std::string& sha256, int64_t size,
+                                  int64_t now_ms) {
+  SQLite::Statement q(conn, "UPDATE submissions SET blob_sha256 = ?, size_bytes = ?, state = 'queued', updated_ms = ? "
+                            "WHERE id = ?");
+  q.bind(1, sha256), q.bind(2, size), q.bind(3, now_ms), q.bind(4, id);
+  q.exec();
+}
+
+void SubmissionStore::detach_blob(int64_t id) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "UPDATE submissions SET blob_sha256 = NULL, size_bytes = 0 WHERE id = ?");
+  q.bind(1, id);
+  q.exec();
+}
+
+int64_t SubmissionStore::blob_users(const std::string& sha256) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT COUNT(*) FROM submissions WHERE blob_sha256 = ?");
+  q.bind(1, sha256);
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+std::optional<int64_t> SubmissionStore::earlier_with_blob(const std::string& sha256, int64_t id) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT id FROM submissions WHERE blob_sha256 = ? AND id < ? AND state NOT IN "
+                             "('rejected', 'failed') ORDER BY id LIMIT 1");
+  q.bind(1, sha256);
+  q.bind(2, id);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn("id").getInt64();
+}
+
+void SubmissionStore::finish(int64_t id, SubmissionState state, const std::optional<std::string>& reason,
+                             std::optional<int64_t> duplicate_of, int64_t now_ms) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "UPDATE submissions SET state = ?, reason = ?, duplicate_of = ?, updated_ms = ? WHERE id = ?");
+  q.bind(1, submission_state_name(state));
+  if (reason) q.bind(2, *reason);
+  else q.bind(2);
+  if (duplicate_of) q.bind(3, *duplicate_of);
+  else q.bind(3);
+  q.bind(4, now_ms);
+  q.bind(5, id);
+  q.exec();
+}
+
+void SubmissionStore::reject(SQLite::Database& conn, int64_t id, const std::string& reason, int64_t now_ms) {
+  SQLite::Statement q(conn, "UPDATE submissions SET state = 'rejected', reason = ?, updated_ms = ? WHERE id = ?");
+  q.bind(1, reason), q.bind(2, now_ms), q.bind(3, id);
+  q.exec();
+}
+
+void SubmissionStore::mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms) {
+  SQLite::Statement q(conn, "UPDATE submissions SET state = 'done', reason = NULL, no_face = ?, decode_errors = ?, "
+                            "updated_ms = ? WHERE id = ?");
+  q.bind(1, no_face ? 1 : 0), q.bind(2, decode_errors), q.bind(3, now_ms), q.bind(4, id);
+  q.exec();
+}
+
+int SubmissionStore::fail_unfinished(const std::vector<std::pair<int64_t, std::string>>& reasons, int64_t now_ms) {
+  auto conn = db_.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "UPDATE submissions SET state = 'failed', reason = ?, updated_ms = ? WHERE id = ? AND "
+                             "state IN ('queued', 'processing')");
+  int changed = 0;
+  for (const auto& [id, reason] : reasons) {
+    q.bind(1, reason), q.bind(2, now_ms), q.bind(3, id);
+    changed += q.exec();
+    q.reset();
+  }
+  txn.commit();
+  return changed;
+}
+
+nlohmann::json SubmissionStore::state_counts(SQLite::Database& conn) {
+  nlohmann::json counts = {{"queued", 0}, {"processing", 0}, {"done", 0}, {"rejected", 0}, {"failed", 0}, {"duplicate", 0}};
+  SQLite::Statement q(conn, "SELECT state, COUNT(*) AS n FROM submissions GROUP BY state");
+  while (q.executeStep()) counts[q.getColumn("state").getString()] = q.getColumn("n").getInt64();
+  SQLite::Statement nf(conn, "SELECT COUNT(*) FROM submissions WHERE state = 'done' AND no_face = 1");
+  nf.executeStep();
+  counts["no_face"] = nf.getColumn(0).getInt64();
+  return counts;
 }
 
 } // namespace curator::ingest

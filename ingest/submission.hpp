@@ -13,6 +13,14 @@
 
 namespace curator::ingest {
 
+/// queued -> processing -> done | rejected (reason) | failed (reason) | duplicate (of).
+enum class SubmissionState { queued, processing, done, rejected, failed, duplicate };
+const char* submission_state_name(SubmissionState state);
+/// Throws InvalidInput for an unknown name.
+SubmissionState parse_submission_state(const std::string& text);
+/// Still waiting for or in its job: queued or processing.
+inline bool in_flight(SubmissionState s) { return s == SubmissionState::queued || s == SubmissionState::processing; }
+
 enum class Label { real, fake, unknown };
 const char* label_name(Label label);
 /// Throws InvalidInput for anything but real, fake, unknown.
@@ -32,13 +40,14 @@ struct SubmissionMeta {
   std::string official_split;         ///< train, val, test or empty
   std::optional<int64_t> submitted_by; ///< the signed-in user who submitted it (nobody reviews their own)
   std::string client_addr;             ///< the submitter's address, for web submissions
+  std::string uploader_hash;           ///< SHA-256 of an anonymous submitter's browser cookie
   /// Throws InvalidInput naming the field that is too long or malformed.
   void validate() const;
 };
 
 struct Submission {
   int64_t id = 0;
-  std::string state;
+  SubmissionState state = SubmissionState::queued;
   std::optional<std::string> reason;
   std::optional<int64_t> duplicate_of;
   std::string origin;
@@ -49,6 +58,7 @@ struct Submission {
   SubmissionMeta meta;
   int64_t progress_done = 0, progress_total = 0;
   bool no_face = false;
+  std::optional<int64_t> decode_errors; ///< frames of the stream that could not be decoded (when counted)
   int64_t created_ms = 0;
   std::optional<std::string> access_key_hash; ///< none for submissions older than access keys
   nlohmann::json to_json() const;
@@ -73,8 +83,29 @@ public:
 
   std::optional<Submission> get(int64_t id);
   std::vector<Submission> list(int limit);
-  void set_state(int64_t id, const std::string& state, const std::optional<std::string>& reason, int64_t now_ms);
+  void set_state(int64_t id, SubmissionState state, const std::optional<std::string>& reason, int64_t now_ms);
   void set_progress(int64_t id, int64_t done, int64_t total);
+  /// A downloaded URL's content, inside the caller's transaction; the submission is queued again.
+  void attach_blob(SQLite::Database& conn, int64_t id, const std::string& sha256, int64_t size, int64_t now_ms);
+  /// Forgets the stored content of a submission (its blob was deleted).
+  void detach_blob(int64_t id);
+  /// How many submissions point at this content.
+  int64_t blob_users(const std::string& sha256);
+  /// The earliest submission before `id` with this content that was not rejected or failed.
+  std::optional<int64_t> earlier_with_blob(const std::string& sha256, int64_t id);
+
+  /// A final or retry state with its reason (and the original, for a duplicate).
+  void finish(int64_t id, SubmissionState state, const std::optional<std::string>& reason,
+              std::optional<int64_t> duplicate_of, int64_t now_ms);
+  /// Rejected on arrival, inside the caller's transaction.
+  void reject(SQLite::Database& conn, int64_t id, const std::string& reason, int64_t now_ms);
+  /// Ingested, inside the caller's transaction (with the video's rows).
+  void mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms);
+  /// Marks failed, with its reason, each of these submissions still queued or processing. Returns how many.
+  int fail_unfinished(const std::vector<std::pair<int64_t, std::string>>& reasons, int64_t now_ms);
+
+  /// Submissions per state, and "no_face" (done without a face), for the status report.
+  static nlohmann::json state_counts(SQLite::Database& conn);
 
 private:
   core::Database& db_;

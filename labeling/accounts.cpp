@@ -42,10 +42,10 @@ void check_password(const std::string& password) {
 
 User read_user(SQLite::Statement& q) {
   User u;
-  u.id = q.getColumn(0).getInt64();
-  u.username = q.getColumn(1).getString();
-  u.role = parse_role(q.getColumn(2).getString());
-  u.disabled = q.getColumn(3).getInt() != 0;
+  u.id = q.getColumn("id").getInt64();
+  u.username = q.getColumn("username").getString();
+  u.role = parse_role(q.getColumn("role").getString());
+  u.disabled = q.getColumn("disabled").getInt() != 0;
   return u;
 }
 
@@ -144,7 +144,7 @@ std::optional<User> Accounts::authenticate(const std::string& username, const st
     q.bind(1, username);
     if (q.executeStep()) {
       user = read_user(q);
-      hash = q.getColumn(4).getString();
+      hash = q.getColumn("password_hash").getString();
     }
   }
   if (!user) {
@@ -176,6 +176,28 @@ Session Accounts::open_session(const User& user, int64_t ttl_ms) {
   return s;
 }
 
+std::string Accounts::remember_device(const User& user, int64_t ttl_ms) {
+  const std::string token = core::random_hex(32);
+  auto conn = db_.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement gc(*conn, "DELETE FROM login_devices WHERE expires_ms <= ?");
+  gc.bind(1, clock_.now_ms());
+  gc.exec();
+  SQLite::Statement q(*conn, "INSERT INTO login_devices(token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)");
+  q.bind(1, core::sha256_hex(token)), q.bind(2, user.id), q.bind(3, clock_.now_ms()), q.bind(4, clock_.now_ms() + ttl_ms);
+  q.exec();
+  txn.commit();
+  return token;
+}
+
+bool Accounts::known_device(int64_t user_id, const std::string& token) const {
+  if (token.size() != 64) return false;
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT 1 FROM login_devices WHERE token_hash = ? AND user_id = ? AND expires_ms > ?");
+  q.bind(1, core::sha256_hex(token)), q.bind(2, user_id), q.bind(3, clock_.now_ms());
+  return q.executeStep();
+}
+
 std::optional<Session> Accounts::session(const std::string& token) const {
   if (token.size() != 64) return std::nullopt;
   auto conn = db_.connect();
@@ -185,8 +207,8 @@ std::optional<Session> Accounts::session(const std::string& token) const {
   if (!q.executeStep()) return std::nullopt;
   Session s;
   s.user = read_user(q);
-  s.csrf = q.getColumn(4).getString();
-  s.expires_ms = q.getColumn(5).getInt64();
+  s.csrf = q.getColumn("csrf").getString();
+  s.expires_ms = q.getColumn("expires_ms").getInt64();
   return s;
 }
 

@@ -61,6 +61,12 @@ public:
   std::optional<Session> session(const std::string& token) const;
   void close_session(const std::string& token);
 
+  /// A browser the user signed in from: a random token for a long-lived cookie, of which only the hash
+  /// is kept. Failed sign-ins from unknown browsers are throttled per user name; a known browser is not,
+  /// so nobody can lock the right person out by failing on purpose.
+  std::string remember_device(const User& user, int64_t ttl_ms);
+  bool known_device(int64_t user_id, const std::string& token) const;
+
 private:
   core::Database& db_;
   const core::Clock& clock_;

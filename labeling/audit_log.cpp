@@ -28,21 +28,22 @@ void append_audit(SQLite::Database& conn, int64_t at_ms, const std::string& acto
 std::vector<AuditEntry> list_audit(core::Database& db, int limit, int64_t before_id, const std::string& entity,
                                    const std::string& entity_id) {
   auto conn = db.connect();
-  SQLite::Statement q(*conn, "SELECT id, at_ms, actor, action, entity, COALESCE(entity_id, ''), COALESCE(old_value, ''), "
-                             "COALESCE(new_value, '') FROM audit_log WHERE (?1 <= 0 OR id < ?1) AND (?2 = '' OR entity = ?2) "
-                             "AND (?3 = '' OR entity_id = ?3) ORDER BY id DESC LIMIT ?4");
+  SQLite::Statement q(*conn, "SELECT id, at_ms, actor, action, entity, COALESCE(entity_id, '') AS entity_id, "
+                             "COALESCE(old_value, '') AS old_value, COALESCE(new_value, '') AS new_value FROM audit_log "
+                             "WHERE (?1 <= 0 OR id < ?1) AND (?2 = '' OR entity = ?2) AND (?3 = '' OR entity_id = ?3) "
+                             "ORDER BY id DESC LIMIT ?4");
   q.bind(1, before_id), q.bind(2, entity), q.bind(3, entity_id), q.bind(4, limit);
   std::vector<AuditEntry> out;
   while (q.executeStep()) {
     AuditEntry e;
-    e.id = q.getColumn(0).getInt64();
-    e.at_ms = q.getColumn(1).getInt64();
-    e.actor = q.getColumn(2).getString();
-    e.action = q.getColumn(3).getString();
-    e.entity = q.getColumn(4).getString();
-    e.entity_id = q.getColumn(5).getString();
-    e.old_value = q.getColumn(6).getString();
-    e.new_value = q.getColumn(7).getString();
+    e.id = q.getColumn("id").getInt64();
+    e.at_ms = q.getColumn("at_ms").getInt64();
+    e.actor = q.getColumn("actor").getString();
+    e.action = q.getColumn("action").getString();
+    e.entity = q.getColumn("entity").getString();
+    e.entity_id = q.getColumn("entity_id").getString();
+    e.old_value = q.getColumn("old_value").getString();
+    e.new_value = q.getColumn("new_value").getString();
     out.push_back(std::move(e));
   }
   return out;

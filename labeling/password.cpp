@@ -1,6 +1,7 @@
 #include "labeling/password.hpp"
 
 #include "core/error.hpp"
+#include "core/sodium.hpp"
 
 #include <sodium.h>
 
@@ -13,7 +14,7 @@ namespace {
 constexpr size_t kMaxPasswordBytes = 1024;
 
 void init_sodium() {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  core::ensure_sodium();
 }
 } // namespace
 

@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
 #include "labeling/audit_log.hpp"
 
@@ -10,6 +11,13 @@
 #include <map>
 
 namespace curator::labeling {
+
+constexpr core::EnumNames<ReviewState, 4> kReviewStates{
+    "review state", {{{ReviewState::pending, "pending"}, {ReviewState::confirmed, "confirmed"},
+                      {ReviewState::rejected, "rejected"}, {ReviewState::escalated, "escalated"}}}};
+
+const char* review_state_name(ReviewState state) { return kReviewStates.name(state); }
+ReviewState parse_review_state(const std::string& text) { return kReviewStates.parse(text); }
 
 const char* verdict_name(Verdict v) {
   switch (v) {
@@ -34,7 +42,7 @@ nlohmann::json ReviewItem::to_json() const {
   for (const auto& x : decisions)
     d.push_back({{"user", x.username}, {"decision", x.decision}, {"reason", x.reason}, {"decided_ms", x.decided_ms}});
   return {{"submission_id", submission_id},
-          {"state", state},
+          {"state", review_state_name(state)},
           {"label", label.empty() ? nlohmann::json() : nlohmann::json(label)},
           {"reason", reason.empty() ? nlohmann::json() : nlohmann::json(reason)},
           {"claimed_label", claimed_label},
@@ -53,25 +61,28 @@ nlohmann::json ReviewItem::to_json() const {
 namespace {
 
 constexpr const char* kSelect =
-    "SELECT r.submission_id, r.state, COALESCE(r.label, ''), COALESCE(r.reason, ''), s.claimed_label, s.source, "
-    "COALESCE(s.method, ''), COALESCE(s.contributor, ''), s.original_name, s.submitted_by, r.round, "
-    "r.created_ms, r.updated_ms FROM review_items r JOIN submissions s ON s.id = r.submission_id ";
+    "SELECT r.submission_id, r.state, COALESCE(r.label, '') AS label, COALESCE(r.reason, '') AS "
+    "reason, s.claimed_label, s.source, COALESCE(s.method, '') AS method, COALESCE(s.contributor, "
+    "'') AS contributor, s.original_name, s.submitted_by, r.round, r.created_ms, r.updated_ms, "
+    "COALESCE(s.uploader_hash, '') AS uploader_hash FROM review_items r JOIN submissions s ON s.id = "
+    "r.submission_id ";
 
 ReviewItem read_item(SQLite::Statement& q) {
   ReviewItem it;
-  it.submission_id = q.getColumn(0).getInt64();
-  it.state = q.getColumn(1).getString();
-  it.label = q.getColumn(2).getString();
-  it.reason = q.getColumn(3).getString();
-  it.claimed_label = q.getColumn(4).getString();
-  it.source = q.getColumn(5).getString();
-  it.method = q.getColumn(6).getString();
-  it.contributor = q.getColumn(7).getString();
-  it.original_name = q.getColumn(8).getString();
-  if (!q.getColumn(9).isNull()) it.submitted_by = q.getColumn(9).getInt64();
-  it.round = q.getColumn(10).getInt();
-  it.created_ms = q.getColumn(11).getInt64();
-  it.updated_ms = q.getColumn(12).getInt64();
+  it.submission_id = q.getColumn("submission_id").getInt64();
+  it.state = parse_review_state(q.getColumn("state").getString());
+  it.label = q.getColumn("label").getString();
+  it.reason = q.getColumn("reason").getString();
+  it.claimed_label = q.getColumn("claimed_label").getString();
+  it.source = q.getColumn("source").getString();
+  it.method = q.getColumn("method").getString();
+  it.contributor = q.getColumn("contributor").getString();
+  it.original_name = q.getColumn("original_name").getString();
+  if (!q.getColumn("submitted_by").isNull()) it.submitted_by = q.getColumn("submitted_by").getInt64();
+  it.round = q.getColumn("round").getInt();
+  it.created_ms = q.getColumn("created_ms").getInt64();
+  it.updated_ms = q.getColumn("updated_ms").getInt64();
+  it.uploader_hash = q.getColumn("uploader_hash").getString();
   return it;
 }
 
@@ -89,8 +100,9 @@ ReviewItem load(SQLite::Database& conn, int64_t id) {
   return it;
 }
 
-void set_state(SQLite::Database& conn, const ReviewItem& before, const std::string& state, const std::string& label,
+void set_state(SQLite::Database& conn, const ReviewItem& before, ReviewState to, const std::string& label,
                const std::string& reason, const std::string& actor, int64_t now) {
+  const std::string state = review_state_name(to);
   SQLite::Statement q(conn, "UPDATE review_items SET state = ?, label = ?, reason = ?, decided_by = ?, updated_ms = ? "
                             "WHERE submission_id = ?");
   q.bind(1, state);
@@ -100,7 +112,7 @@ void set_state(SQLite::Database& conn, const ReviewItem& before, const std::stri
   else q.bind(3, reason);
   q.bind(4, actor), q.bind(5, now), q.bind(6, before.submission_id);
   q.exec();
-  const std::string old_value = before.state + (before.label.empty() ? "" : ":" + before.label);
+  const std::string old_value = review_state_name(before.state) + (before.label.empty() ? "" : ":" + before.label);
   const std::string new_value = state + (label.empty() ? "" : ":" + label) + (reason.empty() ? "" : " (" + reason + ")");
   append_audit(conn, now, actor, "review.state", "review", std::to_string(before.submission_id), old_value, new_value);
 }
@@ -134,11 +146,11 @@ ReviewItem ReviewQueue::get(int64_t submission_id) const {
   return load(*conn, submission_id);
 }
 
-std::vector<ReviewItem> ReviewQueue::list(const std::string& state, int limit) const {
+std::vector<ReviewItem> ReviewQueue::list(std::optional<ReviewState> state, int limit) const {
   auto conn = db_.connect();
   SQLite::Statement q(*conn, std::string(kSelect) + "WHERE (?1 = '' OR r.state = ?1) ORDER BY r.created_ms, "
                                                     "r.submission_id LIMIT ?2");
-  q.bind(1, state), q.bind(2, limit);
+  q.bind(1, state ? review_state_name(*state) : ""), q.bind(2, limit);
   std::vector<ReviewItem> out;
   while (q.executeStep()) out.push_back(read_item(q));
   return out;
@@ -151,9 +163,9 @@ ReviewItem ReviewQueue::decide(const User& user, int64_t submission_id, Verdict 
   core::WriteTransaction txn(*conn);
   const ReviewItem item = load(*conn, submission_id);
   if (item.submitted_by && *item.submitted_by == user.id) throw Forbidden("nobody reviews their own submission");
-  if (item.state == "escalated" && !user.is_admin()) throw Forbidden("reviewers disagreed: an admin decides this item");
-  if (item.state != "pending" && item.state != "escalated")
-    throw Conflict("submission " + std::to_string(submission_id) + " is already " + item.state);
+  if (item.state == ReviewState::escalated && !user.is_admin()) throw Forbidden("reviewers disagreed: an admin decides this item");
+  if (item.state != ReviewState::pending && item.state != ReviewState::escalated)
+    throw Conflict("submission " + std::to_string(submission_id) + " is already " + review_state_name(item.state));
   for (const auto& d : item.decisions)
     if (d.username == user.username) throw Conflict("you already answered this item");
   const int64_t now = clock_.now_ms();
@@ -164,14 +176,14 @@ ReviewItem ReviewQueue::decide(const User& user, int64_t submission_id, Verdict 
   else ins.bind(5, reason);
   ins.bind(6, now);
   ins.exec();
-  append_audit(*conn, now, user.username, "review.decide", "review", std::to_string(submission_id), item.state,
-               std::string(verdict_name(verdict)) + (reason.empty() ? "" : " (" + reason + ")"));
+  append_audit(*conn, now, user.username, "review.decide", "review", std::to_string(submission_id),
+               review_state_name(item.state), std::string(verdict_name(verdict)) + (reason.empty() ? "" : " (" + reason + ")"));
   if (verdict != Verdict::skip) {
     auto apply = [&](Verdict v, const std::string& why) {
-      if (v == Verdict::reject) set_state(*conn, item, "rejected", "", why, user.username, now);
-      else set_state(*conn, item, "confirmed", verdict_name(v), "", user.username, now);
+      if (v == Verdict::reject) set_state(*conn, item, ReviewState::rejected, "", why, user.username, now);
+      else set_state(*conn, item, ReviewState::confirmed, verdict_name(v), "", user.username, now);
     };
-    if (item.state == "escalated") {
+    if (item.state == ReviewState::escalated) {
       apply(verdict, reason); // the admin's answer is final
     } else {
       std::map<std::string, int> votes;
@@ -184,7 +196,7 @@ ReviewItem ReviewQueue::decide(const User& user, int64_t submission_id, Verdict 
       } else if (answers >= rule_.n) {
         std::string tally;
         for (const auto& [name, count] : votes) tally += (tally.empty() ? "" : ", ") + std::to_string(count) + " " + name;
-        set_state(*conn, item, "escalated", "", "reviewers disagree (" + tally + ")", user.username, now);
+        set_state(*conn, item, ReviewState::escalated, "", "reviewers disagree (" + tally + ")", user.username, now);
       }
     }
   }
@@ -197,13 +209,14 @@ ReviewItem ReviewQueue::reopen(const User& admin, int64_t submission_id, const s
   auto conn = db_.connect();
   core::WriteTransaction txn(*conn);
   const ReviewItem item = load(*conn, submission_id);
-  if (item.state == "pending") throw Conflict("submission " + std::to_string(submission_id) + " is already pending");
+  if (item.state == ReviewState::pending) throw Conflict("submission " + std::to_string(submission_id) + " is already pending");
   const int64_t now = clock_.now_ms();
   SQLite::Statement q(*conn, "UPDATE review_items SET round = round + 1 WHERE submission_id = ?");
   q.bind(1, submission_id);
   q.exec();
-  set_state(*conn, item, "pending", "", "", admin.username, now);
-  append_audit(*conn, now, admin.username, "review.reopen", "review", std::to_string(submission_id), item.state,
+  set_state(*conn, item, ReviewState::pending, "", "", admin.username, now);
+  append_audit(*conn, now, admin.username, "review.reopen", "review", std::to_string(submission_id),
+               review_state_name(item.state),
                reason.empty() ? "reopened" : "reopened (" + reason + ")");
   txn.commit();
   return get(submission_id);
@@ -216,6 +229,50 @@ void ReviewQueue::set_model_score(int64_t submission_id, double fake_probability
   q.bind(1, fake_probability), q.bind(2, submission_id);
   if (q.exec() == 0) throw NotFound("no review item for submission " + std::to_string(submission_id));
   txn.commit();
+}
+
+void ReviewQueue::open_item(SQLite::Database& conn, const ingest::Submission& sub, int64_t now_ms) {
+  const bool confirmed = sub.meta.trusted && sub.meta.label != ingest::Label::unknown;
+  SQLite::Statement q(conn, "INSERT OR IGNORE INTO review_items(submission_id, state, label, decided_by, created_ms, "
+                            "updated_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  q.bind(1, sub.id);
+  q.bind(2, review_state_name(confirmed ? ReviewState::confirmed : ReviewState::pending));
+  if (confirmed) q.bind(3, ingest::label_name(sub.meta.label));
+  else q.bind(3);
+  if (sub.meta.trusted) q.bind(4, sub.meta.confirmed_by);
+  else q.bind(4);
+  q.bind(5, now_ms), q.bind(6, now_ms);
+  q.exec();
+}
+
+std::vector<int64_t> ReviewQueue::open_with_video() const {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT r.submission_id FROM review_items r JOIN submissions s ON s.id = r.submission_id "
+                             "WHERE r.state IN ('pending', 'escalated') AND s.blob_sha256 IS NOT NULL ORDER BY 1");
+  std::vector<int64_t> out;
+  while (q.executeStep()) out.push_back(q.getColumn("submission_id").getInt64());
+  return out;
+}
+
+ReviewQueue::Confirmations ReviewQueue::confirmed_since(core::Database& db, int64_t after_ms) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, "SELECT COUNT(*) AS n, MIN(updated_ms) AS oldest FROM review_items WHERE state = "
+                             "'confirmed' AND updated_ms > ?");
+  q.bind(1, after_ms);
+  Confirmations c;
+  if (q.executeStep()) {
+    c.count = q.getColumn("n").getInt64();
+    if (!q.getColumn("oldest").isNull()) c.oldest_ms = q.getColumn("oldest").getInt64();
+  }
+  return c;
+}
+
+std::optional<std::pair<ReviewState, std::string>> ReviewQueue::state_of(core::Database& db, int64_t submission_id) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, "SELECT state, COALESCE(label, '') AS label FROM review_items WHERE submission_id = ?");
+  q.bind(1, submission_id);
+  if (!q.executeStep()) return std::nullopt;
+  return std::make_pair(parse_review_state(q.getColumn("state").getString()), q.getColumn("label").getString());
 }
 
 } // namespace curator::labeling

@@ -10,6 +10,8 @@
 //!  - order: items whose claimed label and the champion's score disagree most first, then oldest.
 //! Only confirmed items enter dataset snapshots. Every decision and state change goes to the audit log
 //! in the transaction that makes it. Thread-safe (each call uses its own connection).
+#include "core/database.hpp"
+#include "ingest/submission.hpp"
 #include "labeling/accounts.hpp"
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,12 @@
 #include <vector>
 
 namespace curator::labeling {
+
+/// pending -> confirmed | rejected | escalated (reviewers disagree: an admin decides); an admin reopens.
+enum class ReviewState { pending, confirmed, rejected, escalated };
+const char* review_state_name(ReviewState state);
+/// Throws InvalidInput for an unknown name.
+ReviewState parse_review_state(const std::string& text);
 
 enum class Verdict { real, fake, reject, skip };
 const char* verdict_name(Verdict v);
@@ -38,11 +46,12 @@ struct ReviewDecision {
 
 struct ReviewItem {
   int64_t submission_id = 0;
-  std::string state;         ///< pending, confirmed, rejected, escalated
+  ReviewState state = ReviewState::pending;
   std::string label;         ///< the confirmed label ("" until confirmed)
   std::string reason;        ///< why rejected or escalated
   std::string claimed_label, source, method, contributor, original_name;
   std::optional<int64_t> submitted_by;
+  std::string uploader_hash; ///< for anonymous submissions: the SHA-256 of the submitting browser's cookie
   int round = 1;
   int64_t created_ms = 0, updated_ms = 0;
   std::vector<ReviewDecision> decisions; ///< this round's answers, oldest first
@@ -58,8 +67,8 @@ public:
   std::optional<ReviewItem> next(const User& user) const;
   /// Throws NotFound.
   ReviewItem get(int64_t submission_id) const;
-  /// Items in `state` ("" for all), oldest first.
-  std::vector<ReviewItem> list(const std::string& state, int limit) const;
+  /// Items in `state` (all when none), oldest first.
+  std::vector<ReviewItem> list(std::optional<ReviewState> state, int limit) const;
   /// Records an answer and applies the consensus rule. Throws Forbidden (own submission, escalated item
   /// and not an admin), Conflict (already decided, already answered), InvalidInput (reject without reason).
   ReviewItem decide(const User& user, int64_t submission_id, Verdict verdict, const std::string& reason);
@@ -68,6 +77,21 @@ public:
   /// Stores the champion's score of an item. It only orders the queue (largest disagreement with the
   /// claim first): review is blind, so no item, page or API answer carries it.
   void set_model_score(int64_t submission_id, double fake_probability);
+
+  /// Opens the review item of a newly ingested submission inside the caller's transaction (nothing
+  /// when it has one): pending, or confirmed at once for a trusted import with a claimed label (its
+  /// operator is the confirming actor).
+  static void open_item(SQLite::Database& conn, const ingest::Submission& submission, int64_t now_ms);
+  /// Pending and escalated items whose video is stored: what the champion should score.
+  std::vector<int64_t> open_with_video() const;
+  /// Items confirmed after `after_ms`: how many and the oldest such confirmation.
+  struct Confirmations {
+    int64_t count = 0;
+    std::optional<int64_t> oldest_ms;
+  };
+  static Confirmations confirmed_since(core::Database& db, int64_t after_ms);
+  /// An item's state and confirmed label, without its decisions; nothing when it has no item.
+  static std::optional<std::pair<ReviewState, std::string>> state_of(core::Database& db, int64_t submission_id);
 
 private:
   core::Database& db_;

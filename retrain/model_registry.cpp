@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/data_dir.hpp"
 #include "core/database.hpp"
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
 #include "core/random_token.hpp"
 #include "labeling/audit_log.hpp"
@@ -13,8 +14,15 @@
 
 namespace curator::retrain {
 
+constexpr core::EnumNames<ModelState, 4> kModelStates{
+    "model state", {{{ModelState::candidate, "candidate"}, {ModelState::champion, "champion"},
+                     {ModelState::rejected, "rejected"}, {ModelState::archived, "archived"}}}};
+
+const char* model_state_name(ModelState state) { return kModelStates.name(state); }
+ModelState parse_model_state(const std::string& text) { return kModelStates.parse(text); }
+
 nlohmann::json ModelVersion::to_json() const {
-  return {{"version", version}, {"run_id", run_id}, {"snapshot_id", snapshot_id}, {"state", state},
+  return {{"version", version}, {"run_id", run_id}, {"snapshot_id", snapshot_id}, {"state", model_state_name(state)},
           {"init", card.value("init", "scratch")}, {"card", card}, {"created_ms", created_ms},
           {"download_url", "/api/v1/models/" + std::to_string(version) + "/torchscript"}};
 }
@@ -35,13 +43,13 @@ constexpr const char* kColumns = "version, run_id, snapshot_id, dir, card, state
 
 ModelVersion read_version(SQLite::Statement& q, const core::DataDir& dir) {
   ModelVersion v;
-  v.version = q.getColumn(0).getInt64();
-  v.run_id = q.getColumn(1).getString();
-  v.snapshot_id = q.getColumn(2).getString();
-  v.dir = dir.root() / q.getColumn(3).getString();
-  v.card = nlohmann::json::parse(q.getColumn(4).getString());
-  v.state = q.getColumn(5).getString();
-  v.created_ms = q.getColumn(6).getInt64();
+  v.version = q.getColumn("version").getInt64();
+  v.run_id = q.getColumn("run_id").getString();
+  v.snapshot_id = q.getColumn("snapshot_id").getString();
+  v.dir = dir.root() / q.getColumn("dir").getString();
+  v.card = nlohmann::json::parse(q.getColumn("card").getString());
+  v.state = parse_model_state(q.getColumn("state").getString());
+  v.created_ms = q.getColumn("created_ms").getInt64();
   return v;
 }
 
@@ -203,16 +211,38 @@ std::vector<PromotionRecord> ModelRegistry::decisions(int limit) const {
   std::vector<PromotionRecord> out;
   while (q.executeStep()) {
     PromotionRecord r;
-    r.id = q.getColumn(0).getInt64();
-    r.candidate = q.getColumn(1).getInt64();
-    if (!q.getColumn(2).isNull()) r.champion = q.getColumn(2).getInt64();
-    r.snapshot_id = q.getColumn(3).getString();
-    r.promoted = q.getColumn(4).getInt() != 0;
-    r.decision = nlohmann::json::parse(q.getColumn(5).getString());
-    r.at_ms = q.getColumn(6).getInt64();
+    r.id = q.getColumn("id").getInt64();
+    r.candidate = q.getColumn("candidate").getInt64();
+    if (!q.getColumn("champion").isNull()) r.champion = q.getColumn("champion").getInt64();
+    r.snapshot_id = q.getColumn("snapshot_id").getString();
+    r.promoted = q.getColumn("promoted").getInt() != 0;
+    r.decision = nlohmann::json::parse(q.getColumn("decision").getString());
+    r.at_ms = q.getColumn("at_ms").getInt64();
     out.push_back(std::move(r));
   }
   return out;
+}
+
+nlohmann::json ModelRegistry::status(SQLite::Database& conn) {
+  nlohmann::json m;
+  if (!conn.tableExists("model_versions")) return m;
+  SQLite::Statement c(conn, "SELECT a.version AS champion, (SELECT COUNT(*) FROM model_versions) AS versions, "
+                            "json_extract(v.card, '$.init') AS init FROM (SELECT 1) LEFT JOIN model_aliases a ON "
+                            "a.alias = 'champion' LEFT JOIN model_versions v ON v.version = a.version");
+  c.executeStep();
+  m["champion"] = c.getColumn("champion").isNull() ? nlohmann::json() : nlohmann::json(c.getColumn("champion").getInt64());
+  m["versions"] = c.getColumn("versions").getInt64();
+  m["champion_init"] = c.getColumn("init").isNull() ? nlohmann::json() : nlohmann::json(c.getColumn("init").getString());
+  SQLite::Statement w(conn, "SELECT id, state, COALESCE(warnings, '[]') AS warnings FROM training_runs ORDER BY "
+                            "started_ms DESC, id DESC LIMIT 1");
+  if (w.executeStep())
+    m["last_run"] = {{"id", w.getColumn("id").getString()},
+                     {"state", w.getColumn("state").getString()},
+                     {"warnings", nlohmann::json::parse(w.getColumn("warnings").getString(), nullptr, false)}};
+  SQLite::Statement t(conn, "SELECT COUNT(*) FROM training_runs WHERE state = 'running'");
+  t.executeStep();
+  m["training_now"] = t.getColumn(0).getInt64();
+  return m;
 }
 
 } // namespace curator::retrain

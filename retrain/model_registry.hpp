@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace SQLite {
+class Database;
+}
+
 namespace curator::core {
 class Clock;
 class Database;
@@ -23,9 +27,16 @@ class DataDir;
 
 namespace curator::retrain {
 
+/// candidate -> champion (promoted) | rejected (the gate said no); a champion replaced later is archived.
+enum class ModelState { candidate, champion, rejected, archived };
+const char* model_state_name(ModelState state);
+/// Throws InvalidInput for an unknown name.
+ModelState parse_model_state(const std::string& text);
+
 struct ModelVersion {
   int64_t version = 0;
-  std::string run_id, snapshot_id, state;
+  std::string run_id, snapshot_id;
+  ModelState state = ModelState::candidate;
   std::filesystem::path dir; ///< absolute
   nlohmann::json card;
   int64_t created_ms = 0;
@@ -64,6 +75,10 @@ public:
   /// The champion before the current one becomes champion again. Throws Conflict without one.
   ModelVersion rollback(const std::string& actor);
   std::vector<PromotionRecord> decisions(int limit) const;
+
+  /// For the status report, on a database that may predate the tables: champion, versions,
+  /// champion_init, last_run {id, state, warnings}, training_now.
+  static nlohmann::json status(SQLite::Database& conn);
 
 private:
   core::Database& db_;

@@ -7,8 +7,9 @@
 #include "core/error.hpp"
 #include "core/logging.hpp"
 #include "dataset/audit.hpp"
+#include "labeling/review_queue.hpp"
+#include "retrain/round_store.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -31,18 +32,12 @@ std::optional<std::string> retrain_trigger(const TriggerInputs& in, int64_t min_
 TriggerInputs trigger_inputs(core::Database& db, int64_t now_ms) {
   TriggerInputs in;
   in.now_ms = now_ms;
-  auto conn = db.connect();
-  SQLite::Statement last(*conn, "SELECT MAX(started_ms), SUM(state = 'running') FROM retrain_rounds");
-  if (last.executeStep()) {
-    if (!last.getColumn(0).isNull()) in.last_round_ms = last.getColumn(0).getInt64();
-    in.round_running = !last.getColumn(1).isNull() && last.getColumn(1).getInt() > 0;
-  }
-  SQLite::Statement c(*conn, "SELECT COUNT(*), MIN(updated_ms) FROM review_items WHERE state = 'confirmed' AND updated_ms > ?");
-  c.bind(1, in.last_round_ms.value_or(-1));
-  if (c.executeStep()) {
-    in.confirmed_since = c.getColumn(0).getInt64();
-    if (!c.getColumn(1).isNull()) in.oldest_new_confirmation_ms = c.getColumn(1).getInt64();
-  }
+  const auto timing = RoundStore(db).timing();
+  in.last_round_ms = timing.last_started_ms;
+  in.round_running = timing.running;
+  const auto confirmed = labeling::ReviewQueue::confirmed_since(db, in.last_round_ms.value_or(-1));
+  in.confirmed_since = confirmed.count;
+  in.oldest_new_confirmation_ms = confirmed.oldest_ms;
   return in;
 }
 
@@ -78,22 +73,12 @@ nlohmann::json RoundResult::to_json() const {
 namespace {
 
 void update_round(core::Database& db, const RoundResult& r, int64_t now) {
-  auto conn = db.connect();
-  core::WriteTransaction txn(*conn);
-  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET state = ?, snapshot_id = ?, search_id = ?, candidate = ?, "
-                             "promoted = ?, error = ?, finished_ms = ? WHERE id = ?");
-  q.bind(1, r.state), q.bind(2, r.snapshot_id), q.bind(3, r.search_id);
-  if (r.candidate) q.bind(4, *r.candidate);
-  else q.bind(4);
-  if (r.decision) q.bind(5, r.decision->promoted ? 1 : 0);
-  else q.bind(5);
-  if (r.error.empty()) q.bind(6);
-  else q.bind(6, r.error);
-  if (r.state == "running") q.bind(7);
-  else q.bind(7, now);
-  q.bind(8, r.round);
-  q.exec();
-  txn.commit();
+  RoundRow row;
+  row.round = r.round;
+  row.state = r.state, row.snapshot_id = r.snapshot_id, row.search_id = r.search_id, row.error = r.error;
+  row.candidate = r.candidate;
+  if (r.decision) row.promoted = r.decision->promoted;
+  RoundStore(db).update(row, now);
 }
 
 double val_auc(const RunRecord& r) {
@@ -131,7 +116,8 @@ PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, con
                                const GateConfig& gate, int threads, const std::string& actor) {
   ModelRegistry registry(db, dir, clock);
   const auto candidate = registry.get(version);
-  if (candidate.state != "candidate") throw Conflict("v" + std::to_string(version) + " is " + candidate.state + ", not a candidate");
+  if (candidate.state != ModelState::candidate)
+    throw Conflict("v" + std::to_string(version) + " is " + model_state_name(candidate.state) + ", not a candidate");
   const auto snap = dataset::find_snapshot(db, dir, candidate.snapshot_id);
   const auto items = dataset::read_manifest(snap.manifest);
   // Champion and candidate scored now, on the same frozen test crops (the candidate's snapshot's), with
@@ -156,15 +142,7 @@ RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::
                       const std::function<bool()>& should_stop) {
   auto log = core::logger("scheduler");
   RoundResult r;
-  {
-    auto conn = db.connect();
-    core::WriteTransaction txn(*conn);
-    SQLite::Statement q(*conn, "INSERT INTO retrain_rounds(trigger, state, started_ms) VALUES (?, 'running', ?)");
-    q.bind(1, o.trigger), q.bind(2, clock.now_ms());
-    q.exec();
-    r.round = conn->getLastInsertRowid();
-    txn.commit();
-  }
+  r.round = RoundStore(db).start(o.trigger, clock.now_ms());
   r.state = "running";
   r.search_id = "round-" + std::to_string(r.round);
   try {

@@ -29,28 +29,29 @@ nlohmann::json RunRecord::to_json() const {
 
 namespace {
 
-constexpr const char* kColumns = "id, COALESCE(search_id, ''), COALESCE(search_index, -1), snapshot_id, params, state, "
-                                 "COALESCE(error, ''), COALESCE(init, ''), COALESCE(curves, '[]'), "
-                                 "COALESCE(metrics, '{}'), code_version, started_ms, COALESCE(finished_ms, 0), "
-                                 "COALESCE(seconds, 0), COALESCE(warnings, '[]')";
+constexpr const char* kColumns = "id, COALESCE(search_id, '') AS search_id, COALESCE(search_index, -1) AS search_index, "
+    "snapshot_id, params, state, COALESCE(error, '') AS error, COALESCE(init, '') AS init, "
+    "COALESCE(curves, '[]') AS curves, COALESCE(metrics, '{}') AS metrics, code_version, started_ms, "
+    "COALESCE(finished_ms, 0) AS finished_ms, COALESCE(seconds, 0) AS seconds, COALESCE(warnings, "
+    "'[]') AS warnings";
 
 RunRecord read(SQLite::Statement& q) {
   RunRecord r;
-  r.id = q.getColumn(0).getString();
-  r.search_id = q.getColumn(1).getString();
-  r.search_index = q.getColumn(2).getInt();
-  r.snapshot_id = q.getColumn(3).getString();
-  r.params = TrainParams::from_json(nlohmann::json::parse(q.getColumn(4).getString()));
-  r.state = q.getColumn(5).getString();
-  r.error = q.getColumn(6).getString();
-  r.init = q.getColumn(7).getString();
-  r.curves = nlohmann::json::parse(q.getColumn(8).getString());
-  r.metrics = nlohmann::json::parse(q.getColumn(9).getString());
-  r.code_version = q.getColumn(10).getString();
-  r.started_ms = q.getColumn(11).getInt64();
-  r.finished_ms = q.getColumn(12).getInt64();
-  r.seconds = q.getColumn(13).getDouble();
-  r.warnings = nlohmann::json::parse(q.getColumn(14).getString());
+  r.id = q.getColumn("id").getString();
+  r.search_id = q.getColumn("search_id").getString();
+  r.search_index = q.getColumn("search_index").getInt();
+  r.snapshot_id = q.getColumn("snapshot_id").getString();
+  r.params = TrainParams::from_json(nlohmann::json::parse(q.getColumn("params").getString()));
+  r.state = q.getColumn("state").getString();
+  r.error = q.getColumn("error").getString();
+  r.init = q.getColumn("init").getString();
+  r.curves = nlohmann::json::parse(q.getColumn("curves").getString());
+  r.metrics = nlohmann::json::parse(q.getColumn("metrics").getString());
+  r.code_version = q.getColumn("code_version").getString();
+  r.started_ms = q.getColumn("started_ms").getInt64();
+  r.finished_ms = q.getColumn("finished_ms").getInt64();
+  r.seconds = q.getColumn("seconds").getDouble();
+  r.warnings = nlohmann::json::parse(q.getColumn("warnings").getString());
   return r;
 }
 

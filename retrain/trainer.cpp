@@ -207,6 +207,46 @@ nlohmann::json card_of(const TrainJob& job, const TrainResult& r, const std::vec
           {"warnings", r.warnings},       {"seconds", r.seconds}};
 }
 
+// Where the run stands: a fresh start, or the state and checkpoint an interrupted run left.
+RunState resume_or_start(const TrainJob& job, Setup& setup, torch::Device device, TrainResult& result) {
+  RunState st;
+  st.init = setup.init;
+  const auto checkpoint = job.run_dir / "checkpoint.pt", state_file = job.run_dir / "state.json";
+  if (!std::filesystem::exists(state_file) || !std::filesystem::exists(checkpoint)) return st;
+  st = state_from(nlohmann::json::parse(std::ifstream(state_file)));
+  load_checkpoint(checkpoint, *setup.model, *setup.opt);
+  if (device.is_cpu()) use_channels_last(*setup.model); // loading may hand back contiguous tensors
+  result.resumed_after_epoch = st.epoch;
+  core::logger("train")->info("resuming {} after epoch {}", job.run_dir.string(), st.epoch);
+  return st;
+}
+
+struct EpochScores {
+  double train_loss, probe_loss, val_loss, val_auc, lr, seconds;
+};
+
+// After an epoch: the best weights so far (validation AUC decides; without both classes in val, the
+// lowest validation loss; without validation crops at all, the lowest training loss), the curve, and a
+// checkpoint with the run's state, so a killed run resumes after this epoch.
+void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, const EpochScores& e) {
+  const double score = !std::isnan(e.val_auc) ? e.val_auc : !std::isnan(e.val_loss) ? -e.val_loss : -e.train_loss;
+  st.epoch = epoch;
+  if (score > st.best_score) {
+    st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
+    save_weights(*setup.model, job.run_dir / "model.pt");
+  } else {
+    ++st.since_best;
+  }
+  auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+  st.curves.push_back({{"epoch", epoch}, {"train_loss", e.train_loss}, {"train_eval_loss", num(e.probe_loss)},
+                       {"train_eval_loss_before", num(st.probe_loss_before)}, {"val_loss", num(e.val_loss)},
+                       {"val_auc", num(e.val_auc)}, {"lr", e.lr}, {"seconds", e.seconds}});
+  save_checkpoint(job.run_dir / "checkpoint.pt", *setup.model, *setup.opt);
+  core::write_file_atomic(job.run_dir / "state.json", state_json(st).dump());
+  core::logger("train")->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, job.params.epochs,
+                              e.train_loss, st.curves.back()["val_loss"].dump(), st.curves.back()["val_auc"].dump());
+}
+
 } // namespace
 
 TrainResult train_detector(const TrainJob& job) {
@@ -231,16 +271,7 @@ TrainResult train_detector(const TrainJob& job) {
   }
 
   auto setup = set_up(p, device);
-  RunState st;
-  st.init = setup.init;
-  const auto checkpoint = job.run_dir / "checkpoint.pt", state_file = job.run_dir / "state.json";
-  if (std::filesystem::exists(state_file) && std::filesystem::exists(checkpoint)) {
-    st = state_from(nlohmann::json::parse(std::ifstream(state_file)));
-    load_checkpoint(checkpoint, *setup.model, *setup.opt);
-    if (device.is_cpu()) use_channels_last(*setup.model); // loading may hand back contiguous tensors
-    result.resumed_after_epoch = st.epoch;
-    log->info("resuming {} after epoch {}", job.run_dir.string(), st.epoch);
-  }
+  RunState st = resume_or_start(job, setup, device, result);
   const int steps = p.steps_per_epoch > 0 ? p.steps_per_epoch
                                           : static_cast<int>((train.size() + p.batch - 1) / p.batch);
   const int64_t total_steps = static_cast<int64_t>(steps) * p.epochs;
@@ -257,26 +288,10 @@ TrainResult train_detector(const TrainJob& job) {
     const double train_loss = train_epoch(job, setup, train, epoch, steps, total_steps, st, device);
     const auto v = validate(setup.model, job.data_root, val, p, device);
     const double probe_loss = validate(setup.model, job.data_root, probe, p, device).loss;
-    // Validation AUC decides the best epoch; without both classes in val, the lowest validation loss;
-    // without validation crops at all, the lowest training loss.
-    const double score = !std::isnan(v.auc) ? v.auc : !std::isnan(v.loss) ? -v.loss : -train_loss;
-    st.epoch = epoch;
-    if (score > st.best_score) {
-      st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
-      save_weights(*setup.model, job.run_dir / "model.pt");
-    } else {
-      ++st.since_best;
-    }
-    auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
-    st.curves.push_back({{"epoch", epoch}, {"train_loss", train_loss}, {"train_eval_loss", num(probe_loss)},
-                         {"train_eval_loss_before", num(st.probe_loss_before)}, {"val_loss", num(v.loss)}, {"val_auc", num(v.auc)},
-                         {"lr", lr_at(p, st.step - 1, total_steps)},
-                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
-    save_checkpoint(checkpoint, *setup.model, *setup.opt);
-    core::write_file_atomic(state_file, state_json(st).dump());
-    log->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, p.epochs, train_loss,
-              st.curves.back()["val_loss"].dump(), st.curves.back()["val_auc"].dump());
+    close_epoch(job, setup, st, epoch,
+                {train_loss, probe_loss, v.loss, v.auc, lr_at(p, st.step - 1, total_steps),
+                 std::chrono::duration<double>(Clock::now() - t0).count()});
     if ((job.stop_after_epoch > 0 && epoch >= job.stop_after_epoch) || (job.should_stop && job.should_stop())) {
       stopped = st.epoch < p.epochs && st.since_best < p.patience;
       break;

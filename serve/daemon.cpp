@@ -1,4 +1,5 @@
 #include "serve/daemon.hpp"
+#include "serve/daemon_runs.hpp"
 
 #include "core/blob_store.hpp"
 #include "core/data_dir.hpp"
@@ -14,7 +15,6 @@
 #include "serve/model_loop.hpp"
 #include "serve/web_auth.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -30,6 +30,7 @@ struct Daemon::Impl {
   std::unique_ptr<core::ProcessLock> lock;
   std::unique_ptr<Services> services;
   std::unique_ptr<core::WorkerPool> workers;
+  std::unique_ptr<core::WorkerPool> fetchers; ///< downloads of submitted URLs only
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<WebServices> web;
   std::unique_ptr<ModelLoop> loop;
@@ -43,15 +44,10 @@ struct Daemon::Impl {
         dir(c.get_path("data.dir")) {}
 
   void record_start(int port) {
-    auto conn = services->db->connect();
-    SQLite::Statement q(*conn, "INSERT INTO daemon_runs(pid, version, host, port, started_ms) VALUES (?, ?, ?, ?, ?)");
-    q.bind(1, static_cast<int64_t>(::getpid()));
-    q.bind(2, CURATOR_VERSION);
-    q.bind(3, config.get_string("server.host"));
-    q.bind(4, port);
-    q.bind(5, clock.now_ms());
-    q.exec();
-    run_id = conn->getLastInsertRowid();
+    {
+      auto conn = services->db->connect();
+      run_id = DaemonRuns::start(*conn, ::getpid(), CURATOR_VERSION, config.get_string("server.host"), port, clock.now_ms());
+    }
     nlohmann::json info = {{"pid", ::getpid()},
                            {"host", config.get_string("server.host")},
                            {"port", port},
@@ -64,11 +60,7 @@ struct Daemon::Impl {
     std::error_code ec;
     std::filesystem::remove(dir.daemon_file(), ec);
     auto conn = services->db->connect();
-    SQLite::Statement q(*conn, "UPDATE daemon_runs SET stopped_ms = ?, stop_reason = ? WHERE id = ?");
-    q.bind(1, clock.now_ms());
-    q.bind(2, reason);
-    q.bind(3, run_id);
-    q.exec();
+    DaemonRuns::stop(*conn, run_id, reason, clock.now_ms());
   }
 };
 
@@ -100,12 +92,19 @@ void Daemon::start() {
   s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
   for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
   s.services->ingest->register_jobs(*s.workers);
+  // Downloads of submitted URLs run on their own small pool: a slow server holds one of these threads,
+  // never a job worker.
+  auto fopts = wopts;
+  fopts.workers = static_cast<int>(cfg.get_int("ingest.url_workers"));
+  fopts.owner = wopts.owner + "-fetch";
+  s.fetchers = std::make_unique<core::WorkerPool>(*s.services->jobs, fopts);
+  s.services->ingest->register_fetch_jobs(*s.fetchers);
   s.loop = std::make_unique<ModelLoop>(*s.services, cfg, s.clock);
   s.loop->register_jobs(*s.workers);
   if (int n = s.loop->reconcile()) log->warn("{} retrain rounds were interrupted by the last stop", n);
   // Ingest queues a refresh whenever a video is done, so new videos get (or inherit) their split soon.
   const auto dataset_settings = dataset::DatasetSettings::from_config(cfg);
-  s.workers->register_kind("dataset.refresh", [&s, dataset_settings](const core::Job&, core::JobContext&) {
+  s.workers->register_kind(core::jobs::kDatasetRefresh.name, [&s, dataset_settings](const core::Job&, core::JobContext&) {
     auto summary = dataset::refresh_splits(*s.services->db, s.clock, dataset_settings).to_json();
     summary["review_scores_queued"] = s.loop->queue_review_scores(); // new items get the champion's opinion
     return summary;
@@ -122,12 +121,21 @@ void Daemon::start() {
   hopts.host = cfg.get_string("server.host");
   hopts.port = static_cast<int>(cfg.get_int("server.port"));
   hopts.threads = static_cast<int>(cfg.get_int("server.threads"));
-  hopts.max_body_bytes = static_cast<size_t>((cfg.get_int("ingest.max_upload_mb") + 1) << 20);
+  hopts.head_timeout = std::chrono::seconds(cfg.get_int("server.head_timeout_s"));
+  hopts.body_idle_timeout = std::chrono::seconds(cfg.get_int("server.body_idle_timeout_s"));
+  hopts.max_head_bytes = static_cast<size_t>(cfg.get_int("server.max_head_kb")) << 10;
+  hopts.max_body_bytes = static_cast<size_t>(cfg.get_int("server.max_body_kb")) << 10;
+  hopts.max_upload_bytes = static_cast<size_t>((cfg.get_int("ingest.max_upload_mb") + 1) << 20); // + form fields
+  hopts.min_upload_rate = static_cast<size_t>(cfg.get_int("server.min_upload_kb_per_s")) << 10;
+  hopts.max_connections = static_cast<int>(cfg.get_int("server.max_connections"));
+  hopts.max_uploads = static_cast<int>(cfg.get_int("server.max_uploads"));
+  hopts.trusted_proxies = cfg.get_string("web.trusted_proxies");
   s.http = std::make_unique<HttpServer>(hopts, build_routes(*s.context), *s.metrics);
 
   const int port = s.http->start();
   s.record_start(port); // before any job runs, so every job attempt belongs to a recorded run
   s.workers->start();
+  if (wopts.workers > 0) s.fetchers->start();
   s.loop->start();
   s.started = true;
   log->info("curator {} serving on http://{}:{} (data folder {})", CURATOR_VERSION, hopts.host, port,
@@ -142,7 +150,9 @@ bool Daemon::stop(const std::string& reason) {
   log->info("stopping ({})", reason);
   s.http->stop();
   s.loop->stop(); // no new rounds; a running one stops after its epoch (the worker pool's stop flag)
-  const bool clean = s.workers->stop(std::chrono::seconds(s.config.get_int("jobs.shutdown_grace_seconds")));
+  const auto grace = std::chrono::seconds(s.config.get_int("jobs.shutdown_grace_seconds"));
+  s.fetchers->stop(grace);
+  const bool clean = s.workers->stop(grace);
   s.record_stop(clean ? reason : reason + " (handlers abandoned)");
   log->info("stopped");
   return clean;

@@ -1,4 +1,4 @@
-#include "serve/dataset_routes.hpp"
+#include "serve/handlers.hpp"
 
 #include "dataset/snapshot.hpp"
 #include "dataset/stats.hpp"
@@ -9,7 +9,7 @@
 
 namespace curator::serve {
 
-namespace {
+namespace dataset_api {
 
 // GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`),
 // counts only, for anyone. Snapshots list every confirmed crop with its video and label: staff only.
@@ -51,13 +51,6 @@ Response manifest(ServiceContext& ctx, const Request& req) {
   return Response::text(text.str(), "application/x-ndjson");
 }
 
-} // namespace
-
-void add_dataset_routes(std::vector<Route>& routes, ServiceContext& ctx) {
-  routes.push_back(context_route(ctx, "GET", "/api/v1/dataset/stats", stats));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/dataset/snapshots", snapshots));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64}))", snapshot));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest)", manifest));
-}
+} // namespace dataset_api
 
 } // namespace curator::serve

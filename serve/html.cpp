@@ -68,10 +68,17 @@ Response html(std::string document, int status) {
   return r;
 }
 
+bool local_path(const std::string& location) {
+  // "//host", "/\\host" or "http://..." would make an open redirect out of ?next=, and browsers drop tabs
+  // and line breaks from addresses ("/\t/host" is "//host" to them): no control characters, no spaces.
+  if (location.empty() || location[0] != '/') return false;
+  for (unsigned char c : location)
+    if (c <= 0x20 || c == 0x7f || c == '\\') return false;
+  return location.size() == 1 || location[1] != '/';
+}
+
 Response redirect(const std::string& location) {
-  // Only local paths: "//host" or "http://..." would make an open redirect out of ?next=.
-  const bool local = location.size() >= 1 && location[0] == '/' && (location.size() == 1 || location[1] != '/') &&
-                     location.find('\\') == std::string::npos;
+  const bool local = local_path(location);
   Response r = Response::text("", "text/plain; charset=utf-8", 303);
   r.headers.emplace_back("Location", local ? location : "/");
   return r;

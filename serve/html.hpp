@@ -24,6 +24,10 @@ std::string page(const std::string& title, const Viewer& viewer, const std::stri
 
 Response html(std::string document, int status = 200);
 /// 303 See Other to a local path (anything not starting with a single '/' becomes "/").
+/// Whether `location` is a path on this site (no scheme, no "//host", no control characters or
+/// backslashes a browser would reinterpret).
+bool local_path(const std::string& location);
+/// 303 to `location` when it is a local path, else to "/".
 Response redirect(const std::string& location);
 /// An error as a page (status from the code); 401 becomes a redirect to the sign-in page.
 Response error_page(ErrorCode code, const std::string& message, const std::string& path);

@@ -19,7 +19,26 @@ std::optional<std::string> Request::query_param(const std::string& name) const {
   return it->second;
 }
 
+int Request::limit_param(int fallback) const {
+  int limit = fallback;
+  if (const auto text = query_param("limit")) {
+    size_t used = 0;
+    try {
+      limit = std::stoi(*text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text->size()) throw InvalidInput("limit must be an integer");
+  }
+  if (limit < 1 || limit > 1000) throw InvalidInput("limit must be between 1 and 1000");
+  return limit;
+}
+
 nlohmann::json Request::json_body() const {
+  // A form or text/plain body could come from another site's page without a CORS preflight.
+  std::string type = header("Content-Type").value_or("");
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (type.rfind("application/json", 0) != 0) throw InvalidInput("send JSON with Content-Type: application/json");
   auto value = nlohmann::json::parse(body, nullptr, false);
   if (value.is_discarded()) throw InvalidInput("request body is not valid JSON");
   return value;

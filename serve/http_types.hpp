@@ -5,9 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,14 +25,20 @@ struct Request {
   std::multimap<std::string, std::string> query;
   std::map<std::string, std::string> headers; ///< names lower-cased
   std::string body;
-  std::string remote_addr;
+  std::string remote_addr;        ///< the client (behind trusted proxies: from X-Forwarded-For)
+  bool via_trusted_proxy = false; ///< the connection came from a trusted proxy (its X-Forwarded-* count)
   std::string request_id;
 
   std::optional<std::string> header(const std::string& name) const;
   std::optional<std::string> query_param(const std::string& name) const;
+  /// The `limit` query parameter (`fallback` when absent). Throws InvalidInput unless it is an integer
+  /// from 1 to 1000.
+  int limit_param(int fallback) const;
   /// Parses the body as JSON; throws InvalidInput when it is not.
   nlohmann::json json_body() const;
 };
+
+struct Deferred;
 
 struct Response {
   int status = 200;
@@ -39,12 +47,23 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   /// When set, the body is this file, streamed; the server answers HTTP range requests on it.
   std::optional<std::filesystem::path> file;
+  /// When set, the answer is not ready yet (see Deferred); the other fields are ignored.
+  std::shared_ptr<Deferred> deferred;
 
   static Response json(const nlohmann::json& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
   static Response file_content(std::filesystem::path path, std::string content_type);
   /// {"error": {"code": ..., "message": ...}} with the status of `code`.
   static Response error(ErrorCode code, const std::string& message);
+};
+
+/// A response that comes later (a long poll): the server calls `poll` every `interval` on a handler
+/// thread, holding no thread in between, until it returns a response; at `deadline` it sends `timeout()`.
+struct Deferred {
+  std::function<std::optional<Response>()> poll;
+  std::function<Response()> timeout;
+  std::chrono::milliseconds interval{100};
+  std::chrono::steady_clock::time_point deadline;
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -66,7 +85,8 @@ public:
 using StreamHandler = std::function<Response(const Request&, BodyReader&)>;
 
 /// One entry of the route table. `pattern` is an ECMAScript regex matched against the whole path.
-/// A route has either `handler` (body read whole, up to the server's limit) or `stream` (POST/PUT only).
+/// A route has either `handler` (body read whole, up to the server's body limit, 64 KB by default) or
+/// `stream` (POST/PUT only: uploads, up to the upload limit, read as they arrive).
 struct Route {
   std::string method; ///< GET, POST, PUT, DELETE, PATCH
   std::string pattern;

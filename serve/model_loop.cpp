@@ -2,9 +2,9 @@
 
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "retrain/round_store.hpp"
 #include "retrain/video_scorer.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
 namespace curator::serve {
@@ -17,7 +17,7 @@ ModelLoop::ModelLoop(Services& services, const core::Config& config, const core:
 ModelLoop::~ModelLoop() { stop(); }
 
 void ModelLoop::register_jobs(core::WorkerPool& workers) {
-  workers.register_kind("model.retrain", [this](const core::Job& job, core::JobContext& ctx) {
+  workers.register_kind(core::jobs::kModelRetrain.name, [this](const core::Job& job, core::JobContext& ctx) {
     auto options = retrain::RoundOptions::from_config(config_);
     options.trigger = job.payload.value("trigger", "manual");
     const auto result = retrain::run_round(*services_.db, services_.dir, clock_, options, [&ctx] { return ctx.stopping(); });
@@ -25,8 +25,8 @@ void ModelLoop::register_jobs(core::WorkerPool& workers) {
     if (result.decision && result.decision->promoted) queue_review_scores(); // the new champion's opinion
     return result.to_json();
   });
-  workers.register_kind("score.video", [this](const core::Job& job, core::JobContext&) { return score(job); });
-  workers.register_kind("review.score", [this](const core::Job& job, core::JobContext&) { return score_review_item(job); });
+  workers.register_kind(core::jobs::kScoreVideo.name, [this](const core::Job& job, core::JobContext&) { return score(job); });
+  workers.register_kind(core::jobs::kReviewScore.name, [this](const core::Job& job, core::JobContext&) { return score_review_item(job); });
 }
 
 retrain::ScoreOptions ModelLoop::score_options(int frames) const {
@@ -42,36 +42,22 @@ retrain::ScoreOptions ModelLoop::score_options(int frames) const {
 int ModelLoop::queue_review_scores() {
   const auto champion = registry_.champion();
   if (!champion) return 0;
-  auto conn = services_.db->connect();
-  core::WriteTransaction txn(*conn);
-  SQLite::Statement q(*conn, "SELECT r.submission_id FROM review_items r JOIN submissions s ON s.id = r.submission_id "
-                             "WHERE r.state IN ('pending', 'escalated') AND s.blob_sha256 IS NOT NULL");
   int queued = 0;
-  while (q.executeStep()) {
-    const int64_t id = q.getColumn(0).getInt64();
+  for (const int64_t id : reviews_.open_with_video()) {
     const std::string key = "review.score:" + std::to_string(id) + ":v" + std::to_string(champion->version);
-    SQLite::Statement seen(*conn, "SELECT 1 FROM jobs WHERE dedupe_key = ?");
-    seen.bind(1, key);
-    if (seen.executeStep()) continue;
-    services_.jobs->enqueue(*conn, {"review.score", {{"submission", id}, {"version", champion->version}}, key, -1});
+    if (services_.jobs->state_by_key(key)) continue; // this champion scored it, or will
+    services_.jobs->enqueue(core::JobSpec::of(core::jobs::kReviewScore, {{"submission", id}, {"version", champion->version}}, key));
     ++queued;
   }
-  txn.commit();
   return queued;
 }
 
 nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
   const int64_t id = job.payload.at("submission").get<int64_t>();
   const auto version = registry_.get(job.payload.at("version").get<int64_t>());
-  std::string sha;
-  {
-    auto conn = services_.db->connect();
-    SQLite::Statement q(*conn, "SELECT blob_sha256 FROM submissions WHERE id = ?");
-    q.bind(1, id);
-    if (!q.executeStep() || q.getColumn(0).isNull()) throw core::PermanentJobError("submission has no stored video");
-    sha = q.getColumn(0).getString();
-  }
-  const auto result = retrain::score_video(version.ref(), services_.faces->get(), services_.blobs->path_of(sha),
+  const auto sub = services_.ingest->submissions().get(id);
+  if (!sub || !sub->blob_sha256) throw core::PermanentJobError("submission has no stored video");
+  const auto result = retrain::score_video(version.ref(), services_.faces->get(), services_.blobs->path_of(*sub->blob_sha256),
                                            score_options(static_cast<int>(config_.get_int("ingest.sample_frames"))));
   const auto& p = result["video"]["p_fake_confident"];
   if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
@@ -102,25 +88,15 @@ std::optional<int64_t> ModelLoop::tick() {
   if (!trigger) return std::nullopt;
   auto conn = services_.db->connect();
   core::WriteTransaction txn(*conn);
-  SQLite::Statement pending(*conn, "SELECT 1 FROM jobs WHERE kind = 'model.retrain' AND state IN ('queued', 'leased')");
-  if (pending.executeStep()) return std::nullopt; // one round at a time
-  const int64_t id = services_.jobs->enqueue(*conn, {"model.retrain", {{"trigger", *trigger}}, std::nullopt, -2});
+  if (core::JobQueue::has_pending(*conn, core::jobs::kModelRetrain.name)) return std::nullopt; // one round at a time
+  const int64_t id = services_.jobs->enqueue(*conn, core::JobSpec::of(core::jobs::kModelRetrain, {{"trigger", *trigger}}));
   txn.commit();
   core::logger("scheduler")->info("queued a retrain round (trigger: {}, {} newly confirmed videos)", *trigger,
                                   in.confirmed_since);
   return id;
 }
 
-int ModelLoop::reconcile() {
-  auto conn = services_.db->connect();
-  core::WriteTransaction txn(*conn);
-  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET state = 'failed', error = 'interrupted (the daemon stopped)', "
-                             "finished_ms = ? WHERE state = 'running'");
-  q.bind(1, clock_.now_ms());
-  const int n = q.exec();
-  txn.commit();
-  return n;
-}
+int ModelLoop::reconcile() { return retrain::RoundStore(*services_.db).fail_running(clock_.now_ms()); }
 
 void ModelLoop::start() {
   if (!config_.get_bool("scheduler.enabled") || thread_.joinable()) return;

@@ -2,39 +2,25 @@
 // the /models page (versions, and each promotion decision's side-by-side table).
 #include "core/error.hpp"
 #include "core/job_queue.hpp"
+#include "retrain/round_store.hpp"
 #include "serve/html.hpp"
 #include "serve/model_loop.hpp"
-#include "serve/model_routes.hpp"
+#include "serve/handlers.hpp"
 #include "serve/submission_routes.hpp"
 #include "serve/web_auth.hpp"
-
-#include <SQLiteCpp/Statement.h>
 
 #include <set>
 #include <thread>
 
 namespace curator::serve {
 
-namespace {
+namespace model_api {
 
 using html::escape;
 
 nlohmann::json rounds(ServiceContext& ctx, int limit) {
-  auto conn = ctx.db.connect();
-  SQLite::Statement q(*conn, "SELECT id, trigger, state, COALESCE(snapshot_id, ''), candidate, promoted, COALESCE(error, ''), "
-                             "started_ms, finished_ms FROM retrain_rounds ORDER BY id DESC LIMIT ?");
-  q.bind(1, limit);
   nlohmann::json out = nlohmann::json::array();
-  while (q.executeStep())
-    out.push_back({{"round", q.getColumn(0).getInt64()},
-                   {"trigger", q.getColumn(1).getString()},
-                   {"state", q.getColumn(2).getString()},
-                   {"snapshot_id", q.getColumn(3).getString()},
-                   {"candidate", q.getColumn(4).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(4).getInt64())},
-                   {"promoted", q.getColumn(5).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(5).getInt() != 0)},
-                   {"error", q.getColumn(6).getString()},
-                   {"started_ms", q.getColumn(7).getInt64()},
-                   {"finished_ms", q.getColumn(8).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(8).getInt64())}});
+  for (const auto& r : retrain::RoundStore(ctx.db).list(limit)) out.push_back(r.to_json());
   return out;
 }
 
@@ -69,7 +55,7 @@ Response torchscript(ServiceContext& ctx, const Request& req) {
 }
 
 // The upload is stored (content-addressed), a score.video job is queued for the model worker, and the
-// request waits for its result up to score.wait_seconds (then 202 with the job to poll).
+// answer comes when the job is done, or after score.wait_seconds as 202 with the job to poll.
 Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   if (!ctx.models->registry().champion()) throw Unavailable("there is no champion model yet");
   if (ctx.web && !current_session(*ctx.web, req) && !ctx.web->anonymous_submissions.allow(req.remote_addr))
@@ -89,23 +75,33 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
     out["submission_url"] = submission_status_url(receipt);
   }
   const auto key = ingest::AccessKey::generate(); // the result is the requester's: only they can poll it
-  const int64_t job = ctx.jobs.enqueue(
-      {"score.video", {{"sha256", blob.sha256}, {"name", filename}, {"access_key_hash", key.hash}}, std::nullopt, 5});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get_int("score.wait_seconds"));
-  while (std::chrono::steady_clock::now() < deadline) {
-    const auto j = ctx.jobs.get(job);
+  const int64_t job = ctx.jobs.enqueue(core::JobSpec::of(
+      core::jobs::kScoreVideo, {{"sha256", blob.sha256}, {"name", filename}, {"access_key_hash", key.hash}}));
+  out["job"] = job;
+  // A long poll: the server checks the job every 100 ms, holding no HTTP thread in between.
+  Response waiting;
+  waiting.deferred = std::make_shared<Deferred>();
+  waiting.deferred->deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get_int("score.wait_seconds"));
+  core::JobQueue* jobs = &ctx.jobs;
+  waiting.deferred->poll = [jobs, job, out]() -> std::optional<Response> {
+    const auto j = jobs->get(job);
     if (j && j->state == core::JobState::done) {
-      if (j->result) out.update(nlohmann::json::parse(*j->result));
-      out["job"] = job;
-      return Response::json(out);
+      auto done = out;
+      if (j->result) done.update(nlohmann::json::parse(*j->result));
+      return Response::json(done);
     }
     if (j && j->state == core::JobState::dead)
-      throw InvalidInput("the video could not be scored: " + j->last_error.value_or("unknown error"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  out["job"] = job;
-  out["status_url"] = "/api/v1/jobs/" + std::to_string(job) + "?key=" + key.key;
-  return Response::json(out, 202);
+      return Response::error(ErrorCode::invalid_input, "the video could not be scored: " +
+                                                           j->last_error.value_or("unknown error"));
+    return std::nullopt;
+  };
+  waiting.deferred->timeout = [out, job, k = key.key] {
+    auto later = out;
+    later["status_url"] = "/api/v1/jobs/" + std::to_string(job) + "?key=" + k;
+    return Response::json(later, 202);
+  };
+  return waiting;
 }
 
 std::string number(const nlohmann::json& v, const char* format = "%.3f") {
@@ -155,7 +151,7 @@ Response models_page(ServiceContext& ctx, const Request& req) {
     std::string sources;
     for (const auto& s : v.card.value("training_sources", nlohmann::json::array()))
       sources += (sources.empty() ? "" : ", ") + s.get<std::string>();
-    body += "<tr><td>v" + std::to_string(v.version) + "</td><td>" + escape(v.state) + "</td><td>" +
+    body += "<tr><td>v" + std::to_string(v.version) + "</td><td>" + retrain::model_state_name(v.state) + "</td><td>" +
             html::format_time(v.created_ms) + "</td><td>" + escape(v.card.value("backbone", "resnet18")) + "</td><td>" +
             (init == "scratch" ? std::string("<strong>scratch</strong> (no ImageNet weights)") : escape(init.substr(0, 21))) +
             "</td><td>" + escape(sources) + "</td><td>" + escape(v.snapshot_id.substr(0, 12)) +
@@ -180,18 +176,6 @@ Response models_page(ServiceContext& ctx, const Request& req) {
   return html::html(html::page("Models", viewer_of(session), body));
 }
 
-} // namespace
-
-void add_model_routes(std::vector<Route>& routes, ServiceContext& ctx) {
-  if (!ctx.models) return;
-  routes.push_back(context_route(ctx, "GET", "/api/v1/models", models));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/models/champion", champion));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/models/(\d{1,9}))", version));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/models/(\d{1,9})/torchscript)", torchscript));
-  Route post{"POST", "/api/v1/score", nullptr};
-  post.stream = [&ctx](const Request& req, BodyReader& body) { return score(ctx, req, body); };
-  routes.push_back(post);
-  routes.push_back(context_route(ctx, "GET", "/models", models_page, true));
-}
+} // namespace model_api
 
 } // namespace curator::serve

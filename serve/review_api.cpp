@@ -4,22 +4,11 @@
 #include "core/error.hpp"
 #include "labeling/audit_log.hpp"
 #include "serve/web_auth.hpp"
-#include "serve/web_pages.hpp"
+#include "serve/handlers.hpp"
 
 namespace curator::serve {
 
-namespace {
-
-int limit_of(const Request& req, int fallback) {
-  int limit = fallback;
-  if (auto l = req.query_param("limit")) try {
-      limit = std::stoi(*l);
-    } catch (const std::exception&) {
-      throw InvalidInput("limit must be an integer");
-    }
-  if (limit < 1 || limit > 1000) throw InvalidInput("limit must be between 1 and 1000");
-  return limit;
-}
+namespace review_api {
 
 std::string text_field(const nlohmann::json& body, const char* name, size_t max) {
   if (!body.contains(name) || body[name].is_null()) return "";
@@ -36,20 +25,9 @@ Response session_info(const labeling::Session& s) {
 Response sign_in(ServiceContext& ctx, const Request& req) {
   const auto body = req.json_body();
   const std::string name = text_field(body, "username", 64), password = text_field(body, "password", 1024);
-  auto& web = *ctx.web;
-  if (web.login_by_name.blocked(name) || web.login_by_addr.blocked(req.remote_addr))
-    throw RateLimited("too many failed sign-ins; wait a few minutes and try again");
-  const auto user = web.accounts.authenticate(name, password);
-  if (!user) {
-    web.login_by_name.record(name);
-    web.login_by_addr.record(req.remote_addr);
-    throw Unauthorized("wrong user name or password");
-  }
-  web.login_by_name.reset(name);
-  auto session = web.accounts.open_session(*user, web.session_ttl_ms);
-  auto res = session_info(session);
-  res.headers.emplace_back("Set-Cookie",
-                           set_cookie(kSessionCookie, session.token, web.session_ttl_ms / 1000, secure_request(web, req)));
+  const auto signed_in = serve::sign_in(*ctx.web, req, name, password);
+  auto res = session_info(signed_in.session);
+  for (const auto& c : signed_in.cookies) res.headers.emplace_back("Set-Cookie", c);
   return res;
 }
 
@@ -72,11 +50,10 @@ Response next_item(ServiceContext& ctx, const Request& req) {
 
 Response list_items(ServiceContext& ctx, const Request& req) {
   require_session(*ctx.web, req);
-  const std::string state = req.query_param("state").value_or("");
-  if (!state.empty() && state != "pending" && state != "confirmed" && state != "rejected" && state != "escalated")
-    throw InvalidInput("state must be pending, confirmed, rejected or escalated");
+  std::optional<labeling::ReviewState> state;
+  if (const auto text = req.query_param("state"); text && !text->empty()) state = labeling::parse_review_state(*text);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& it : ctx.web->reviews.list(state, limit_of(req, 100))) out.push_back(it.to_json());
+  for (const auto& it : ctx.web->reviews.list(state, req.limit_param(100))) out.push_back(it.to_json());
   return Response::json({{"items", out}});
 }
 
@@ -89,6 +66,7 @@ Response decide(ServiceContext& ctx, const Request& req) {
   const auto s = require_session(*ctx.web, req);
   require_csrf(s, req, "");
   const auto body = req.json_body();
+  refuse_own_upload(ctx.web->reviews.get(std::stoll(req.captures.at(0))), req);
   const auto item = ctx.web->reviews.decide(s.user, std::stoll(req.captures.at(0)),
                                             labeling::parse_verdict(text_field(body, "decision", 32)),
                                             text_field(body, "reason", 1000));
@@ -111,24 +89,12 @@ Response audit(ServiceContext& ctx, const Request& req) {
       throw InvalidInput("before must be a number");
     }
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& e : labeling::list_audit(ctx.db, limit_of(req, 100), before, req.query_param("entity").value_or(""),
+  for (const auto& e : labeling::list_audit(ctx.db, req.limit_param(100), before, req.query_param("entity").value_or(""),
                                             req.query_param("entity_id").value_or("")))
     out.push_back(e.to_json());
   return Response::json({{"entries", out}});
 }
 
-} // namespace
-
-void add_review_api(std::vector<Route>& routes, ServiceContext& ctx) {
-  routes.push_back(context_route(ctx, "POST", "/api/v1/session", sign_in));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/session", who_am_i));
-  routes.push_back(context_route(ctx, "DELETE", "/api/v1/session", sign_out));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/review", list_items));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/review/next", next_item));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/review/(\d{1,18}))", get_item));
-  routes.push_back(context_route(ctx, "POST", R"(/api/v1/review/(\d{1,18})/decision)", decide));
-  routes.push_back(context_route(ctx, "POST", R"(/api/v1/review/(\d{1,18})/reopen)", reopen));
-  routes.push_back(context_route(ctx, "GET", "/api/v1/audit", audit));
-}
+} // namespace review_api
 
 } // namespace curator::serve

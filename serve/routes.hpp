@@ -1,5 +1,6 @@
 #pragma once
-//! The route table: every HTTP endpoint of curator is listed in build_routes(), nowhere else.
+//! The route table: every HTTP endpoint of curator, who may call it and what it needs, is listed in
+//! routes.cpp (kRoutes), nowhere else; handlers are declared in handlers.hpp.
 #include "core/blob_store.hpp"
 #include "core/config.hpp"
 #include "core/data_dir.hpp"
@@ -35,11 +36,9 @@ struct ServiceContext {
   ModelLoop* models = nullptr; ///< registry, scheduler, scoring; null in bare servers
 };
 
+/// The routes this context can serve (a route whose needs are null in `ctx` is left out), each wrapped
+/// so its access rule is checked before its handler runs.
 std::vector<Route> build_routes(ServiceContext& ctx);
 
-using ContextHandler = Response (*)(ServiceContext&, const Request&);
-/// A route whose handler also gets the context; a `page` route answers errors with HTML pages.
-Route context_route(ServiceContext& ctx, const std::string& method, const std::string& pattern, ContextHandler fn,
-                    bool page = false);
 
 } // namespace curator::serve

@@ -3,16 +3,19 @@
 #include "core/logging.hpp"
 #include "core/migrations.hpp"
 #include "core/worker_pool.hpp"
+#include "labeling/review_queue.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 #include <unistd.h>
 
 namespace curator::serve {
 
-Services::Services(const core::Config& cfg, const core::Clock& clock) : dir(cfg.get_path("data.dir")) {
+Services::Services(const core::Config& cfg, const core::Clock& clock,
+                   std::shared_ptr<faces::SharedFacePipeline> shared_faces)
+    : dir(cfg.get_path("data.dir")) {
   dir.create();
   db = std::make_unique<core::Database>(dir.database(), static_cast<int>(cfg.get_int("db.busy_timeout_ms")));
   {
@@ -26,9 +29,16 @@ Services::Services(const core::Config& cfg, const core::Clock& clock) : dir(cfg.
   policy.backoff_max_s = cfg.get_double("jobs.backoff_max_seconds");
   policy.lease_ms = cfg.get_int("jobs.lease_seconds") * 1000;
   jobs = std::make_unique<core::JobQueue>(*db, clock, policy);
-  faces = std::make_unique<faces::SharedFacePipeline>(cfg.get_path("faces.models_dir"));
+  faces = shared_faces ? std::move(shared_faces)
+                       : std::make_shared<faces::SharedFacePipeline>(cfg.get_path("faces.models_dir"));
   ingest = std::make_unique<ingest::IngestService>(*db, *blobs, *jobs, clock, dir, ingest::IngestSettings::from_config(cfg),
                                                    [f = faces.get()]() -> const faces::FacePipeline& { return f->get(); });
+  // A new video waits for review and gets (or inherits) its split soon: one pending refresh is enough.
+  ingest->on_ingested([&clock, queue = jobs.get()](SQLite::Database& conn, const ingest::Submission& submission) {
+    labeling::ReviewQueue::open_item(conn, submission, clock.now_ms());
+    if (!core::JobQueue::has_pending(conn, core::jobs::kDatasetRefresh.name))
+      queue->enqueue(conn, core::JobSpec::of(core::jobs::kDatasetRefresh));
+  });
 }
 
 void run_ingest_until_finished(Services& s, const core::Config& cfg, const std::vector<int64_t>& ids) {
@@ -41,17 +51,7 @@ void run_ingest_until_finished(Services& s, const core::Config& cfg, const std::
   s.ingest->register_jobs(pool);
   pool.start();
   auto pending = [&] {
-    auto conn = s.db->connect();
-    for (int64_t id : ids) {
-      SQLite::Statement q(*conn, "SELECT s.state, (SELECT state FROM jobs WHERE dedupe_key = 'ingest:' || s.id) FROM "
-                                 "submissions s WHERE s.id = ?");
-      q.bind(1, id);
-      if (!q.executeStep()) continue;
-      const std::string state = q.getColumn(0).getString();
-      const std::string job = q.getColumn(1).isNull() ? "" : q.getColumn(1).getString();
-      if ((state == "queued" || state == "processing") && job != "dead") return true;
-    }
-    return false;
+    return std::any_of(ids.begin(), ids.end(), [&](int64_t id) { return s.ingest->unfinished(id); });
   };
   while (pending()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   pool.stop(std::chrono::seconds(cfg.get_int("jobs.shutdown_grace_seconds")));

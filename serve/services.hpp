@@ -17,14 +17,17 @@
 namespace curator::serve {
 
 struct Services {
-  /// Creates the data folder and applies migrations. Throws SchemaError for a newer database.
-  Services(const core::Config& config, const core::Clock& clock);
+  /// Creates the data folder and applies migrations. Throws SchemaError for a newer database. Face
+  /// models load on first use from faces.models_dir, or come from `shared_faces` (already loaded
+  /// models several Services in one process share, e.g. tests).
+  Services(const core::Config& config, const core::Clock& clock,
+           std::shared_ptr<faces::SharedFacePipeline> shared_faces = nullptr);
 
   core::DataDir dir;
   std::unique_ptr<core::Database> db;
   std::unique_ptr<core::BlobStore> blobs;
   std::unique_ptr<core::JobQueue> jobs;
-  std::unique_ptr<faces::SharedFacePipeline> faces;
+  std::shared_ptr<faces::SharedFacePipeline> faces;
   std::unique_ptr<ingest::IngestService> ingest;
 };
 

@@ -4,9 +4,13 @@
 #include "core/database.hpp"
 #include "core/job_queue.hpp"
 #include "core/migrations.hpp"
+#include "dataset/stats.hpp"
+#include "ingest/submission.hpp"
+#include "retrain/model_registry.hpp"
+#include "retrain/round_store.hpp"
 #include "retrain/torch_runtime.hpp"
+#include "serve/daemon_runs.hpp"
 
-#include <SQLiteCpp/Statement.h>
 #include <httplib.h>
 
 #include <csignal>
@@ -38,59 +42,16 @@ nlohmann::json database_status(const core::DataDir& dir) {
     }
     db["jobs"] = {{"total", totals}, {"by_kind", by_kind}};
   }
-  if (conn.tableExists("submissions")) {
-    nlohmann::json subs = {{"queued", 0}, {"processing", 0}, {"done", 0}, {"rejected", 0}, {"failed", 0}, {"duplicate", 0}};
-    SQLite::Statement q(conn, "SELECT state, COUNT(*) FROM submissions GROUP BY state");
-    while (q.executeStep()) subs[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
-    SQLite::Statement nf(conn, "SELECT COUNT(*) FROM submissions WHERE state = 'done' AND no_face = 1");
-    nf.executeStep();
-    subs["no_face"] = nf.getColumn(0).getInt64();
-    db["submissions"] = subs;
-  }
+  if (conn.tableExists("submissions")) db["submissions"] = ingest::SubmissionStore::state_counts(conn);
   if (conn.tableExists("model_versions")) {
-    nlohmann::json m;
-    SQLite::Statement c(conn, "SELECT a.version, (SELECT COUNT(*) FROM model_versions), json_extract(v.card, '$.init') "
-                              "FROM (SELECT 1) LEFT JOIN model_aliases a ON a.alias = 'champion' LEFT JOIN "
-                              "model_versions v ON v.version = a.version");
-    c.executeStep();
-    m["champion"] = c.getColumn(0).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(0).getInt64());
-    m["versions"] = c.getColumn(1).getInt64();
-    m["champion_init"] = c.getColumn(2).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(2).getString());
-    SQLite::Statement w(conn, "SELECT id, state, COALESCE(warnings, '[]') FROM training_runs ORDER BY started_ms DESC, "
-                              "id DESC LIMIT 1");
-    if (w.executeStep())
-      m["last_run"] = {{"id", w.getColumn(0).getString()}, {"state", w.getColumn(1).getString()},
-                       {"warnings", nlohmann::json::parse(w.getColumn(2).getString(), nullptr, false)}};
-    SQLite::Statement r(conn, "SELECT id, trigger, state, started_ms, COALESCE(error, '') FROM retrain_rounds ORDER BY id DESC LIMIT 1");
-    if (r.executeStep())
-      m["last_round"] = {{"round", r.getColumn(0).getInt64()}, {"trigger", r.getColumn(1).getString()},
-                         {"state", r.getColumn(2).getString()}, {"started_ms", r.getColumn(3).getInt64()},
-                         {"error", r.getColumn(4).getString()}};
-    SQLite::Statement t(conn, "SELECT COUNT(*) FROM training_runs WHERE state = 'running'");
-    t.executeStep();
-    m["training_now"] = t.getColumn(0).getInt64();
-    db["models"] = m;
+    auto models = retrain::ModelRegistry::status(conn);
+    if (const auto round = retrain::RoundStore::last(conn))
+      models["last_round"] = {{"round", round->round}, {"trigger", round->trigger}, {"state", round->state},
+                              {"started_ms", round->started_ms}, {"error", round->error}};
+    db["models"] = models;
   }
-  if (conn.tableExists("dataset_videos")) {
-    nlohmann::json ds = {{"train", 0}, {"val", 0}, {"test", 0}, {"quarantined", 0}, {"excluded", 0}};
-    SQLite::Statement q(conn, "SELECT CASE WHEN state = 'assigned' THEN split ELSE state END, COUNT(*) FROM "
-                              "dataset_videos GROUP BY 1");
-    while (q.executeStep()) ds[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
-    SQLite::Statement c(conn, "SELECT COUNT(*), (SELECT id FROM snapshots ORDER BY created_ms DESC, id LIMIT 1) FROM snapshots");
-    c.executeStep();
-    ds["snapshots"] = c.getColumn(0).getInt64();
-    ds["latest_snapshot"] = c.getColumn(1).isNull() ? nlohmann::json() : nlohmann::json(c.getColumn(1).getString());
-    db["dataset"] = ds;
-  }
-  if (conn.tableExists("daemon_runs")) {
-    SQLite::Statement q(conn, "SELECT pid, started_ms, stopped_ms, stop_reason FROM daemon_runs ORDER BY id DESC LIMIT 1");
-    if (q.executeStep()) {
-      db["last_daemon_run"] = {{"pid", q.getColumn(0).getInt64()},
-                               {"started_ms", q.getColumn(1).getInt64()},
-                               {"stopped_ms", q.getColumn(2).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(2).getInt64())},
-                               {"stop_reason", q.getColumn(3).isNull() ? nlohmann::json() : nlohmann::json(q.getColumn(3).getString())}};
-    }
-  }
+  if (conn.tableExists("dataset_videos")) db["dataset"] = dataset::split_counts(conn);
+  if (const auto run = DaemonRuns::last(conn)) db["last_daemon_run"] = run->to_json();
   return db;
 }
 

@@ -5,11 +5,13 @@
 #include "serve/submission_routes.hpp"
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "ingest/ingest_service.hpp"
+#include "labeling/review_queue.hpp"
+#include "serve/disk_room.hpp"
 #include "serve/web_auth.hpp"
 
-#include <SQLiteCpp/Statement.h>
-
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -94,9 +96,10 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
 ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
-  // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most).
+  // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most), and
+  // any upload when the disk is short (before a byte of it is written).
+  int64_t declared = 0;
   if (auto length = req.header("Content-Length")) {
-    int64_t declared = 0;
     try {
       declared = std::stoll(*length);
     } catch (const std::exception&) {
@@ -105,9 +108,11 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
     if (declared > max_bytes + 64 * 1024)
       throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
   }
+  require_disk_room(ctx.config, ctx.data_dir, static_cast<uint64_t>(std::max<int64_t>(declared, 0)));
   if (!body.multipart()) { // JSON: {"url": ..., "label": ..., ...}
     std::string text;
-    body.read([&](const char* d, size_t n) { text.append(d, n); return text.size() <= 64 * 1024; });
+    if (!body.read([&](const char* d, size_t n) { text.append(d, n); return text.size() <= 64 * 1024; }))
+      throw PayloadTooLarge("a JSON submission is at most 64 KB");
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw InvalidInput("expected multipart/form-data with a file, or JSON with a url");
     std::map<std::string, std::string> fields;
@@ -132,7 +137,7 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
   throw InvalidInput("attach a video as the \"file\" field, or give a \"url\"");
 }
 
-namespace {
+namespace submission_api {
 
 // The API: anonymous callers are rate-limited per address; a signed-in session (with its CSRF header)
 // submits as its user, and nobody reviews their own submission.
@@ -142,11 +147,16 @@ Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& bo
   if (session) require_csrf(*session, req, "");
   else if (ctx.web && !ctx.web->anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many submissions from this address; try again within the hour or sign in");
+  std::pair<std::string, std::string> uploader;
+  if (!session && ctx.web) uploader = uploader_token(*ctx.web, req);
   const auto receipt = receive_submission(ctx, req, body, [&](const auto&, ingest::SubmissionMeta& meta) {
     if (session) meta.submitted_by = session->user.id;
+    else if (!uploader.first.empty()) meta.uploader_hash = core::sha256_hex(uploader.first);
     meta.client_addr = req.remote_addr.substr(0, 64);
   });
-  return created(receipt);
+  auto res = created(receipt);
+  if (!uploader.second.empty()) res.headers.emplace_back("Set-Cookie", uploader.second);
+  return res;
 }
 
 int64_t id_of(const Request& req, size_t i = 0) { return std::stoll(req.captures.at(i)); }
@@ -158,48 +168,29 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
   // Thumbnails open with the same key as the submission (staff need none).
   const auto key = req.query_param("key");
   const std::string key_param = key && sub.opens_with(*key) ? "?key=" + *key : "";
-  auto conn = ctx.db.connect();
-  SQLite::Statement frames(*conn, "SELECT COUNT(*) FROM frames WHERE video_id = ?");
-  frames.bind(1, id);
-  frames.executeStep();
-  j["frames"] = frames.getColumn(0).getInt64();
+  auto& videos = ctx.ingest->videos();
+  j["frames"] = videos.frame_count(id);
   nlohmann::json tracks = nlohmann::json::array();
-  SQLite::Statement t(*conn, "SELECT track_index, face_count FROM tracks WHERE video_id = ? ORDER BY track_index");
-  t.bind(1, id);
-  while (t.executeStep()) {
-    const int k = t.getColumn(0).getInt();
-    tracks.push_back({{"index", k},
-                      {"faces", t.getColumn(1).getInt()},
-                      {"thumbnail_url", "/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(k) + "/thumbnail" + key_param}});
-  }
+  for (const auto& t : videos.tracks(id))
+    tracks.push_back({{"index", t.track},
+                      {"faces", t.faces},
+                      {"thumbnail_url", "/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(t.track) +
+                                            "/thumbnail" + key_param}});
   j["tracks"] = tracks;
-  SQLite::Statement r(*conn, "SELECT state, label FROM review_items WHERE submission_id = ?");
-  r.bind(1, id);
-  j["review"] = r.executeStep() ? nlohmann::json{{"state", r.getColumn(0).getString()},
-                                                 {"label", r.getColumn(1).isNull() ? nlohmann::json()
-                                                                                   : nlohmann::json(r.getColumn(1).getString())}}
-                                : nlohmann::json{{"state", "not yet"}, {"label", nullptr}};
-  SQLite::Statement v(*conn, "SELECT width, height, fps, frame_count, duration_s, codec FROM videos WHERE submission_id = ?");
-  v.bind(1, id);
-  if (v.executeStep())
-    j["video"] = {{"width", v.getColumn(0).getInt()}, {"height", v.getColumn(1).getInt()}, {"fps", v.getColumn(2).getDouble()},
-                  {"frame_count", v.getColumn(3).getInt64()}, {"duration_s", v.getColumn(4).getDouble()},
-                  {"codec", v.getColumn(5).getString()}};
+  const auto review = labeling::ReviewQueue::state_of(ctx.db, id);
+  j["review"] = review ? nlohmann::json{{"state", labeling::review_state_name(review->first)},
+                                        {"label", review->second.empty() ? nlohmann::json() : nlohmann::json(review->second)}}
+                       : nlohmann::json{{"state", "not yet"}, {"label", nullptr}};
+  if (const auto info = videos.info(id))
+    j["video"] = {{"width", info->width},           {"height", info->height},         {"fps", info->fps},
+                  {"frame_count", info->frame_count}, {"duration_s", info->duration_s}, {"codec", info->codec}};
   return Response::json(j);
 }
 
 Response list_submissions(ServiceContext& ctx, const Request& req) {
   if (!ctx.ingest) throw Unavailable("ingest is not running");
   require_session(*ctx.web, req); // the list shows every contributor's submissions
-  int limit = 50;
-  if (auto l = req.query_param("limit")) {
-    try {
-      limit = std::stoi(*l);
-    } catch (const std::exception&) {
-      throw InvalidInput("limit must be an integer");
-    }
-  }
-  if (limit < 1 || limit > 1000) throw InvalidInput("limit must be between 1 and 1000");
+  const int limit = req.limit_param(50);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : ctx.ingest->submissions().list(limit)) out.push_back(s.to_json());
   return Response::json({{"submissions", out}});
@@ -207,12 +198,11 @@ Response list_submissions(ServiceContext& ctx, const Request& req) {
 
 Response thumbnail(ServiceContext& ctx, const Request& req) {
   visible_submission(ctx, req, id_of(req, 0));
-  auto conn = ctx.db.connect();
-  SQLite::Statement q(*conn, "SELECT thumbnail FROM tracks WHERE video_id = ? AND track_index = ?");
-  q.bind(1, id_of(req, 0));
-  q.bind(2, id_of(req, 1));
-  if (!q.executeStep()) throw NotFound("no such track");
-  std::ifstream in(ctx.data_dir.root() / q.getColumn(0).getString(), std::ios::binary);
+  const auto tracks = ctx.ingest->videos().tracks(id_of(req, 0));
+  const int64_t wanted = id_of(req, 1);
+  const auto track = std::find_if(tracks.begin(), tracks.end(), [&](const ingest::TrackRow& t) { return t.track == wanted; });
+  if (track == tracks.end() || track->thumbnail.empty()) throw NotFound("no such track");
+  std::ifstream in(ctx.data_dir.root() / track->thumbnail, std::ios::binary);
   if (!in) throw NotFound("thumbnail file missing");
   std::stringstream ss;
   ss << in.rdbuf();
@@ -221,15 +211,6 @@ Response thumbnail(ServiceContext& ctx, const Request& req) {
   return res;
 }
 
-} // namespace
-
-void add_submission_routes(std::vector<Route>& routes, ServiceContext& ctx) {
-  Route post{"POST", "/api/v1/submissions", nullptr};
-  post.stream = [&ctx](const Request& req, BodyReader& body) { return post_submission(ctx, req, body); };
-  routes.push_back(post);
-  routes.push_back(context_route(ctx, "GET", "/api/v1/submissions", list_submissions));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/submissions/(\d{1,18}))", get_submission));
-  routes.push_back(context_route(ctx, "GET", R"(/api/v1/submissions/(\d{1,18})/tracks/(\d{1,6})/thumbnail)", thumbnail));
-}
+} // namespace submission_api
 
 } // namespace curator::serve

@@ -39,6 +39,5 @@ ingest::Submission visible_submission(ServiceContext& ctx, const Request& req, i
 std::string submission_page_url(const ingest::Receipt& receipt);
 std::string submission_status_url(const ingest::Receipt& receipt);
 
-void add_submission_routes(std::vector<Route>& routes, ServiceContext& ctx);
 
 } // namespace curator::serve

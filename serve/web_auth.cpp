@@ -3,6 +3,7 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/random_token.hpp"
+#include "core/sha256.hpp"
 
 #include <sodium.h>
 
@@ -91,7 +92,7 @@ std::string set_cookie(const std::string& name, const std::string& value, int64_
 bool secure_request(const WebServices& web, const Request& req) {
   if (web.secure_cookies == "always") return true;
   if (web.secure_cookies == "never") return false;
-  return req.header("X-Forwarded-Proto").value_or("") == "https";
+  return req.via_trusted_proxy && req.header("X-Forwarded-Proto").value_or("") == "https";
 }
 
 std::optional<labeling::Session> current_session(WebServices& web, const Request& req) {
@@ -127,6 +128,43 @@ void require_anonymous_csrf(const Request& req, const std::string& token) {
 html::Viewer viewer_of(const std::optional<labeling::Session>& session) {
   if (!session) return {};
   return {session->user.username, session->user.is_admin(), session->csrf};
+}
+
+SignedIn sign_in(WebServices& web, const Request& req, const std::string& name, const std::string& password) {
+  const auto device = cookie(req, kDeviceCookie);
+  const auto account = web.accounts.find(name);
+  const bool known = account && device && web.accounts.known_device(account->id, *device);
+  if (web.login_by_addr.blocked(req.remote_addr) || (!known && web.login_by_name.blocked(name)))
+    throw RateLimited("too many failed sign-ins; wait a few minutes and try again");
+  const auto user = web.accounts.authenticate(name, password);
+  if (!user) {
+    if (!known) web.login_by_name.record(name);
+    web.login_by_addr.record(req.remote_addr);
+    throw Unauthorized("wrong user name or password");
+  }
+  SignedIn out;
+  out.session = web.accounts.open_session(*user, web.session_ttl_ms);
+  const bool secure = secure_request(web, req);
+  out.cookies.push_back(set_cookie(kSessionCookie, out.session.token, web.session_ttl_ms / 1000, secure));
+  if (!known) {
+    constexpr int64_t kDeviceDays = 90;
+    out.cookies.push_back(set_cookie(kDeviceCookie, web.accounts.remember_device(*user, kDeviceDays * 86'400'000),
+                                     kDeviceDays * 86'400, secure));
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> uploader_token(const WebServices& web, const Request& req) {
+  if (auto existing = cookie(req, kUploaderCookie); existing && existing->size() == 64) return {*existing, ""};
+  const std::string token = core::random_hex(32);
+  return {token, set_cookie(kUploaderCookie, token, 365LL * 86'400, secure_request(web, req))};
+}
+
+void refuse_own_upload(const labeling::ReviewItem& item, const Request& req) {
+  if (item.uploader_hash.empty()) return;
+  const auto token = cookie(req, kUploaderCookie);
+  if (token && core::sha256_hex(*token) == item.uploader_hash)
+    throw Forbidden("this browser submitted the video: someone else reviews it");
 }
 
 } // namespace curator::serve

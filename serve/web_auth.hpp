@@ -34,6 +34,24 @@ struct WebServices {
 
 constexpr const char* kSessionCookie = "curator_session";
 constexpr const char* kAnonCsrfCookie = "curator_csrf";
+constexpr const char* kDeviceCookie = "curator_device";     ///< a browser the user signed in from
+constexpr const char* kUploaderCookie = "curator_uploader"; ///< a browser that submitted anonymously
+
+struct SignedIn {
+  labeling::Session session;
+  std::vector<std::string> cookies; ///< Set-Cookie values: the session, and this browser remembered
+};
+
+/// The one way to sign in (page and API): throttled per client address, and per user name for browsers
+/// the user never signed in from (failures slow strangers down; the right person on a known browser is
+/// never locked out). Throws RateLimited or Unauthorized ("wrong user name or password").
+SignedIn sign_in(WebServices& web, const Request& req, const std::string& name, const std::string& password);
+
+/// For an anonymous submission: the browser's uploader token (its cookie, or a new one) and the Set-Cookie
+/// header to send when it is new ("" otherwise).
+std::pair<std::string, std::string> uploader_token(const WebServices& web, const Request& req);
+/// Throws Forbidden when this browser submitted the item anonymously: nobody reviews their own video.
+void refuse_own_upload(const labeling::ReviewItem& item, const Request& req);
 
 /// application/x-www-form-urlencoded, each value at most `max_value` bytes (InvalidInput beyond).
 std::map<std::string, std::string> parse_form(const std::string& body, size_t max_value = 4096);

@@ -1,9 +1,10 @@
 // The contributor's door and the sign-in page: GET / (the form), POST /submit, GET /submissions/{id}?key=
 // (progress, faces, review state; the key is the submission's, see visible_submission), GET|POST /login,
 // POST /logout.
-#include "serve/web_pages.hpp"
+#include "serve/handlers.hpp"
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "serve/submission_routes.hpp"
 #include "serve/web_auth.hpp"
 
@@ -11,7 +12,7 @@
 
 namespace curator::serve {
 
-namespace {
+namespace web_pages {
 
 using html::escape;
 
@@ -83,6 +84,7 @@ Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
   const auto session = current_session(*ctx.web, req);
   if (!session && !ctx.web->anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many submissions from this address; try again within the hour");
+  const auto uploader = uploader_token(*ctx.web, req);
   const auto receipt = receive_submission(ctx, req, body, [&](const auto& fields, ingest::SubmissionMeta& meta) {
     auto get = [&](const char* k) { auto it = fields.find(k); return it == fields.end() ? std::string() : it->second; };
     if (session) require_csrf(*session, req, get("csrf"));
@@ -97,12 +99,15 @@ Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
     meta.contributor = name + (email.empty() ? "" : (name.empty() ? "" : " ") + ("<" + email + ">"));
     meta.consent = kLicenceNote;
     if (session) meta.submitted_by = session->user.id;
+    else meta.uploader_hash = core::sha256_hex(uploader.first);
     meta.client_addr = req.remote_addr.substr(0, 64);
   });
   const std::string page_url = submission_page_url(receipt);
-  if (req.header("Accept").value_or("").find("application/json") != std::string::npos)
-    return Response::json({{"id", receipt.id}, {"state", receipt.state}, {"page_url", page_url}}, 202);
-  return html::redirect(page_url);
+  Response res = req.header("Accept").value_or("").find("application/json") != std::string::npos
+                     ? Response::json({{"id", receipt.id}, {"state", receipt.state}, {"page_url", page_url}}, 202)
+                     : html::redirect(page_url);
+  if (!session && !uploader.second.empty()) res.headers.emplace_back("Set-Cookie", uploader.second);
+  return res;
 }
 
 // Polls the JSON API and fills the page in as ingest goes.
@@ -139,7 +144,7 @@ Response submission_page(ServiceContext& ctx, const Request& req) {
       "<table><tr><th>Video</th><td>" + escape(sub.original_name) + "</td></tr>"
       "<tr><th>Claimed</th><td>" + escape(ingest::label_name(sub.meta.label)) + "</td></tr>"
       "<tr><th>Source</th><td>" + escape(sub.meta.source) + "</td></tr>"
-      "<tr><th>Ingest</th><td><span id=\"state\">" + escape(sub.state) + "</span> "
+      "<tr><th>Ingest</th><td><span id=\"state\">" + escape(ingest::submission_state_name(sub.state)) + "</span> "
       "<progress id=\"progress\" max=\"1\" value=\"0\"></progress></td></tr>"
       "<tr><th>Why</th><td id=\"reason\" class=\"error\">" + escape(sub.reason.value_or("")) + "</td></tr>"
       "<tr><th>Review</th><td id=\"review\">waiting for ingest</td></tr></table>"
@@ -177,21 +182,15 @@ Response login(ServiceContext& ctx, const Request& req) {
   auto get = [&](const char* k) { auto it = form.find(k); return it == form.end() ? std::string() : it->second; };
   require_anonymous_csrf(req, get("csrf"));
   const std::string name = get("username"), next = get("next").empty() ? "/review" : get("next");
-  auto& web = *ctx.web;
-  if (web.login_by_name.blocked(name) || web.login_by_addr.blocked(req.remote_addr))
-    throw RateLimited("too many failed sign-ins; wait a few minutes and try again");
-  const auto user = web.accounts.authenticate(name, get("password"));
-  if (!user) {
-    web.login_by_name.record(name);
-    web.login_by_addr.record(req.remote_addr);
+  SignedIn signed_in;
+  try {
+    signed_in = sign_in(*ctx.web, req, name, get("password"));
+  } catch (const Unauthorized&) {
     return html::html(html::page("Reviewer sign-in", {}, login_form(get("csrf"), next, "Wrong user name or password.")),
                       401);
   }
-  web.login_by_name.reset(name);
-  const auto session = web.accounts.open_session(*user, web.session_ttl_ms);
   auto res = html::redirect(next);
-  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, session.token, web.session_ttl_ms / 1000,
-                                                    secure_request(web, req)));
+  for (const auto& c : signed_in.cookies) res.headers.emplace_back("Set-Cookie", c);
   return res;
 }
 
@@ -204,21 +203,6 @@ Response logout(ServiceContext& ctx, const Request& req) {
   return res;
 }
 
-} // namespace
-
-void add_web_pages(std::vector<Route>& routes, ServiceContext& ctx) {
-  auto page = [&](const char* method, const char* pattern, ContextHandler fn) {
-    routes.push_back(context_route(ctx, method, pattern, fn, true));
-  };
-  page("GET", "/", index);
-  Route post{"POST", "/submit", nullptr};
-  post.stream = [&ctx](const Request& req, BodyReader& body) { return submit(ctx, req, body); };
-  post.page = true;
-  routes.push_back(post);
-  page("GET", R"(/submissions/(\d{1,18}))", submission_page);
-  page("GET", "/login", login_page);
-  page("POST", "/login", login);
-  page("POST", "/logout", logout);
-}
+} // namespace web_pages
 
 } // namespace curator::serve

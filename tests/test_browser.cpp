@@ -21,7 +21,7 @@ using namespace curator;
 using namespace std::chrono_literals;
 
 TEST_CASE("contributor, anonymous visitor and reviewer in headless Chromium", "[browser]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   const auto source = test::required_env_path("CURATOR_SOURCE_DIR");
   const auto script = source / "tests/browser/web.test.js";
   INFO("the browser tests need Debian's chromium and tests/browser/node_modules: run ops/setup.sh");

@@ -149,6 +149,7 @@ TEST_CASE("the same data inserted in any order gets the same splits", "[dataset]
     for (const auto& v : videos) fx.add(v);
     dataset::refresh_splits(fx.db, fx.clock, settings());
     const auto rows = stored(fx.db);
+    REQUIRE(rows.size() == videos.size()); // every video placed, whatever the order
     if (order == 0) first = rows;
     else
       for (const auto& [key, row] : rows) {

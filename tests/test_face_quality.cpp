@@ -91,7 +91,8 @@ PairStats pairwise(const std::vector<std::pair<std::string, Face>>& items) {
 } // namespace
 
 TEST_CASE("detector recall and false positives on dlib's labelled photos", "[quality]") {
-  const auto dir = test::shared_data_or_skip() / "detection" / "dlib-faces";
+  CURATOR_SHARED_DATA(shared);
+  const auto dir = shared / "detection" / "dlib-faces";
   auto truth = read_imglab(dir / "training.xml");
   for (auto& [k, v] : read_imglab(dir / "testing.xml")) truth[k] = v;
   truth["dogs.jpg"] = {}; // no human face
@@ -175,7 +176,8 @@ const People& deepface_people(const fs::path& identity) {
 
 
 TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
-  const auto data = test::shared_data_or_skip() / "identity";
+  CURATOR_SHARED_DATA(shared);
+  const auto data = shared / "identity";
   const auto& deepface = deepface_people(data);
   auto d = pairwise(deepface);
   WARN("deepface: " << deepface.size() << " photos; same-person pairs " << d.same_ok << "/" << d.same
@@ -190,7 +192,8 @@ TEST_CASE("identity accuracy on deepface's and bbt's people", "[quality]") {
 }
 
 TEST_CASE("identity groups on real faces: one group per person", "[quality]") {
-  const auto data = test::shared_data_or_skip() / "identity";
+  CURATOR_SHARED_DATA(shared);
+  const auto data = shared / "identity";
   for (const auto& [name, items] : {std::pair{std::string("deepface"), deepface_people(data)},
                                     std::pair{std::string("bbt"), folder_people(data / "bbt")},
                                     std::pair{std::string("dlib-johns"), folder_people(data / "dlib-johns")}}) {

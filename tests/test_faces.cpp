@@ -31,8 +31,8 @@ fs::path models_dir() {
   return dir / "model";
 }
 
-nlohmann::json golden() {
-  auto ref = test::shared_reference_or_skip();
+// Callers check that shared/reference exists first.
+nlohmann::json golden(const fs::path& ref) {
   return nlohmann::json::parse(test::read_file(ref / "face-api" / "golden-pipeline.json"));
 }
 
@@ -91,8 +91,8 @@ TEST_CASE("the shipped models load with the documented sizes", "[faces]") {
 }
 
 TEST_CASE("recognition descriptors match golden from the golden inputs", "[faces]") {
-  auto g = golden();
-  auto ref = test::shared_reference_or_skip();
+  CURATOR_SHARED_REFERENCE(ref);
+  auto g = golden(ref);
   const auto raw = test::read_file(ref / "face-api" / "recognition-inputs.f32");
   const size_t per_face = 150 * 150 * 3;
   const size_t n = g.size();
@@ -132,7 +132,8 @@ faces::FaceBox box_of(const nlohmann::json& j) {
 } // namespace
 
 TEST_CASE("the SSD detector finds every golden face on the demo photos and nothing else", "[faces]") {
-  auto g = golden();
+  CURATOR_SHARED_REFERENCE(ref);
+  auto g = golden(ref);
   faces::SsdDetector detector(models_dir());
   double worst_iou = 1;
   int found = 0;
@@ -170,8 +171,8 @@ double mean_distance(const faces::Landmarks68& a, const faces::Landmarks68& b) {
 } // namespace
 
 TEST_CASE("landmarks, chips and descriptors of the full pipeline match golden", "[faces]") {
-  auto g = golden();
-  auto ref = test::shared_reference_or_skip();
+  CURATOR_SHARED_REFERENCE(ref);
+  auto g = golden(ref);
   const auto raw = test::read_file(ref / "face-api" / "recognition-inputs.f32");
   faces::SsdDetector detector(models_dir());
   faces::LandmarkNet landmark_net(models_dir());

@@ -143,7 +143,11 @@ TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "
   CHECK_THAT(metrics->body, Catch::Contains(R"(curator_jobs{kind="echo-unknown",state="queued"} 1)"));
   CHECK_THAT(metrics->body, Catch::Contains(R"(curator_http_requests_total{method="GET",route="/healthz",status="200"} 1)"));
 
-  auto status = body(client.Get("/api/v1/status"));
+  const auto anonymous = body(client.Get("/api/v1/status"));
+  CHECK_FALSE(anonymous.contains("data_dir"));
+  CHECK_FALSE(anonymous.contains("workers"));
+  auto status = body(client.Get("/api/v1/status", session));
+  CHECK(status.contains("data_dir"));
   CHECK(status["database"]["up_to_date"] == true);
   CHECK(status["database"]["jobs"]["total"]["done"] == 1);
   CHECK(status["workers"]["kinds"] ==

@@ -91,7 +91,7 @@ TEST_CASE("Celeb-DF layout: folders, synthesis sources, official test list", "[i
 }
 
 TEST_CASE("curator import folder --trusted: labels from folders, operator recorded", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   test::TempDir dir;
   const auto root = dir / "set";
   fs::create_directories(root / "real");

@@ -27,7 +27,7 @@ TEST_CASE("sample indices are evenly spaced or every k-th", "[ingest]") {
 }
 
 TEST_CASE("real clips: frame counts, faces in every talking head, one track per person", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   test::IngestEnv env;
   struct Clip {
     fs::path file;
@@ -44,7 +44,7 @@ TEST_CASE("real clips: frame counts, faces in every talking head, one track per 
     if (fs::is_directory(file)) file = *fs::directory_iterator(file); // any one of the folder's clips
     auto s = env.ingest_file(file);
     INFO(file.filename().string() << ": " << s.to_json().dump());
-    REQUIRE(s.state == "done");
+    REQUIRE(s.state == ingest::SubmissionState::done);
     auto conn = env.services.db->connect();
     SQLite::Statement v(*conn, "SELECT frame_count FROM videos WHERE submission_id = ?");
     v.bind(1, s.id);
@@ -60,7 +60,7 @@ TEST_CASE("real clips: frame counts, faces in every talking head, one track per 
   }
   // Too few frames: kept as rejected, with the count in the reason.
   auto five = env.ingest_file(data / "video/edge/five-frames.mp4");
-  CHECK(five.state == "rejected");
+  CHECK(five.state == ingest::SubmissionState::rejected);
   CHECK_THAT(five.reason.value_or(""), Catch::Contains("only 5 frames"));
   // Crop files exist where the rows say.
   auto conn = env.services.db->connect();
@@ -74,7 +74,7 @@ TEST_CASE("real clips: frame counts, faces in every talking head, one track per 
 }
 
 TEST_CASE("faces are found in every talking-head clip", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   test::IngestEnv env(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "8"}});
   int clips = 0;
   for (const char* folder : {"video/lipnet", "video/retalking", "video/sadtalker", "deepfake/eyecantell"}) {
@@ -83,7 +83,7 @@ TEST_CASE("faces are found in every talking-head clip", "[ingest]") {
       meta.label = file.filename().string().rfind("Fake", 0) == 0 ? ingest::Label::fake : ingest::Label::real;
       auto s = env.ingest_file(file, meta);
       INFO(file.string() << ": " << s.to_json().dump());
-      CHECK(s.state == "done");
+      CHECK(s.state == ingest::SubmissionState::done);
       CHECK_FALSE(s.no_face);
       const auto tracks = env.count("SELECT COUNT(*) FROM tracks WHERE video_id = " + std::to_string(s.id));
       // The talking-head sets show one speaker; the film scenes may show someone in the background.
@@ -96,10 +96,10 @@ TEST_CASE("faces are found in every talking-head clip", "[ingest]") {
 }
 
 TEST_CASE("re-running a finished or interrupted job leaves one copy of each row and file", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   test::IngestEnv env;
   auto s = env.ingest_file(data / "video/lipnet/lbax4n.mpg");
-  REQUIRE(s.state == "done");
+  REQUIRE(s.state == ingest::SubmissionState::done);
   const auto id = std::to_string(s.id);
   const auto faces = env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id);
   const auto files = std::distance(fs::directory_iterator(env.services.dir.root() / "faces" / id), fs::directory_iterator());
@@ -109,12 +109,12 @@ TEST_CASE("re-running a finished or interrupted job leaves one copy of each row 
     auto conn = env.services.db->connect();
     conn->exec("UPDATE submissions SET state = 'processing' WHERE id = " + id);
   }
-  CHECK(env.run(s.id).state == "done");
+  CHECK(env.run(s.id).state == ingest::SubmissionState::done);
   CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) == faces);
   CHECK(env.count("SELECT COUNT(*) FROM videos WHERE submission_id = " + id) == 1);
   CHECK(std::distance(fs::directory_iterator(env.services.dir.root() / "faces" / id), fs::directory_iterator()) == files);
   // A finished job run again changes nothing.
-  CHECK(env.run(s.id).state == "done");
+  CHECK(env.run(s.id).state == ingest::SubmissionState::done);
   CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) == faces);
 }
 
@@ -129,35 +129,35 @@ TEST_CASE("a submission whose job died in the dead letter is marked failed at st
   }
   CHECK(env.services.ingest->reconcile_dead_jobs() == 1);
   auto s = *env.services.ingest->submissions().get(r.id);
-  CHECK(s.state == "failed");
+  CHECK(s.state == ingest::SubmissionState::failed);
   CHECK_THAT(s.reason.value_or(""), Catch::Contains("worker died"));
   CHECK(env.services.ingest->reconcile_dead_jobs() == 0);
 }
 
 TEST_CASE("exact and near duplicates are linked, not ingested twice", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   test::IngestEnv env;
   const auto clip = data / "deepfake/eyecantell/RealPutin.mp4";
   auto first = env.ingest_file(clip);
-  REQUIRE(first.state == "done");
+  REQUIRE(first.state == ingest::SubmissionState::done);
   auto again = env.ingest_file(clip);
-  CHECK(again.state == "duplicate");
+  CHECK(again.state == ingest::SubmissionState::duplicate);
   CHECK(again.duplicate_of == first.id);
   // Re-encoded at another quality and half the size: the same footage.
   test::ffmpeg({"-i", clip.string(), "-vf", "scale=iw/2:-2", "-c:v", "mpeg4", "-q:v", "8", (env.dir / "copy.avi").string()},
                env.dir.path());
   auto copy = env.ingest_file(env.dir / "copy.avi");
-  CHECK(copy.state == "duplicate");
+  CHECK(copy.state == ingest::SubmissionState::duplicate);
   CHECK(copy.duplicate_of == first.id);
   CHECK_THAT(copy.reason.value_or(""), Catch::Contains("re-encoded"));
   // A face swap of the same shot keeps most of the frame but is not a copy: it is its own fake.
   ingest::SubmissionMeta fake;
   fake.label = ingest::Label::fake;
   auto swapped = env.ingest_file(data / "deepfake/eyecantell/FakePutin.mp4", fake);
-  CHECK(swapped.state == "done");
+  CHECK(swapped.state == ingest::SubmissionState::done);
   // Different footage of a similar kind is not a duplicate.
   auto other = env.ingest_file(data / "deepfake/eyecantell/RealClinton.mp4");
-  CHECK(other.state == "done");
+  CHECK(other.state == ingest::SubmissionState::done);
   CHECK(env.count("SELECT COUNT(*) FROM videos") == 3);
 
   // The dataset keeps the swap with its original (same person's face, same footage), apart from Clinton.
@@ -178,8 +178,7 @@ TEST_CASE("exact and near duplicates are linked, not ingested twice", "[ingest]"
 }
 
 TEST_CASE("URL submissions: http(s) only, downloaded with limits", "[ingest]") {
-  const auto data = test::shared_data_or_skip();
-  test::IngestEnv env({{"ingest.max_upload_mb", "1"}, {"ingest.url_max_redirects", "2"}});
+  CURATOR_SHARED_DATA(data);
   httplib::Server server;
   const std::string clip = test::read_file(data / "video/lipnet/sbwe5n.mpg");
   server.Get("/clip.mpg", [&](const httplib::Request&, httplib::Response& res) { res.set_content(clip, "video/mpeg"); });
@@ -191,22 +190,27 @@ TEST_CASE("URL submissions: http(s) only, downloaded with limits", "[ingest]") {
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread thread([&] { server.listen_after_bind(); });
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  // The test server listens on loopback and a free port: both refused unless allowed.
+  test::IngestEnv env({{"ingest.max_upload_mb", "1"},
+                       {"ingest.url_max_redirects", "2"},
+                       {"ingest.url_allow_networks", "127.0.0.0/8"},
+                       {"ingest.url_ports", std::to_string(port)}});
   auto submit = [&](const std::string& path) {
     auto r = env.services.ingest->submit_url(base + path, {});
     return env.run(r.id);
   };
   auto ok = submit("/clip.mpg");
-  CHECK(ok.state == "done");
+  CHECK(ok.state == ingest::SubmissionState::done);
   CHECK(ok.origin == "url");
   CHECK(ok.blob_sha256.has_value());
   auto missing = submit("/nope.mp4");
-  CHECK(missing.state == "rejected");
+  CHECK(missing.state == ingest::SubmissionState::rejected);
   CHECK_THAT(missing.reason.value_or(""), Catch::Contains("404"));
   auto big = submit("/big.mp4");
-  CHECK(big.state == "rejected");
+  CHECK(big.state == ingest::SubmissionState::rejected);
   CHECK_THAT(big.reason.value_or(""), Catch::Contains("larger than"));
-  CHECK(submit("/loop").state == "rejected");
-  CHECK(submit("/to-file").state == "rejected");
+  CHECK(submit("/loop").state == ingest::SubmissionState::rejected);
+  CHECK(submit("/to-file").state == ingest::SubmissionState::rejected);
   CHECK_THROWS_AS(env.services.ingest->submit_url("file:///etc/passwd", {}), InvalidInput);
   CHECK_THROWS_AS(env.services.ingest->submit_url("ftp://example.org/x.mp4", {}), InvalidInput);
   server.stop();

@@ -127,6 +127,27 @@ TEST_CASE("rate limits count within a sliding window", "[labeling]") {
   CHECK_FALSE(limit.blocked("c"));
 }
 
+TEST_CASE("rate limits forget idle keys and stay bounded under a flood of new ones", "[labeling]") {
+  core::ManualClock clock;
+  labeling::RateLimiter limit(clock, 2, 1000, 5000);
+  for (int i = 0; i < 3000; ++i) CHECK(limit.allow("addr-" + std::to_string(i)));
+  CHECK(limit.keys() == 3000); // all within the window: all remembered
+  clock.advance_ms(1001);
+  for (int i = 0; i < 3000; ++i) limit.allow("late-" + std::to_string(i));
+  CHECK(limit.keys() <= 3000 + 1024); // the expired keys were swept as the map grew
+  CHECK(limit.keys() >= 3000);
+  // A flood inside one window: never more than the cap, and the newest keys keep their counts.
+  for (int i = 0; i < 20000; ++i) limit.record("flood-" + std::to_string(i));
+  CHECK(limit.keys() <= 5000);
+  limit.record("flood-19999");
+  CHECK(limit.blocked("flood-19999"));
+  // Forgetting never lifts a limit early: an active key blocked before a sweep is still blocked after it.
+  labeling::RateLimiter small(clock, 1, 1000, 10);
+  CHECK(small.allow("hammer"));
+  for (int i = 0; i < 5; ++i) small.allow("other-" + std::to_string(i));
+  CHECK_FALSE(small.allow("hammer"));
+}
+
 TEST_CASE("one reviewer decides by default; rejects need a reason; nobody reviews their own", "[labeling]") {
   Env env;
   const auto rita = env.add("rita"), sam = env.add("sam");
@@ -138,16 +159,16 @@ TEST_CASE("one reviewer decides by default; rejects need a reason; nobody review
   CHECK_THROWS_AS(q.decide(rita, c, Verdict::real, ""), Forbidden);
   CHECK_THROWS_AS(q.decide(rita, a, Verdict::reject, ""), InvalidInput);
   auto item = q.decide(rita, a, Verdict::real, "");
-  CHECK(item.state == "confirmed");
+  CHECK(item.state == labeling::ReviewState::confirmed);
   CHECK(item.label == "real");
   CHECK_THROWS_AS(q.decide(sam, a, Verdict::fake, ""), Conflict); // already decided
 
   // Skip: passes the item on, decides nothing.
-  CHECK(q.decide(rita, b, Verdict::skip, "").state == "pending");
+  CHECK(q.decide(rita, b, Verdict::skip, "").state == labeling::ReviewState::pending);
   CHECK_FALSE(q.next(rita)); // b skipped, c her own
   CHECK(q.next(sam)->submission_id == b);
   item = q.decide(sam, b, Verdict::reject, "a slideshow, not a video");
-  CHECK(item.state == "rejected");
+  CHECK(item.state == labeling::ReviewState::rejected);
   CHECK(item.reason == "a slideshow, not a video");
   CHECK(q.decide(sam, c, Verdict::fake, "").label == "fake");
   CHECK(env.audit_count("review.decide") == 4);
@@ -160,27 +181,27 @@ TEST_CASE("k of n consensus; disagreement escalates to an admin; admins reopen",
   labeling::ReviewQueue q(env.fx.db, env.fx.clock, {2, 3});
   const int64_t a = env.video("a"), b = env.video("b");
 
-  CHECK(q.decide(r1, a, Verdict::real, "").state == "pending");
-  CHECK(q.decide(r2, a, Verdict::fake, "").state == "pending"); // 1-1: a third answer is needed
+  CHECK(q.decide(r1, a, Verdict::real, "").state == labeling::ReviewState::pending);
+  CHECK(q.decide(r2, a, Verdict::fake, "").state == labeling::ReviewState::pending); // 1-1: a third answer is needed
   auto item = q.decide(r3, a, Verdict::real, "");
-  CHECK(item.state == "confirmed"); // 2 of 3 agree
+  CHECK(item.state == labeling::ReviewState::confirmed); // 2 of 3 agree
   CHECK(item.label == "real");
   CHECK(item.decisions.size() == 3);
 
   q.decide(r1, b, Verdict::real, "");
   q.decide(r2, b, Verdict::fake, "");
   item = q.decide(r3, b, Verdict::reject, "blurry");
-  CHECK(item.state == "escalated");
+  CHECK(item.state == labeling::ReviewState::escalated);
   CHECK_THAT(item.reason, Catch::Contains("disagree"));
   CHECK_FALSE(q.next(r1)); // reviewers no longer see it
   CHECK(q.next(boss)->submission_id == b); // admins see escalated items first
   CHECK_THROWS_AS(q.decide(r1, b, Verdict::real, ""), Forbidden);
   item = q.decide(boss, b, Verdict::reject, "both faces are cartoons");
-  CHECK(item.state == "rejected");
+  CHECK(item.state == labeling::ReviewState::rejected);
 
   CHECK_THROWS_AS(q.reopen(r1, b, ""), Forbidden);
   item = q.reopen(boss, b, "looked again: usable");
-  CHECK(item.state == "pending");
+  CHECK(item.state == labeling::ReviewState::pending);
   CHECK(item.round == 2);
   CHECK(item.decisions.empty()); // earlier answers no longer count
   CHECK(q.next(r1)->submission_id == b); // r1 may answer again in the new round

@@ -51,7 +51,7 @@ retrain::RoundOptions tiny_round(const core::Config& config) {
 Loop& loop() {
   static Loop l;
   if (l.env) return l;
-  const auto data = test::shared_data_or_skip() / "deepfake/eyecantell";
+  const auto data = *test::shared_data() / "deepfake/eyecantell"; // callers checked that it exists
   l.env = std::make_unique<test::IngestEnv>(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "8"}});
   auto& s = l.env->services;
   std::vector<std::pair<int64_t, std::string>> ids;
@@ -61,7 +61,7 @@ Loop& loop() {
       meta.label = std::string(kind) == "Real" ? ingest::Label::real : ingest::Label::fake;
       meta.source = "eyecantell";
       const auto sub = l.env->ingest_file(data / (std::string(kind) + name + ".mp4"), meta);
-      REQUIRE(sub.state == "done");
+      REQUIRE(sub.state == ingest::SubmissionState::done);
       ids.emplace_back(sub.id, std::string(kind) == "Real" ? "real" : "fake");
     }
   labeling::Accounts accounts(*s.db, l.env->clock, labeling::PasswordCost::minimum());
@@ -76,6 +76,7 @@ Loop& loop() {
 } // namespace
 
 TEST_CASE("import, confirm, train, gate, promote, then score through the API", "[loop]") {
+  CURATOR_SHARED_DATA(shared);
   auto& l = loop();
   INFO(l.round.to_json().dump());
   REQUIRE(l.round.state == "done");
@@ -108,7 +109,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   daemon.start();
   httplib::Client client("127.0.0.1", daemon.port());
   client.set_read_timeout(180);
-  const auto clip = test::shared_data_or_skip() / "deepfake/eyecantell/FakeObama.mp4";
+  const auto clip = shared / "deepfake/eyecantell/FakeObama.mp4";
   std::ifstream in(clip, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto res = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", bytes, "FakeObama.mp4", "video/mp4"}});
@@ -159,7 +160,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
 
   // Asked to, it does: the video is ingested, waits for review, and the champion's score reaches its
   // review item (ingest -> dataset.refresh -> review.score), which orders the reviewers' queue.
-  std::ifstream other(test::shared_data_or_skip() / "video/retalking/3.mp4", std::ios::binary); // not ingested yet
+  std::ifstream other(shared / "video/retalking/3.mp4", std::ios::binary); // not ingested yet
   const std::string fresh((std::istreambuf_iterator<char>(other)), std::istreambuf_iterator<char>());
   auto added = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", fresh, "talk.mp4", "video/mp4"},
                                                                              {"add_to_dataset", "true", "", ""}});
@@ -190,6 +191,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
 }
 
 TEST_CASE("the gate recomputes: the champion's own weights never win, whatever their card claims", "[loop]") {
+  CURATOR_SHARED_DATA(shared);
   auto& l = loop();
   REQUIRE(l.round.state == "done");
   auto& s = l.env->services;
@@ -230,6 +232,7 @@ TEST_CASE("the gate recomputes: the champion's own weights never win, whatever t
 }
 
 TEST_CASE("a promotion killed at any moment leaves one loadable champion", "[loop]") {
+  CURATOR_SHARED_DATA(shared);
   auto& l = loop();
   REQUIRE(l.round.state == "done");
   auto& s = l.env->services;
@@ -283,7 +286,7 @@ TEST_CASE("a promotion killed at any moment leaves one loadable champion", "[loo
     } else {
       ++pending;
       CHECK(champions == 0);
-      CHECK(registry.get(version).state == "candidate");
+      CHECK(registry.get(version).state == retrain::ModelState::candidate);
       CHECK(registry.decisions(10).empty());
     }
     for (const auto& v : registry.list()) { // every version the database knows has all its files

@@ -21,9 +21,13 @@ TEST_CASE("split buckets are deterministic and close to the fractions", "[module
   for (int i = 0; i < n; ++i) counts[dataset::bucket_split("group-" + std::to_string(i), 1.0 / 6, 0.1)]++;
   CHECK(counts[dataset::Split::test] == Approx(n / 6.0).epsilon(0.03));
   CHECK(counts[dataset::Split::val] == Approx(n * 0.1).epsilon(0.04));
-  CHECK(dataset::bucket_split("group-42", 1.0 / 6, 0.1) == dataset::bucket_split("group-42", 1.0 / 6, 0.1));
-  CHECK(dataset::stable_unit("a") == dataset::stable_unit("a"));
-  CHECK(dataset::stable_unit("a") != dataset::stable_unit("b"));
+  // Pinned values (from python3's hashlib: the first 52 bits of sha256(key) / 2^52): splits never move,
+  // across runs, builds and machines.
+  CHECK(dataset::stable_unit("a") == Approx(0.7913742705223814).epsilon(1e-15));
+  CHECK(dataset::stable_unit("group-42") == Approx(0.08706974994061656).epsilon(1e-15));
+  CHECK(dataset::bucket_split("group-42", 1.0 / 6, 0.1) == dataset::Split::test);
+  CHECK(dataset::bucket_split("group-7", 1.0 / 6, 0.1) == dataset::Split::val);
+  CHECK(dataset::bucket_split("a", 1.0 / 6, 0.1) == dataset::Split::train);
   CHECK(dataset::bucket_split("x", 0, 0) == dataset::Split::train);
   CHECK(dataset::bucket_split("x", 1, 0) == dataset::Split::test);
   CHECK_THROWS_AS(dataset::bucket_split("x", 0.9, 0.2), InvalidInput);
@@ -45,11 +49,12 @@ TEST_CASE("passwords hash with argon2id and verify", "[modules]") {
 }
 
 TEST_CASE("LibTorch runs with the configured thread count", "[modules]") {
+  retrain::configure_torch(1);
+  CHECK(retrain::torch_runtime_info().threads == 1);
   retrain::configure_torch(2);
   auto info = retrain::torch_runtime_info();
   CHECK(info.threads == 2);
-  CHECK(info.version.rfind("1.", 0) == 0);
-  CHECK((info.device == "cpu" || info.device == "cuda"));
+  CHECK(info.version.rfind("1.", 0) == 0); // the Debian 12 package (1.13); 2.x needs the build notes revisited
 }
 
 TEST_CASE("probing rejects what is not a video with a reason", "[modules]") {
@@ -65,7 +70,7 @@ TEST_CASE("probing rejects what is not a video with a reason", "[modules]") {
 }
 
 TEST_CASE("probing real clips reports their geometry, rate and length", "[data]") {
-  auto data = test::shared_data_or_skip();
+  CURATOR_SHARED_DATA(data);
   auto lipnet = data / "video" / "lipnet";
   REQUIRE(std::filesystem::is_directory(lipnet));
   int probed = 0;

@@ -33,7 +33,7 @@ struct Prepared {
 Prepared& eyecantell() {
   static Prepared p;
   if (p.env) return p;
-  const auto data = test::shared_data_or_skip() / "deepfake/eyecantell";
+  const auto data = *test::shared_data() / "deepfake/eyecantell"; // callers checked that it exists
   p.env = std::make_unique<test::IngestEnv>(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "10"}});
   for (const char* name : {"Bateman", "Clinton", "Obama", "Putin", "Reagan", "Taxi"})
     for (const char* kind : {"Real", "Fake"}) {
@@ -43,7 +43,7 @@ Prepared& eyecantell() {
       meta.trusted = true;
       meta.confirmed_by = "test";
       const auto s = p.env->ingest_file(data / (std::string(kind) + name + ".mp4"), meta);
-      REQUIRE(s.state == "done");
+      REQUIRE(s.state == ingest::SubmissionState::done);
     }
   auto& svc = p.env->services;
   const auto settings = dataset::DatasetSettings::from_config(p.env->config);
@@ -71,6 +71,7 @@ retrain::TrainJob job_for(Prepared& p, const std::string& name, const retrain::T
 } // namespace
 
 TEST_CASE("a tiny run on real crops reduces the training loss and reports per-source metrics", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   int train = 0, test = 0;
   for (const auto& m : p.items) {
@@ -113,7 +114,7 @@ TEST_CASE("a tiny run on real crops reduces the training loss and reports per-so
   retrain::ScoreOptions o;
   o.sample_frames = 4;
   const auto scored = retrain::score_video(retrain::ModelRef::from_dir(p.env->dir / "loss"), pipeline,
-                                           test::shared_data_or_skip() / "deepfake/eyecantell/FakePutin.mp4", o);
+                                           shared / "deepfake/eyecantell/FakePutin.mp4", o);
   CHECK(scored["frames"].size() == 4);
   CHECK(scored["faces"].size() >= 3);
   const double pf = scored["video"]["p_fake_confident"];
@@ -122,6 +123,7 @@ TEST_CASE("a tiny run on real crops reduces the training loss and reports per-so
 }
 
 TEST_CASE("a run resumed after a crash ends with the same weights as an uninterrupted run", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   const auto params = tiny();
   const auto whole = retrain::train_detector(job_for(p, "whole", params));
@@ -142,6 +144,7 @@ TEST_CASE("a run resumed after a crash ends with the same weights as an uninterr
 }
 
 TEST_CASE("torchvision-named ResNet18 weights load, as a dict or TorchScript", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   const auto script = test::required_env_path("CURATOR_SOURCE_DIR") / "ops/export_resnet18.py";
   for (const bool torchscript : {false, true}) {
@@ -226,6 +229,7 @@ TEST_CASE("Xception computes what timm's legacy_xception computed from the same 
 }
 
 TEST_CASE("a random search records every run and resumes where it stopped", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   retrain::SearchContext ctx{*p.env->services.db, p.env->clock, p.env->services.dir.root(), p.snapshot.id, p.items,
                              nullptr, nullptr};
@@ -258,6 +262,7 @@ TEST_CASE("a random search records every run and resumes where it stopped", "[re
 }
 
 TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model's outputs", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   for (const auto& [backbone, hidden] : std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}}) {
     auto params = tiny();
@@ -294,6 +299,7 @@ TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model
 }
 
 TEST_CASE("a run whose loss turns NaN fails within seconds, with the reason", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   auto& svc = p.env->services;
   auto params = tiny();

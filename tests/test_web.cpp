@@ -88,15 +88,21 @@ TEST_CASE("review routes refuse anyone without a session: 401 for the API, sign-
   CHECK(site.client->Get("/review", {{"Cookie", session}})->status == 200); // queue empty page
 }
 
-TEST_CASE("session cookies are HttpOnly and SameSite=Strict, Secure behind TLS", "[web]") {
-  Site site;
-  auto [token, cookie] = site.anon_csrf();
-  auto res = site.client->Post("/api/v1/session", {{"X-Forwarded-Proto", "https"}},
-                               R"({"username":"rita","password":"rita-password"})", "application/json");
+TEST_CASE("session cookies are HttpOnly and SameSite=Strict, Secure behind a trusted TLS proxy", "[web]") {
+  const char* body = R"({"username":"rita","password":"rita-password"})";
+  {
+    // X-Forwarded-Proto from a peer that is not a trusted proxy is ignored.
+    Site untrusted;
+    auto res = untrusted.client->Post("/api/v1/session", {{"X-Forwarded-Proto", "https"}}, body, "application/json");
+    REQUIRE(res->status == 200);
+    CHECK_THAT(res->get_header_value("Set-Cookie"), !Catch::Contains("Secure"));
+  }
+  Site site(Site::Settings{{"web.trusted_proxies", "127.0.0.1/32"}});
+  auto res = site.client->Post("/api/v1/session", {{"X-Forwarded-Proto", "https"}}, body, "application/json");
   REQUIRE(res->status == 200);
   const std::string set = res->get_header_value("Set-Cookie");
   CHECK_THAT(set, Catch::Contains("HttpOnly") && Catch::Contains("SameSite=Strict") && Catch::Contains("Secure"));
-  auto plain = site.client->Post("/api/v1/session", R"({"username":"rita","password":"rita-password"})", "application/json");
+  auto plain = site.client->Post("/api/v1/session", body, "application/json");
   CHECK_THAT(plain->get_header_value("Set-Cookie"), !Catch::Contains("Secure"));
   CHECK(nlohmann::json::parse(plain->body)["user"]["username"] == "rita");
 }

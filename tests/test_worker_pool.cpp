@@ -76,22 +76,47 @@ TEST_CASE("the pool runs registered kinds and records results and failures", "[j
 
 TEST_CASE("heartbeats keep a long job's lease alive", "[jobs]") {
   Fixture f;
+  core::ManualClock clock; // the queue's time: lease periods pass when the handler says so
   f.policy.lease_ms = 500;
-  core::JobQueue queue(f.db, f.clock, f.policy);
-  f.options.heartbeat_interval = 50ms;
+  core::JobQueue queue(f.db, clock, f.policy);
+  f.options.heartbeat_interval = 10ms;
   core::WorkerPool pool(queue, f.options);
   std::atomic<int> runs{0};
-  pool.register_kind("slow", [&](const core::Job&, core::JobContext&) {
+  std::atomic<bool> renewed_every_time{true};
+  pool.register_kind("slow", [&](const core::Job& job, core::JobContext&) {
     ++runs;
-    std::this_thread::sleep_for(1500ms); // three lease periods
+    // Three lease periods, half a period at a time; each time a heartbeat must renew the lease before
+    // it runs out (a lease ends lease_ms after its last renewal).
+    for (int step = 0; step < 6 && renewed_every_time; ++step) {
+      clock.advance_ms(250);
+      renewed_every_time = test::eventually(
+          [&] { return queue.get(job.id)->lease_expires_ms == clock.now_ms() + 500; }, 10s);
+    }
     return nlohmann::json::object();
   });
   int64_t id = queue.enqueue({"slow"});
   pool.start();
-  REQUIRE(test::eventually([&] { return queue.get(id)->state == core::JobState::done; }, 10s));
+  REQUIRE(test::eventually([&] { return queue.get(id)->state == core::JobState::done; }, 60s));
   pool.stop(1s);
+  CHECK(renewed_every_time);
   CHECK(runs == 1); // never leased to the second worker
   CHECK(queue.get(id)->attempts == 1);
+}
+
+TEST_CASE("work enqueued while the workers idle starts at once, not after a poll interval", "[jobs]") {
+  Fixture f;
+  f.options.poll_interval = 30s;
+  core::WorkerPool pool(f.queue, f.options);
+  pool.register_kind("quick", [](const core::Job&, core::JobContext&) { return nlohmann::json::object(); });
+  pool.start();
+  const int64_t first = f.queue.enqueue({"quick"});
+  REQUIRE(test::eventually([&] { return f.state(first) == core::JobState::done; }, 20s));
+  // The workers found the queue empty and sleep for up to 30 s unless an enqueue wakes them.
+  const auto posted = std::chrono::steady_clock::now();
+  const int64_t second = f.queue.enqueue({"quick"});
+  REQUIRE(test::eventually([&] { return f.state(second) == core::JobState::done; }, 20s));
+  CHECK(std::chrono::steady_clock::now() - posted < 5s);
+  CHECK(pool.stop(1s));
 }
 
 TEST_CASE("graceful stop releases cancelled jobs, and stragglers' leases after the grace period", "[jobs]") {
@@ -120,7 +145,8 @@ TEST_CASE("graceful stop releases cancelled jobs, and stragglers' leases after t
   CHECK(c->attempts == 0); // cancellation is not a failed attempt
   auto s = f.queue.get(stub);
   CHECK(s->state == core::JobState::queued);
-  let_go = true; // the abandoned thread finishes; its completion must be refused
-  std::this_thread::sleep_for(100ms);
+  let_go = true; // the abandoned handler returns; its completion must be refused
+  REQUIRE(pool.wait_idle(10s)); // the straggler has tried to complete and its thread is joined
   CHECK(f.queue.get(stub)->state == core::JobState::queued);
+  CHECK(f.queue.get(stub)->attempts == 0); // released: the attempt does not count, and the late completion changed nothing
 }

@@ -1,7 +1,6 @@
 #pragma once
 //! A face track's identity vector: what identity grouping compares. Each face's embedding is scaled to
-//! unit length (measured on shared/data: face-api's descriptors verify better that way, true accept rate
-//! at a 0.1% false accept rate 0.91 -> 0.93), faces are weighted by how much they can be trusted
+//! unit length (face-api's descriptors verify better that way: docs/identity-grouping.md), faces are weighted by how much they can be trusted
 //! (detector score, size), faces far from the track's first mean are dropped (a misdetection, a hand, a
 //! second person the tracker let in), and the weighted mean is scaled to unit length again. Distances
 //! between identity vectors lie in [0, 2]. Pure functions; thread-safe.

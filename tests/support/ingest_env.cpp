@@ -20,13 +20,25 @@ std::vector<std::pair<std::string, std::string>> with_defaults(const TempDir& di
 
 std::filesystem::path models_root() { return required_env_path("CURATOR_MODELS_DIR"); }
 
+// One set of face models per test process: loading them is the slow part of a small ingest test.
+std::shared_ptr<faces::SharedFacePipeline> shared_face_models() {
+  static const auto models = std::make_shared<faces::SharedFacePipeline>(models_root());
+  return models;
+}
+
 IngestEnv::IngestEnv(std::vector<std::pair<std::string, std::string>> overrides)
     : config(core::Config::defaults(core::default_settings(), with_defaults(dir, std::move(overrides)))),
-      services(config, clock) {}
+      services(config, clock, shared_face_models()) {}
 
 ingest::Submission IngestEnv::run(int64_t id) {
   std::atomic<bool> stop{false};
   core::JobContext ctx(stop);
+  // A URL submission is downloaded by its own job first, as the daemon's fetch pool would.
+  const auto before = services.ingest->submissions().get(id);
+  if (before && before->origin == "url" && !before->blob_sha256) {
+    services.ingest->run_fetch(id, true);
+    if (services.ingest->submissions().get(id)->state == ingest::SubmissionState::rejected) return *services.ingest->submissions().get(id);
+  }
   services.ingest->run_job(id, ctx, true);
   return *services.ingest->submissions().get(id);
 }

@@ -25,6 +25,8 @@ struct IngestEnv {
 
 /// The configured face models folder (CURATOR_MODELS_DIR from ctest).
 std::filesystem::path models_root();
+/// The face models of that folder, loaded once per test process (on first use).
+std::shared_ptr<faces::SharedFacePipeline> shared_face_models();
 
 /// Runs `ffmpeg -v error -y ARGS...`; fails the test when it fails.
 void ffmpeg(const std::vector<std::string>& args, const std::filesystem::path& work_dir);

@@ -1,8 +1,13 @@
 #include "tests/support/test_data.hpp"
 
+#define CATCH_CONFIG_EXTERNAL_INTERFACES // the listener base class
+#include <catch2/catch.hpp>
+
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace curator::test {
 
@@ -13,25 +18,58 @@ std::filesystem::path required_env_path(const char* name) {
 }
 
 namespace {
-std::filesystem::path folder_or_skip(const char* env, const char* default_env, const char* what) {
+
+std::optional<std::filesystem::path> folder(const char* env, const char* default_env) {
   std::filesystem::path dir;
   if (const char* v = std::getenv(env); v && *v) dir = v;
   else if (const char* d = std::getenv(default_env); d && *d) dir = d;
-  if (dir.empty() || !std::filesystem::is_directory(dir)) {
-    std::cerr << "SKIPPED: the shared " << what << " folder was not found at '" << dir.string() << "'. Set " << env
-              << " to a copy of it to run these tests.\n";
-    std::exit(77);
-  }
+  if (dir.empty() || !std::filesystem::is_directory(dir)) return std::nullopt;
   return dir;
 }
-} // namespace
 
-std::filesystem::path shared_data_or_skip() {
-  return folder_or_skip("CURATOR_TEST_DATA", "CURATOR_TEST_DATA_DEFAULT", "real test data (shared/data)");
+struct SkipLog {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+};
+SkipLog& skip_log() {
+  static SkipLog log;
+  return log;
 }
 
-std::filesystem::path shared_reference_or_skip() {
-  return folder_or_skip("CURATOR_REFERENCE_DIR", "CURATOR_REFERENCE_DIR_DEFAULT", "reference (shared/reference)");
+// Prints the skipped test cases when the run ends, so a missing folder is never silent.
+struct SkipReporter : Catch::TestEventListenerBase {
+  using TestEventListenerBase::TestEventListenerBase;
+  void testRunEnded(const Catch::TestRunStats&) override {
+    auto& log = skip_log();
+    std::lock_guard lock(log.mutex);
+    if (log.lines.empty()) return;
+    std::cout << "SKIPPED " << log.lines.size() << " test case(s):\n";
+    for (const auto& line : log.lines) std::cout << "  " << line << "\n";
+  }
+};
+
+} // namespace
+
+CATCH_REGISTER_LISTENER(SkipReporter)
+
+std::optional<std::filesystem::path> shared_data() { return folder("CURATOR_TEST_DATA", "CURATOR_TEST_DATA_DEFAULT"); }
+
+std::optional<std::filesystem::path> shared_reference() {
+  return folder("CURATOR_REFERENCE_DIR", "CURATOR_REFERENCE_DIR_DEFAULT");
+}
+
+void skip_current_test(const std::string& what) {
+  const std::string name = Catch::getResultCapture().getCurrentTestName();
+  WARN("SKIPPED: " << what << " was not found; set CURATOR_TEST_DATA / CURATOR_REFERENCE_DIR to run this test");
+  auto& log = skip_log();
+  std::lock_guard lock(log.mutex);
+  log.lines.push_back(name + " (needs " + what + ")");
+}
+
+int skipped_tests() {
+  auto& log = skip_log();
+  std::lock_guard lock(log.mutex);
+  return static_cast<int>(log.lines.size());
 }
 
 } // namespace curator::test
