@@ -2,6 +2,7 @@
 // `curator score VIDEO --model DIR` (per-face, per-frame and video fake probabilities).
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
+#include "cli/train_params.hpp"
 #include "core/error.hpp"
 #include "dataset/audit.hpp"
 #include "dataset/dataset_store.hpp"
@@ -42,18 +43,7 @@ std::string timestamp_id(const char* prefix) {
 }
 
 retrain::TrainParams params_from(const TrainFlags& f, const core::Config& config) {
-  retrain::TrainParams p;
-  p.backbone = config.get_string("train.backbone");
-  p.init_weights = config.get_string("train.init_weights");
-  p.image_size = static_cast<int>(config.get_int("train.image_size"));
-  p.loader_workers = static_cast<int>(config.get_int("train.loader_workers"));
-  if (!f.params_json.empty()) {
-    auto j = p.to_json();
-    auto extra = nlohmann::json::parse(f.params_json, nullptr, false);
-    if (extra.is_discarded() || !extra.is_object()) throw InvalidInput("--params must be a JSON object");
-    j.update(extra);
-    p = retrain::TrainParams::from_json(j);
-  }
+  retrain::TrainParams p = configured_train_params(config, f.params_json);
   if (!f.backbone.empty()) p.backbone = f.backbone;
   if (!f.optimizer.empty()) p.optimizer = f.optimizer;
   if (!f.schedule.empty()) p.schedule = f.schedule;

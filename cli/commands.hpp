@@ -18,5 +18,7 @@ void add_eval_grouping_command(CLI::App& dataset_cmd, int& exit_code);
 void add_user_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_model_command(CLI::App& app, int& exit_code);
+void add_synth_command(CLI::App& app, int& exit_code);
+void add_experiment_command(CLI::App& app, int& exit_code);
 
 } // namespace curator::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   curator::cli::add_user_command(app, exit_code);
   curator::cli::add_train_command(app, exit_code);
   curator::cli::add_model_command(app, exit_code);
+  curator::cli::add_synth_command(app, exit_code);
+  curator::cli::add_experiment_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -354,6 +354,22 @@ ALTER TABLE submissions ADD COLUMN decode_errors INTEGER;
 -- footage is a copy of other footage only when its faces match too.
 ALTER TABLE videos ADD COLUMN face_prints BLOB;
 )sql"},
+      {12, "retrain: experiments (cross-source)", R"sql(
+-- An experiment trains a set of runs on one frozen snapshot and compares them (retrain/experiment.hpp);
+-- its runs carry its id.
+CREATE TABLE experiments (
+  id          TEXT    PRIMARY KEY,
+  kind        TEXT    NOT NULL,               -- cross-source
+  snapshot_id TEXT    NOT NULL,
+  options     TEXT    NOT NULL,               -- JSON: sources, seeds or search size, base parameters
+  state       TEXT    NOT NULL CHECK (state IN ('running', 'done', 'stopped')),
+  result      TEXT,                           -- JSON: the matrix, once done
+  created_ms  INTEGER NOT NULL,
+  finished_ms INTEGER
+);
+ALTER TABLE training_runs ADD COLUMN experiment_id TEXT;
+CREATE INDEX training_runs_experiment ON training_runs(experiment_id);
+)sql"},
   };
   return migrations;
 }

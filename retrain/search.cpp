@@ -24,7 +24,7 @@ nlohmann::json RunRecord::to_json() const {
           {"snapshot_id", snapshot_id}, {"state", state}, {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
           {"init", init}, {"code_version", code_version}, {"params", params.to_json()}, {"curves", curves},
           {"metrics", metrics}, {"warnings", warnings}, {"started_ms", started_ms}, {"finished_ms", finished_ms},
-          {"seconds", seconds}};
+          {"seconds", seconds}, {"experiment_id", experiment_id.empty() ? nlohmann::json() : nlohmann::json(experiment_id)}};
 }
 
 namespace {
@@ -33,7 +33,7 @@ constexpr const char* kColumns = "id, COALESCE(search_id, '') AS search_id, COAL
     "snapshot_id, params, state, COALESCE(error, '') AS error, COALESCE(init, '') AS init, "
     "COALESCE(curves, '[]') AS curves, COALESCE(metrics, '{}') AS metrics, code_version, started_ms, "
     "COALESCE(finished_ms, 0) AS finished_ms, COALESCE(seconds, 0) AS seconds, COALESCE(warnings, "
-    "'[]') AS warnings";
+    "'[]') AS warnings, COALESCE(experiment_id, '') AS experiment_id";
 
 RunRecord read(SQLite::Statement& q) {
   RunRecord r;
@@ -52,6 +52,7 @@ RunRecord read(SQLite::Statement& q) {
   r.finished_ms = q.getColumn("finished_ms").getInt64();
   r.seconds = q.getColumn("seconds").getDouble();
   r.warnings = nlohmann::json::parse(q.getColumn("warnings").getString());
+  r.experiment_id = q.getColumn("experiment_id").getString();
   return r;
 }
 
@@ -63,12 +64,14 @@ void upsert_start(core::Database& db, const RunRecord& r) {
   auto conn = db.connect();
   core::WriteTransaction txn(*conn);
   SQLite::Statement q(*conn, "INSERT INTO training_runs(id, search_id, search_index, snapshot_id, params, state, "
-                             "code_version, started_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7) ON CONFLICT(id) "
-                             "DO UPDATE SET state = 'running', error = NULL, code_version = ?6");
+                             "code_version, started_ms, experiment_id) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8) "
+                             "ON CONFLICT(id) DO UPDATE SET state = 'running', error = NULL, code_version = ?6");
   q.bind(1, r.id);
   if (r.search_id.empty()) q.bind(2), q.bind(3);
   else q.bind(2, r.search_id), q.bind(3, r.search_index);
   q.bind(4, r.snapshot_id), q.bind(5, r.params.to_json().dump()), q.bind(6, r.code_version), q.bind(7, r.started_ms);
+  if (r.experiment_id.empty()) q.bind(8);
+  else q.bind(8, r.experiment_id);
   q.exec();
   txn.commit();
 }
@@ -100,6 +103,16 @@ std::vector<RunRecord> list_runs(core::Database& db, const std::string& search_i
   SQLite::Statement q(*conn, std::string("SELECT ") + kColumns +
                                  " FROM training_runs WHERE (?1 = '' OR search_id = ?1) ORDER BY started_ms, search_index, id");
   q.bind(1, search_id);
+  std::vector<RunRecord> out;
+  while (q.executeStep()) out.push_back(read(q));
+  return out;
+}
+
+std::vector<RunRecord> experiment_runs(core::Database& db, const std::string& experiment_id) {
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kColumns +
+                                 " FROM training_runs WHERE experiment_id = ? ORDER BY started_ms, id");
+  q.bind(1, experiment_id);
   std::vector<RunRecord> out;
   while (q.executeStep()) out.push_back(read(q));
   return out;
@@ -163,6 +176,8 @@ std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions&
     if (existing && existing->snapshot_id != ctx.snapshot_id)
       throw InvalidInput("run " + id + " was started on snapshot " + existing->snapshot_id + "; resume it with that snapshot");
     r.params = existing ? existing->params : o.sample ? sample_params(o.base, sources, seed, index, o.max_epochs) : o.base;
+    if (!existing && o.train_source) r.params.train_source = *o.train_source;
+    r.experiment_id = o.experiment_id;
     r.code_version = core::code_version();
     r.started_ms = existing ? existing->started_ms : ctx.clock.now_ms();
     upsert_start(ctx.db, r);

@@ -20,7 +20,7 @@ class Database;
 namespace curator::retrain {
 
 struct RunRecord {
-  std::string id, search_id, snapshot_id, state, error, init, code_version;
+  std::string id, search_id, snapshot_id, state, error, init, code_version, experiment_id;
   int search_index = -1;
   TrainParams params;
   nlohmann::json curves, metrics;
@@ -31,6 +31,8 @@ struct RunRecord {
 };
 
 std::vector<RunRecord> list_runs(core::Database& db, const std::string& search_id = "");
+/// The runs of one experiment, oldest first.
+std::vector<RunRecord> experiment_runs(core::Database& db, const std::string& experiment_id);
 std::optional<RunRecord> find_run(core::Database& db, const std::string& id);
 
 /// The seed's space: batch size, epochs (1..max_epochs), dropout, weight decay, maximum learning rate,
@@ -47,6 +49,8 @@ struct SearchOptions {
   bool sample = true;         ///< false: run `base` as it is (count must be 1)
   int max_epochs = 10;
   int threads = 2;
+  std::string experiment_id;                ///< recorded on every run (empty: none)
+  std::optional<std::string> train_source; ///< fixes the sampled parameters' training source
 };
 
 struct SearchContext {

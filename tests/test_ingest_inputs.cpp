@@ -159,7 +159,7 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
     if (!res) return false;
     status = nlohmann::json::parse(res->body);
     return status["state"] == "done";
-  }, 60s));
+  }, 180s)); // generous: the first job of the process loads the face models
   CHECK(status["no_face"] == true);
   CHECK(status["frames"] == 32);
 
