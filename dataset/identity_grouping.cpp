@@ -1,6 +1,7 @@
 #include "dataset/identity_grouping.hpp"
 
 #include "core/error.hpp"
+#include "ingest/faces/identity.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -16,15 +17,7 @@
 
 namespace curator::dataset {
 
-Vec128 unit_length(const Vec128& v) {
-  double n2 = 0;
-  for (float x : v) n2 += double(x) * x;
-  if (n2 <= 0) return v;
-  const auto inv = static_cast<float>(1.0 / std::sqrt(n2));
-  Vec128 out;
-  for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] * inv;
-  return out;
-}
+Vec128 unit_length(const Vec128& v) { return faces::unit_embedding(v); }
 
 DisjointSets::DisjointSets(size_t n) : parent_(n), size_(n, 1) {
   for (size_t i = 0; i < n; ++i) parent_[i] = i;
