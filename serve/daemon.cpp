@@ -111,12 +111,10 @@ void Daemon::start() {
   });
 
   s.metrics = std::make_unique<Metrics>();
-  s.context = std::make_unique<ServiceContext>(
-      ServiceContext{cfg, *s.services->db, *s.services->jobs, *s.workers, *s.metrics, s.clock.now_ms(), s.dir,
-                     s.services->blobs.get(), s.services->ingest.get()});
   s.web = std::make_unique<WebServices>(*s.services->db, s.clock, cfg);
-  s.context->web = s.web.get();
-  s.context->models = s.loop.get();
+  s.context = std::make_unique<ServiceContext>(
+      ServiceContext{cfg,           *s.services->db, *s.services->jobs,      *s.workers, *s.metrics, s.clock.now_ms(),
+                     s.dir,         *s.services->blobs, *s.services->ingest, *s.web,     *s.loop});
   HttpServerOptions hopts;
   hopts.host = cfg.get_string("server.host");
   hopts.port = static_cast<int>(cfg.get_int("server.port"));

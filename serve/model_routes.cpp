@@ -25,7 +25,7 @@ nlohmann::json rounds(ServiceContext& ctx, int limit) {
 }
 
 Response models(ServiceContext& ctx, const Request&) {
-  auto& reg = ctx.models->registry();
+  auto& reg = ctx.models.registry();
   nlohmann::json versions = nlohmann::json::array(), decisions = nlohmann::json::array();
   for (const auto& v : reg.list()) versions.push_back(v.to_json());
   for (const auto& d : reg.decisions(100)) decisions.push_back(d.to_json());
@@ -37,17 +37,17 @@ Response models(ServiceContext& ctx, const Request&) {
 }
 
 Response champion(ServiceContext& ctx, const Request&) {
-  const auto c = ctx.models->registry().champion();
+  const auto c = ctx.models.registry().champion();
   if (!c) throw NotFound("there is no champion model yet");
   return Response::json(c->to_json());
 }
 
 Response version(ServiceContext& ctx, const Request& req) {
-  return Response::json(ctx.models->registry().get(std::stoll(req.captures.at(0))).to_json());
+  return Response::json(ctx.models.registry().get(std::stoll(req.captures.at(0))).to_json());
 }
 
 Response torchscript(ServiceContext& ctx, const Request& req) {
-  const auto v = ctx.models->registry().get(std::stoll(req.captures.at(0)));
+  const auto v = ctx.models.registry().get(std::stoll(req.captures.at(0)));
   Response r = Response::file_content(v.dir / "torchscript.pt", "application/octet-stream");
   r.headers.emplace_back("Content-Disposition",
                          "attachment; filename=\"curator-detector-v" + std::to_string(v.version) + ".pt\"");
@@ -57,8 +57,8 @@ Response torchscript(ServiceContext& ctx, const Request& req) {
 // The upload is stored (content-addressed), a score.video job is queued for the model worker, and the
 // answer comes when the job is done, or after score.wait_seconds as 202 with the job to poll.
 Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
-  if (!ctx.models->registry().champion()) throw Unavailable("there is no champion model yet");
-  if (ctx.web && !current_session(*ctx.web, req) && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+  if (!ctx.models.registry().champion()) throw Unavailable("there is no champion model yet");
+  if (!current_session(ctx.web, req) && !ctx.web.anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many requests from this address; try again within the hour");
   if (!body.multipart()) throw InvalidInput("send the video as multipart/form-data field \"file\"");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
@@ -70,7 +70,7 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   if (add == "true" || add == "on" || add == "1") { // asked: the video also joins the dataset as a submission
     ingest::SubmissionMeta meta;
     meta.client_addr = req.remote_addr.substr(0, 64);
-    const auto receipt = ctx.ingest->submit_blob(blob, filename, meta);
+    const auto receipt = ctx.ingest.submit_blob(blob, filename, meta);
     out["submission"] = receipt.id;
     out["submission_url"] = submission_status_url(receipt);
   }
@@ -141,7 +141,7 @@ std::string decision_table(const retrain::PromotionRecord& d) {
 }
 
 Response models_page(ServiceContext& ctx, const Request& req) {
-  auto& reg = ctx.models->registry();
+  auto& reg = ctx.models.registry();
   // Versions are compared only inside a decision, where both were scored on the same test faces; each
   // version's own card numbers come from its own snapshot and are not put side by side here.
   std::string body = "<h2>Versions</h2><table id=\"versions\"><tr><th>Version</th><th>State</th><th>Created</th>"
@@ -172,7 +172,7 @@ Response models_page(ServiceContext& ctx, const Request& req) {
             "</td><td>" + escape(r["error"].get<std::string>()) + "</td></tr>";
   body += "</table>";
   std::optional<labeling::Session> session;
-  if (ctx.web) session = current_session(*ctx.web, req);
+  session = current_session(ctx.web, req);
   return html::html(html::page("Models", viewer_of(session), body));
 }
 

@@ -25,63 +25,63 @@ Response session_info(const labeling::Session& s) {
 Response sign_in(ServiceContext& ctx, const Request& req) {
   const auto body = req.json_body();
   const std::string name = text_field(body, "username", 64), password = text_field(body, "password", 1024);
-  const auto signed_in = serve::sign_in(*ctx.web, req, name, password);
+  const auto signed_in = serve::sign_in(ctx.web, req, name, password);
   auto res = session_info(signed_in.session);
   for (const auto& c : signed_in.cookies) res.headers.emplace_back("Set-Cookie", c);
   return res;
 }
 
-Response who_am_i(ServiceContext& ctx, const Request& req) { return session_info(require_session(*ctx.web, req)); }
+Response who_am_i(ServiceContext& ctx, const Request& req) { return session_info(require_session(ctx.web, req)); }
 
 Response sign_out(ServiceContext& ctx, const Request& req) {
-  const auto s = require_session(*ctx.web, req);
+  const auto s = require_session(ctx.web, req);
   require_csrf(s, req, "");
-  ctx.web->accounts.close_session(*cookie(req, kSessionCookie));
+  ctx.web.accounts.close_session(*cookie(req, kSessionCookie));
   auto res = Response::json({{"signed_out", true}});
-  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, "", 0, secure_request(*ctx.web, req)));
+  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, "", 0, secure_request(ctx.web, req)));
   return res;
 }
 
 Response next_item(ServiceContext& ctx, const Request& req) {
-  const auto s = require_session(*ctx.web, req);
-  const auto item = ctx.web->reviews.next(s.user);
+  const auto s = require_session(ctx.web, req);
+  const auto item = ctx.web.reviews.next(s.user);
   return Response::json({{"item", item ? item->to_json() : nlohmann::json()}});
 }
 
 Response list_items(ServiceContext& ctx, const Request& req) {
-  require_session(*ctx.web, req);
+  require_session(ctx.web, req);
   std::optional<labeling::ReviewState> state;
   if (const auto text = req.query_param("state"); text && !text->empty()) state = labeling::parse_review_state(*text);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& it : ctx.web->reviews.list(state, req.limit_param(100))) out.push_back(it.to_json());
+  for (const auto& it : ctx.web.reviews.list(state, req.limit_param(100))) out.push_back(it.to_json());
   return Response::json({{"items", out}});
 }
 
 Response get_item(ServiceContext& ctx, const Request& req) {
-  require_session(*ctx.web, req);
-  return Response::json(ctx.web->reviews.get(std::stoll(req.captures.at(0))).to_json());
+  require_session(ctx.web, req);
+  return Response::json(ctx.web.reviews.get(std::stoll(req.captures.at(0))).to_json());
 }
 
 Response decide(ServiceContext& ctx, const Request& req) {
-  const auto s = require_session(*ctx.web, req);
+  const auto s = require_session(ctx.web, req);
   require_csrf(s, req, "");
   const auto body = req.json_body();
-  refuse_own_upload(ctx.web->reviews.get(std::stoll(req.captures.at(0))), req);
-  const auto item = ctx.web->reviews.decide(s.user, std::stoll(req.captures.at(0)),
+  refuse_own_upload(ctx.web.reviews.get(std::stoll(req.captures.at(0))), req);
+  const auto item = ctx.web.reviews.decide(s.user, std::stoll(req.captures.at(0)),
                                             labeling::parse_verdict(text_field(body, "decision", 32)),
                                             text_field(body, "reason", 1000));
   return Response::json(item.to_json());
 }
 
 Response reopen(ServiceContext& ctx, const Request& req) {
-  const auto s = require_session(*ctx.web, req, true);
+  const auto s = require_session(ctx.web, req, true);
   require_csrf(s, req, "");
   const auto body = req.body.empty() ? nlohmann::json::object() : req.json_body();
-  return Response::json(ctx.web->reviews.reopen(s.user, std::stoll(req.captures.at(0)), text_field(body, "reason", 1000)).to_json());
+  return Response::json(ctx.web.reviews.reopen(s.user, std::stoll(req.captures.at(0)), text_field(body, "reason", 1000)).to_json());
 }
 
 Response audit(ServiceContext& ctx, const Request& req) {
-  require_session(*ctx.web, req, true);
+  require_session(ctx.web, req, true);
   int64_t before = 0;
   if (auto b = req.query_param("before")) try {
       before = std::stoll(*b);

@@ -21,24 +21,24 @@ std::string csrf_field(const labeling::Session& s) {
 
 std::string thumbnails(ServiceContext& ctx, int64_t id) {
   std::string out = "<div class=\"faces\">";
-  for (const auto& t : ctx.ingest->videos().tracks(id))
+  for (const auto& t : ctx.ingest.videos().tracks(id))
     out += "<img class=\"face\" src=\"/api/v1/submissions/" + std::to_string(id) + "/tracks/" + std::to_string(t.track) +
            "/thumbnail\" alt=\"face track " + std::to_string(t.track) + " (" + std::to_string(t.faces) + " faces)\">";
   return out + "</div>";
 }
 
 Response queue(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req);
-  if (auto item = ctx.web->reviews.next(session.user)) return html::redirect("/review/" + std::to_string(item->submission_id));
+  const auto session = require_session(ctx.web, req);
+  if (auto item = ctx.web.reviews.next(session.user)) return html::redirect("/review/" + std::to_string(item->submission_id));
   return html::html(html::page("Review queue", viewer_of(session),
                                "<p id=\"empty\">Nothing is waiting for you. New submissions appear here once "
                                "their faces are found.</p>"));
 }
 
 Response item_page(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req);
+  const auto session = require_session(ctx.web, req);
   const int64_t id = std::stoll(req.captures.at(0));
-  const auto item = ctx.web->reviews.get(id);
+  const auto item = ctx.web.reviews.get(id);
   const std::string sid = std::to_string(id);
   std::string body = "<video controls preload=\"metadata\" src=\"/media/submissions/" + sid + "/video\"></video>" +
                      thumbnails(ctx, id) + "<table>";
@@ -78,18 +78,18 @@ Response item_page(ServiceContext& ctx, const Request& req) {
 }
 
 Response decide(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req);
+  const auto session = require_session(ctx.web, req);
   auto form = parse_form(req.body);
   require_csrf(session, req, form["csrf"]);
   const int64_t id = std::stoll(req.captures.at(0));
-  refuse_own_upload(ctx.web->reviews.get(id), req);
-  ctx.web->reviews.decide(session.user, id, labeling::parse_verdict(form["decision"]), form["reason"]);
+  refuse_own_upload(ctx.web.reviews.get(id), req);
+  ctx.web.reviews.decide(session.user, id, labeling::parse_verdict(form["decision"]), form["reason"]);
   return html::redirect("/review");
 }
 
 Response admin(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req, true);
-  auto& reviews = ctx.web->reviews;
+  const auto session = require_session(ctx.web, req, true);
+  auto& reviews = ctx.web.reviews;
   auto list = [&](labeling::ReviewState state) {
     std::string out = "<table>";
     for (const auto& it : reviews.list(state, 200))
@@ -107,7 +107,7 @@ Response admin(ServiceContext& ctx, const Request& req) {
   }
   body += "</table><p class=\"note\">Exclude one with <code>curator dataset exclude ID --reason ...</code>.</p>"
           "<h2>Accounts</h2><table>";
-  for (const auto& u : ctx.web->accounts.list())
+  for (const auto& u : ctx.web.accounts.list())
     body += "<tr><td>" + escape(u.username) + "</td><td>" + labeling::role_name(u.role) + "</td><td>" +
             (u.disabled ? "disabled" : "active") + "</td></tr>";
   body += "</table><p class=\"note\">Manage accounts with <code>curator user add|disable|passwd|role</code>.</p>";
@@ -115,16 +115,16 @@ Response admin(ServiceContext& ctx, const Request& req) {
 }
 
 Response reopen(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req, true);
+  const auto session = require_session(ctx.web, req, true);
   auto form = parse_form(req.body);
   require_csrf(session, req, form["csrf"]);
   const int64_t id = std::stoll(req.captures.at(0));
-  ctx.web->reviews.reopen(session.user, id, form["reason"]);
+  ctx.web.reviews.reopen(session.user, id, form["reason"]);
   return html::redirect("/review/" + std::to_string(id));
 }
 
 Response audit(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req, true);
+  const auto session = require_session(ctx.web, req, true);
   int64_t before = 0;
   if (auto b = req.query_param("before")) try {
       before = std::stoll(*b);
@@ -144,12 +144,12 @@ Response audit(ServiceContext& ctx, const Request& req) {
 
 // The stored video, streamed; the server answers the range requests <video> seeks with (byte_range.hpp).
 Response video(ServiceContext& ctx, const Request& req) {
-  require_session(*ctx.web, req);
+  require_session(ctx.web, req);
   const int64_t id = std::stoll(req.captures.at(0));
-  const auto sub = ctx.ingest->submissions().get(id);
+  const auto sub = ctx.ingest.submissions().get(id);
   if (!sub || !sub->blob_sha256) throw NotFound("no stored video for submission " + std::to_string(id));
   const std::string sha = *sub->blob_sha256;
-  Response r = Response::file_content(ctx.blobs->path_of(sha), "video/mp4");
+  Response r = Response::file_content(ctx.blobs.path_of(sha), "video/mp4");
   r.headers.emplace_back("Cache-Control", "private, max-age=600");
   return r;
 }

@@ -7,7 +7,6 @@
 #include "serve/status_report.hpp"
 #include "serve/web_auth.hpp"
 
-#include <cassert>
 #include <chrono>
 
 namespace curator::serve {
@@ -47,7 +46,7 @@ Response metrics(ServiceContext& ctx, const Request&) {
 // Anyone may see whether the service works; where it keeps its files and which process it is, only staff.
 Response status(ServiceContext& ctx, const Request& req) {
   nlohmann::json report = status_report(ctx.config, false);
-  const bool staff = ctx.web && current_session(*ctx.web, req);
+  const bool staff = current_session(ctx.web, req).has_value();
   if (!staff) {
     report.erase("data_dir");
     if (report["database"].is_object()) report["database"].erase("path");
@@ -65,7 +64,7 @@ Response status(ServiceContext& ctx, const Request& req) {
 
 // Jobs are the operators' view (payloads name submissions and files): a session sees them all; anyone
 // else sees one job only with the key its creator was given (score requests), as for submissions.
-bool signed_in(ServiceContext& ctx, const Request& req) { return ctx.web && current_session(*ctx.web, req); }
+bool signed_in(ServiceContext& ctx, const Request& req) { return current_session(ctx.web, req).has_value(); }
 
 Response jobs(ServiceContext& ctx, const Request& req) {
   if (!signed_in(ctx, req)) throw Unauthorized("sign in to list jobs");
@@ -96,92 +95,75 @@ namespace {
 // the sign-in page), 403 for a reviewer on an admin route. "anyone" routes check what they need
 // themselves (a resource's access key, a session for more detail).
 enum class Access { anyone, staff, admin };
-// What a route needs from the context; a route whose needs are missing is not served at all.
-enum class Needs { core, web, ingest, web_and_ingest, models };
-
 struct Entry {
   const char* method;
   const char* path;
   Access access;
-  Needs needs;
   bool page;                   // an HTML page: errors render as pages
   ContextHandler handler;      // or:
   StreamContextHandler stream; // reads its body as it arrives (uploads)
 };
 
-constexpr Entry api(const char* m, const char* p, Access a, Needs n, ContextHandler h) { return {m, p, a, n, false, h, nullptr}; }
-constexpr Entry page(const char* m, const char* p, Access a, Needs n, ContextHandler h) { return {m, p, a, n, true, h, nullptr}; }
-constexpr Entry upload(const char* m, const char* p, Access a, Needs n, StreamContextHandler h, bool is_page = false) {
-  return {m, p, a, n, is_page, nullptr, h};
+constexpr Entry api(const char* m, const char* p, Access a, ContextHandler h) { return {m, p, a, false, h, nullptr}; }
+constexpr Entry page(const char* m, const char* p, Access a, ContextHandler h) { return {m, p, a, true, h, nullptr}; }
+constexpr Entry upload(const char* m, const char* p, Access a, StreamContextHandler h, bool is_page = false) {
+  return {m, p, a, is_page, nullptr, h};
 }
 
 constexpr auto anyone = Access::anyone, staff = Access::staff, admin = Access::admin;
-constexpr auto core_ = Needs::core, web = Needs::web, ingest = Needs::ingest, web_ingest = Needs::web_and_ingest,
-               models = Needs::models;
 #define ID R"((\d{1,18}))"
 
 // Every endpoint, in one place.
 const Entry kRoutes[] = {
-    // method  path                                                 who     needs       handler
-    api("GET",    "/healthz",                                       anyone, core_,      service_api::healthz),
-    api("GET",    "/readyz",                                        anyone, core_,      service_api::readyz),
-    api("GET",    "/metrics",                                       anyone, core_,      service_api::metrics),
-    api("GET",    "/api/v1/status",                                 anyone, core_,      service_api::status),
-    api("GET",    "/api/v1/jobs",                                   staff,  web,        service_api::jobs),
-    api("GET",    "/api/v1/jobs/" ID,                               anyone, core_,      service_api::job),
-    upload("POST", "/api/v1/submissions",                           anyone, ingest,     submission_api::post_submission),
-    api("GET",    "/api/v1/submissions",                            staff,  web_ingest, submission_api::list_submissions),
-    api("GET",    "/api/v1/submissions/" ID,                        anyone, ingest,     submission_api::get_submission),
-    api("GET",    "/api/v1/submissions/" ID "/tracks/(\\d{1,6})/thumbnail", anyone, ingest, submission_api::thumbnail),
-    api("GET",    "/api/v1/dataset/stats",                          anyone, core_,      dataset_api::stats),
-    api("GET",    "/api/v1/dataset/snapshots",                      staff,  web,        dataset_api::snapshots),
-    api("GET",    "/api/v1/dataset/snapshots/([0-9a-f]{4,64})",     staff,  web,        dataset_api::snapshot),
-    api("GET",    "/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest", staff, web,    dataset_api::manifest),
-    api("POST",   "/api/v1/session",                                anyone, web,        review_api::sign_in),
-    api("GET",    "/api/v1/session",                                staff,  web,        review_api::who_am_i),
-    api("DELETE", "/api/v1/session",                                staff,  web,        review_api::sign_out),
-    api("GET",    "/api/v1/review",                                 staff,  web,        review_api::list_items),
-    api("GET",    "/api/v1/review/next",                            staff,  web,        review_api::next_item),
-    api("GET",    "/api/v1/review/" ID,                             staff,  web,        review_api::get_item),
-    api("POST",   "/api/v1/review/" ID "/decision",                 staff,  web,        review_api::decide),
-    api("POST",   "/api/v1/review/" ID "/reopen",                   admin,  web,        review_api::reopen),
-    api("GET",    "/api/v1/audit",                                  admin,  web,        review_api::audit),
-    api("GET",    "/api/v1/models",                                 anyone, models,     model_api::models),
-    api("GET",    "/api/v1/models/champion",                        anyone, models,     model_api::champion),
-    api("GET",    "/api/v1/models/(\\d{1,9})",                      anyone, models,     model_api::version),
-    api("GET",    "/api/v1/models/(\\d{1,9})/torchscript",          anyone, models,     model_api::torchscript),
-    upload("POST", "/api/v1/score",                                 anyone, models,     model_api::score),
-    page("GET",   "/",                                              anyone, web_ingest, web_pages::index),
-    upload("POST", "/submit",                                       anyone, web_ingest, web_pages::submit, true),
-    page("GET",   "/submissions/" ID,                               anyone, web_ingest, web_pages::submission_page),
-    page("GET",   "/login",                                         anyone, web,        web_pages::login_page),
-    page("POST",  "/login",                                         anyone, web,        web_pages::login),
-    page("POST",  "/logout",                                        staff,  web,        web_pages::logout),
-    page("GET",   "/review",                                        staff,  web,        review_pages::queue),
-    page("GET",   "/review/" ID,                                    staff,  web,        review_pages::item_page),
-    page("POST",  "/review/" ID "/decide",                          staff,  web,        review_pages::decide),
-    page("GET",   "/admin",                                         admin,  web,        review_pages::admin),
-    page("POST",  "/admin/reopen/" ID,                              admin,  web,        review_pages::reopen),
-    page("GET",   "/admin/audit",                                   admin,  web,        review_pages::audit),
-    api("GET",    "/media/submissions/" ID "/video",                staff,  web_ingest, review_pages::video),
-    page("GET",   "/models",                                        anyone, models,     model_api::models_page),
+    // kind   method  path                                              who     handler
+    api("GET",    "/healthz",                                               anyone, service_api::healthz),
+    api("GET",    "/readyz",                                                anyone, service_api::readyz),
+    api("GET",    "/metrics",                                               anyone, service_api::metrics),
+    api("GET",    "/api/v1/status",                                         anyone, service_api::status),
+    api("GET",    "/api/v1/jobs",                                           staff,  service_api::jobs),
+    api("GET",    "/api/v1/jobs/" ID,                                       anyone, service_api::job),
+    upload("POST","/api/v1/submissions",                                    anyone, submission_api::post_submission),
+    api("GET",    "/api/v1/submissions",                                    staff,  submission_api::list_submissions),
+    api("GET",    "/api/v1/submissions/" ID,                                anyone, submission_api::get_submission),
+    api("GET",    "/api/v1/submissions/" ID "/tracks/(\\d{1,6})/thumbnail", anyone, submission_api::thumbnail),
+    api("GET",    "/api/v1/dataset/stats",                                  anyone, dataset_api::stats),
+    api("GET",    "/api/v1/dataset/snapshots",                              staff,  dataset_api::snapshots),
+    api("GET",    "/api/v1/dataset/snapshots/([0-9a-f]{4,64})",             staff,  dataset_api::snapshot),
+    api("GET",    "/api/v1/dataset/snapshots/([0-9a-f]{4,64})/manifest",    staff,  dataset_api::manifest),
+    api("POST",   "/api/v1/session",                                        anyone, review_api::sign_in),
+    api("GET",    "/api/v1/session",                                        staff,  review_api::who_am_i),
+    api("DELETE", "/api/v1/session",                                        staff,  review_api::sign_out),
+    api("GET",    "/api/v1/review",                                         staff,  review_api::list_items),
+    api("GET",    "/api/v1/review/next",                                    staff,  review_api::next_item),
+    api("GET",    "/api/v1/review/" ID,                                     staff,  review_api::get_item),
+    api("POST",   "/api/v1/review/" ID "/decision",                         staff,  review_api::decide),
+    api("POST",   "/api/v1/review/" ID "/reopen",                           admin,  review_api::reopen),
+    api("GET",    "/api/v1/audit",                                          admin,  review_api::audit),
+    api("GET",    "/api/v1/models",                                         anyone, model_api::models),
+    api("GET",    "/api/v1/models/champion",                                anyone, model_api::champion),
+    api("GET",    "/api/v1/models/(\\d{1,9})",                              anyone, model_api::version),
+    api("GET",    "/api/v1/models/(\\d{1,9})/torchscript",                  anyone, model_api::torchscript),
+    upload("POST","/api/v1/score",                                          anyone, model_api::score),
+    page("GET",   "/",                                                      anyone, web_pages::index),
+    upload("POST","/submit",                                                anyone, web_pages::submit, true),
+    page("GET",   "/submissions/" ID,                                       anyone, web_pages::submission_page),
+    page("GET",   "/login",                                                 anyone, web_pages::login_page),
+    page("POST",  "/login",                                                 anyone, web_pages::login),
+    page("POST",  "/logout",                                                staff,  web_pages::logout),
+    page("GET",   "/review",                                                staff,  review_pages::queue),
+    page("GET",   "/review/" ID,                                            staff,  review_pages::item_page),
+    page("POST",  "/review/" ID "/decide",                                  staff,  review_pages::decide),
+    page("GET",   "/admin",                                                 admin,  review_pages::admin),
+    page("POST",  "/admin/reopen/" ID,                                      admin,  review_pages::reopen),
+    page("GET",   "/admin/audit",                                           admin,  review_pages::audit),
+    api("GET",    "/media/submissions/" ID "/video",                        staff,  review_pages::video),
+    page("GET",   "/models",                                                anyone, model_api::models_page),
 };
 #undef ID
 
-bool available(const ServiceContext& ctx, Needs needs) {
-  switch (needs) {
-  case Needs::core: return true;
-  case Needs::web: return ctx.web != nullptr;
-  case Needs::ingest: return ctx.ingest != nullptr;
-  case Needs::web_and_ingest: return ctx.web && ctx.ingest;
-  case Needs::models: return ctx.models != nullptr;
-  }
-  return false;
-}
-
 void check_access(ServiceContext& ctx, Access access, const Request& req) {
   if (access == Access::anyone) return;
-  require_session(*ctx.web, req, access == Access::admin);
+  require_session(ctx.web, req, access == Access::admin);
 }
 
 } // namespace
@@ -189,9 +171,6 @@ void check_access(ServiceContext& ctx, Access access, const Request& req) {
 std::vector<Route> build_routes(ServiceContext& ctx) {
   std::vector<Route> routes;
   for (const auto& e : kRoutes) {
-    if (!available(ctx, e.needs)) continue;
-    // Routes that need a session need the web services to find it.
-    assert(e.access == Access::anyone || ctx.web);
     Route r{e.method, e.path, nullptr};
     r.page = e.page;
     const Access access = e.access;

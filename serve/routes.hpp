@@ -21,7 +21,9 @@ namespace curator::serve {
 struct WebServices;
 class ModelLoop;
 
-/// What handlers may use; owned by the Daemon and alive as long as the server runs.
+/// What handlers may use: every service the daemon runs, none optional, so a route can never meet a
+/// missing one. Owned by the Daemon and alive as long as the server runs; each member is as thread-safe
+/// as its own header says.
 struct ServiceContext {
   const core::Config& config;
   core::Database& db;
@@ -30,14 +32,13 @@ struct ServiceContext {
   Metrics& metrics;
   int64_t started_ms;
   core::DataDir data_dir;
-  const core::BlobStore* blobs = nullptr;
-  ingest::IngestService* ingest = nullptr; ///< null in servers that run no ingest
-  WebServices* web = nullptr;  ///< accounts, reviews, limits; null in bare servers
-  ModelLoop* models = nullptr; ///< registry, scheduler, scoring; null in bare servers
+  const core::BlobStore& blobs;
+  ingest::IngestService& ingest;
+  WebServices& web;   ///< accounts, sessions, reviews, rate limits
+  ModelLoop& models;  ///< registry, scheduler, scoring
 };
 
-/// The routes this context can serve (a route whose needs are null in `ctx` is left out), each wrapped
-/// so its access rule is checked before its handler runs.
+/// Every route of the table, each wrapped so its access rule is checked before its handler runs.
 std::vector<Route> build_routes(ServiceContext& ctx);
 
 

@@ -52,10 +52,9 @@ std::string submission_status_url(const ingest::Receipt& r) {
 }
 
 ingest::Submission visible_submission(ServiceContext& ctx, const Request& req, int64_t id) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
-  auto sub = ctx.ingest->submissions().get(id);
+  auto sub = ctx.ingest.submissions().get(id);
   const auto key = req.query_param("key");
-  if (sub && ((key && sub->opens_with(*key)) || current_session(*ctx.web, req))) return *sub;
+  if (sub && ((key && sub->opens_with(*key)) || current_session(ctx.web, req))) return *sub;
   throw NotFound("no submission " + std::to_string(id) + " for this address: use the link given when it was sent "
                  "(it carries a key), or sign in as a reviewer");
 }
@@ -69,7 +68,7 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
         current = name;
         if (name == "file") {
           if (up.file) return false; // one video a request
-          up.file.emplace(ctx.blobs->writer());
+          up.file.emplace(ctx.blobs.writer());
           up.file_named = !fname.empty();
           up.filename = fname.empty() ? "upload" : fname;
         }
@@ -94,7 +93,6 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
 }
 
 ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
   const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
   // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most), and
   // any upload when the disk is short (before a byte of it is written).
@@ -121,7 +119,7 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
     if (!fields.count("url")) throw InvalidInput("JSON submissions need a \"url\"");
     auto meta = meta_from(fields);
     accept(fields, meta);
-    return ctx.ingest->submit_url(fields["url"], meta);
+    return ctx.ingest.submit_url(fields["url"], meta);
   }
   Upload up = read_upload(ctx, body, max_bytes);
   auto& fields = up.fields;
@@ -132,8 +130,8 @@ ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, Body
   // A browser sends an empty, unnamed "file" part when no file was chosen (the URL field is used then);
   // an empty named file is a submission, rejected by ingest with its reason.
   if (up.file && (up.file_named || up.file->size() > 0))
-    return ctx.ingest->submit_blob(up.file->commit(), up.filename, meta);
-  if (fields.count("url") && !fields["url"].empty()) return ctx.ingest->submit_url(fields["url"], meta);
+    return ctx.ingest.submit_blob(up.file->commit(), up.filename, meta);
+  if (fields.count("url") && !fields["url"].empty()) return ctx.ingest.submit_url(fields["url"], meta);
   throw InvalidInput("attach a video as the \"file\" field, or give a \"url\"");
 }
 
@@ -143,12 +141,12 @@ namespace submission_api {
 // submits as its user, and nobody reviews their own submission.
 Response post_submission(ServiceContext& ctx, const Request& req, BodyReader& body) {
   std::optional<labeling::Session> session;
-  if (ctx.web) session = current_session(*ctx.web, req);
+  session = current_session(ctx.web, req);
   if (session) require_csrf(*session, req, "");
-  else if (ctx.web && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+  else if (!ctx.web.anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many submissions from this address; try again within the hour or sign in");
   std::pair<std::string, std::string> uploader;
-  if (!session && ctx.web) uploader = uploader_token(*ctx.web, req);
+  if (!session) uploader = uploader_token(ctx.web, req);
   const auto receipt = receive_submission(ctx, req, body, [&](const auto&, ingest::SubmissionMeta& meta) {
     if (session) meta.submitted_by = session->user.id;
     else if (!uploader.first.empty()) meta.uploader_hash = core::sha256_hex(uploader.first);
@@ -168,7 +166,7 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
   // Thumbnails open with the same key as the submission (staff need none).
   const auto key = req.query_param("key");
   const std::string key_param = key && sub.opens_with(*key) ? "?key=" + *key : "";
-  auto& videos = ctx.ingest->videos();
+  auto& videos = ctx.ingest.videos();
   j["frames"] = videos.frame_count(id);
   nlohmann::json tracks = nlohmann::json::array();
   for (const auto& t : videos.tracks(id))
@@ -188,17 +186,16 @@ Response get_submission(ServiceContext& ctx, const Request& req) {
 }
 
 Response list_submissions(ServiceContext& ctx, const Request& req) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
-  require_session(*ctx.web, req); // the list shows every contributor's submissions
+  require_session(ctx.web, req); // the list shows every contributor's submissions
   const int limit = req.limit_param(50);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : ctx.ingest->submissions().list(limit)) out.push_back(s.to_json());
+  for (const auto& s : ctx.ingest.submissions().list(limit)) out.push_back(s.to_json());
   return Response::json({{"submissions", out}});
 }
 
 Response thumbnail(ServiceContext& ctx, const Request& req) {
   visible_submission(ctx, req, id_of(req, 0));
-  const auto tracks = ctx.ingest->videos().tracks(id_of(req, 0));
+  const auto tracks = ctx.ingest.videos().tracks(id_of(req, 0));
   const int64_t wanted = id_of(req, 1);
   const auto track = std::find_if(tracks.begin(), tracks.end(), [&](const ingest::TrackRow& t) { return t.track == wanted; });
   if (track == tracks.end() || track->thumbnail.empty()) throw NotFound("no such track");

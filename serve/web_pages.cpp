@@ -47,10 +47,10 @@ form.addEventListener('submit', (ev) => {
 )js";
 
 Response index(ServiceContext& ctx, const Request& req) {
-  const auto session = current_session(*ctx.web, req);
+  const auto session = current_session(ctx.web, req);
   std::string set_cookie_header;
   const std::string csrf =
-      session ? session->csrf : anonymous_csrf(req, set_cookie_header, secure_request(*ctx.web, req));
+      session ? session->csrf : anonymous_csrf(req, set_cookie_header, secure_request(ctx.web, req));
   const std::string body =
       "<p>Send us real videos and deepfakes. Every video is checked, its faces are found, and people confirm "
       "its label before a detector learns from it.</p>"
@@ -80,11 +80,10 @@ Response index(ServiceContext& ctx, const Request& req) {
 }
 
 Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
-  if (!ctx.ingest) throw Unavailable("ingest is not running");
-  const auto session = current_session(*ctx.web, req);
-  if (!session && !ctx.web->anonymous_submissions.allow(req.remote_addr))
+  const auto session = current_session(ctx.web, req);
+  if (!session && !ctx.web.anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many submissions from this address; try again within the hour");
-  const auto uploader = uploader_token(*ctx.web, req);
+  const auto uploader = uploader_token(ctx.web, req);
   const auto receipt = receive_submission(ctx, req, body, [&](const auto& fields, ingest::SubmissionMeta& meta) {
     auto get = [&](const char* k) { auto it = fields.find(k); return it == fields.end() ? std::string() : it->second; };
     if (session) require_csrf(*session, req, get("csrf"));
@@ -151,7 +150,7 @@ Response submission_page(ServiceContext& ctx, const Request& req) {
       "<h2>Faces found</h2><div id=\"faces\" class=\"faces\"></div>"
       "<p class=\"note\">This page updates itself. Keep its address to come back later: it holds a private key, "
       "and anyone with the address can see this page.</p>";
-  std::string doc = html::page("Submission #" + std::to_string(id), viewer_of(current_session(*ctx.web, req)), body,
+  std::string doc = html::page("Submission #" + std::to_string(id), viewer_of(current_session(ctx.web, req)), body,
                                kStatusScript);
   const std::string marker = "<body>";
   doc.replace(doc.find(marker), marker.size(), "<body data-submission=\"" + std::to_string(id) + "\">");
@@ -171,7 +170,7 @@ std::string login_form(const std::string& csrf, const std::string& next, const s
 
 Response login_page(ServiceContext& ctx, const Request& req) {
   std::string set_cookie_header;
-  const std::string csrf = anonymous_csrf(req, set_cookie_header, secure_request(*ctx.web, req));
+  const std::string csrf = anonymous_csrf(req, set_cookie_header, secure_request(ctx.web, req));
   auto res = html::html(html::page("Reviewer sign-in", {}, login_form(csrf, req.query_param("next").value_or("/review"), "")));
   if (!set_cookie_header.empty()) res.headers.emplace_back("Set-Cookie", set_cookie_header);
   return res;
@@ -184,7 +183,7 @@ Response login(ServiceContext& ctx, const Request& req) {
   const std::string name = get("username"), next = get("next").empty() ? "/review" : get("next");
   SignedIn signed_in;
   try {
-    signed_in = sign_in(*ctx.web, req, name, get("password"));
+    signed_in = sign_in(ctx.web, req, name, get("password"));
   } catch (const Unauthorized&) {
     return html::html(html::page("Reviewer sign-in", {}, login_form(get("csrf"), next, "Wrong user name or password.")),
                       401);
@@ -195,11 +194,11 @@ Response login(ServiceContext& ctx, const Request& req) {
 }
 
 Response logout(ServiceContext& ctx, const Request& req) {
-  const auto session = require_session(*ctx.web, req);
+  const auto session = require_session(ctx.web, req);
   require_csrf(session, req, parse_form(req.body)["csrf"]);
-  ctx.web->accounts.close_session(*cookie(req, kSessionCookie));
+  ctx.web.accounts.close_session(*cookie(req, kSessionCookie));
   auto res = html::redirect("/");
-  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, "", 0, secure_request(*ctx.web, req)));
+  res.headers.emplace_back("Set-Cookie", set_cookie(kSessionCookie, "", 0, secure_request(ctx.web, req)));
   return res;
 }
 
