@@ -210,6 +210,9 @@ std::vector<SettingSpec> catalog() {
            "addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8). Empty: the connection's peer is the client and "
            "those headers are ignored (ops/nginx.conf)."),
       integer("web.login_window_minutes", 15, 1, 1440, "The window of web.login_max_failures."),
+      text("web.charts_file", T::path, "vendor/echarts/echarts.min.js",
+           "Apache ECharts, served at /static/echarts.min.js for the dashboard's charts (ops/setup.sh installs "
+           "the pinned version here). Without it the pages show their tables and say the charts are missing."),
   };
 }
 

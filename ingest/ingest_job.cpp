@@ -212,8 +212,9 @@ private:
   }
 
   nlohmann::json conclude(const Verdict& v) {
-    s_.finish(id_, v.state, v.reason, v.duplicate_of);
+    // The bytes go first: whoever sees the final state never sees a deleted file still attached.
     if (v.forget_download) s_.forget_download(sub_);
+    s_.finish(id_, v.state, v.reason, v.duplicate_of);
     nlohmann::json out = {{"state", submission_state_name(v.state)}, {"reason", v.reason}};
     if (v.duplicate_of) out["duplicate_of"] = *v.duplicate_of;
     return out;

@@ -100,6 +100,14 @@ std::vector<TrackRow> VideoStore::tracks(int64_t video) {
   return out;
 }
 
+std::optional<std::string> VideoStore::crop_path(int64_t video, int track, int frame) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT crop_path FROM faces WHERE video_id = ? AND track_index = ? AND frame_index = ?");
+  q.bind(1, video), q.bind(2, track), q.bind(3, frame);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
 std::vector<FootageRow> VideoStore::footage(int64_t except, const std::string& label, const std::string& method) {
   auto conn = db_.connect();
   SQLite::Statement q(*conn, "SELECT v.submission_id, v.phash, v.face_prints FROM videos v JOIN submissions s ON s.id = "

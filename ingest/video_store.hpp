@@ -74,6 +74,8 @@ public:
   /// The face tracks of one ingested video, in track order (none for unknown or unfinished videos; a
   /// track without a readable identity vector is left out).
   std::vector<TrackRow> tracks(int64_t video);
+  /// The stored crop of one face (relative to the data folder); nothing when there is no such face.
+  std::optional<std::string> crop_path(int64_t video, int track, int frame);
   /// Finished videos other than `except` with this claimed label and method.
   std::vector<FootageRow> footage(int64_t except, const std::string& label, const std::string& method);
 

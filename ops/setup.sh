@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine (run as root) for curator: installs the missing Debian packages, builds
-# the project into ./build (Release), fetches the face models into the folder the config names, and
-# installs the browser tests' driver (npm playwright-core) into tests/browser.
+# the project into ./build (Release), fetches the face models and the charting library (npm echarts,
+# pinned by checksum) where the config says, and installs the browser tests' driver (npm
+# playwright-core) into tests/browser.
 # Safe to run again: every step skips what is already done.
 #   CURATOR_CONFIG  config file whose faces.models_dir receives the models (default ops/curator.toml)
 #   CURATOR_BUILD_DIR  build folder (default build)
@@ -12,6 +13,9 @@ CONFIG="${CURATOR_CONFIG:-ops/curator.toml}"
 BUILD_DIR="${CURATOR_BUILD_DIR:-build}"
 FACE_API_VERSION="1.7.15"
 FACE_API_SHA256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031"
+# Apache ECharts, the dashboard's charts (served by curator itself at /static/echarts.min.js).
+ECHARTS_VERSION="5.6.0"
+ECHARTS_SHA256="e1b82487dd7f8d9f0438eec1f1433051148e0095ac7a15d4db890afda45cf610"
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -59,26 +63,48 @@ start=$(date +%s)
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 log "build finished in $(( $(date +%s) - start )) s"
 
-# --- 3. Face models ------------------------------------------------------------------------------
+# --- 3. Face models and the charting library (npm tarballs, pinned by SHA-256) ---------------------
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+# npm_tarball SPEC SHA256: downloads the package tarball into $SCRATCH, refuses it unless its SHA-256 is the
+# pinned one, and prints its path.
+npm_tarball() {
+  local dir="$SCRATCH/$1" actual
+  mkdir -p "$dir"
+  (cd "$dir" && npm pack "$1" --silent >/dev/null)
+  local tarball=("$dir"/*.tgz)
+  actual="$(sha256sum "${tarball[0]}" | cut -d' ' -f1)"
+  if [[ "$actual" != "$2" ]]; then
+    echo "[setup] $1 tarball sha256 is $actual, expected $2: refusing to use it" >&2
+    exit 1
+  fi
+  echo "${tarball[0]}"
+}
+
 MODELS_DIR="$("$BUILD_DIR/curator" config --config "$CONFIG" --get faces.models_dir)"
 STAMP="$MODELS_DIR/.face-api-sha256"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$FACE_API_SHA256" ]]; then
   log "face models: present in $MODELS_DIR"
 else
   log "fetching @vladmandic/face-api@$FACE_API_VERSION into $MODELS_DIR"
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack "@vladmandic/face-api@$FACE_API_VERSION" --silent >/dev/null)
-  tarball="$tmp/vladmandic-face-api-$FACE_API_VERSION.tgz"
-  actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
-  if [[ "$actual" != "$FACE_API_SHA256" ]]; then
-    echo "[setup] face-api tarball sha256 is $actual, expected $FACE_API_SHA256: refusing to use it" >&2
-    exit 1
-  fi
+  tarball="$(npm_tarball "@vladmandic/face-api@$FACE_API_VERSION" "$FACE_API_SHA256")"
   mkdir -p "$MODELS_DIR"
   tar -xzf "$tarball" -C "$MODELS_DIR" --strip-components=1 package/model package/demo package/LICENSE
   echo "$FACE_API_SHA256" > "$STAMP"
   log "face models: unpacked ($(ls "$MODELS_DIR/model" | wc -l) files in $MODELS_DIR/model)"
+fi
+
+CHARTS_FILE="$("$BUILD_DIR/curator" config --config "$CONFIG" --get web.charts_file)"
+CHARTS_DIR="$(dirname "$CHARTS_FILE")"
+if [[ -f "$CHARTS_FILE" && -f "$CHARTS_DIR/.echarts-sha256" && "$(cat "$CHARTS_DIR/.echarts-sha256")" == "$ECHARTS_SHA256" ]]; then
+  log "echarts: present in $CHARTS_FILE"
+else
+  log "fetching echarts@$ECHARTS_VERSION into $CHARTS_FILE"
+  tarball="$(npm_tarball "echarts@$ECHARTS_VERSION" "$ECHARTS_SHA256")"
+  mkdir -p "$CHARTS_DIR"
+  tar -xzf "$tarball" -C "$CHARTS_DIR" --strip-components=1 package/LICENSE package/NOTICE
+  tar -xzf "$tarball" -O package/dist/echarts.min.js > "$CHARTS_FILE.part" && mv "$CHARTS_FILE.part" "$CHARTS_FILE"
+  echo "$ECHARTS_SHA256" > "$CHARTS_DIR/.echarts-sha256"
 fi
 
 # --- 4. Browser test driver ----------------------------------------------------------------------

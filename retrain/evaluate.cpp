@@ -81,6 +81,31 @@ std::vector<CropScore> score_split(const ModelRef& ref, const std::filesystem::p
   return out;
 }
 
+namespace {
+
+// The faces the model got most wrong (largest |p_fake - label|), the worst one of each video, at most
+// kWorstVideos videos: what a person should look at first.
+nlohmann::json worst_faces(const std::vector<CropScore>& scores, const std::vector<size_t>& idx) {
+  constexpr size_t kWorstVideos = 8;
+  std::map<int64_t, size_t> worst_of_video;
+  auto error = [&](size_t i) { return std::abs(scores[i].p_fake - scores[i].label); };
+  for (size_t i : idx) {
+    auto [it, added] = worst_of_video.emplace(scores[i].video, i);
+    if (!added && error(i) > error(it->second)) it->second = i;
+  }
+  std::vector<size_t> picked;
+  for (const auto& [video, i] : worst_of_video) picked.push_back(i);
+  std::sort(picked.begin(), picked.end(), [&](size_t a, size_t b) { return error(a) > error(b); });
+  if (picked.size() > kWorstVideos) picked.resize(kWorstVideos);
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i : picked)
+    out.push_back({{"video", scores[i].video}, {"track", scores[i].track}, {"frame", scores[i].frame},
+                   {"label", scores[i].label ? "fake" : "real"}, {"p_fake", scores[i].p_fake}});
+  return out;
+}
+
+} // namespace
+
 nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootstrap) {
   // Per source and for all: frames (drawing whole videos), then videos (the mean and the confident
   // strategy of their frames).
@@ -112,7 +137,8 @@ nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootst
     }
     out[source] = {{"frames", summarize(s, l, bootstrap, 1, video_of)},
                    {"videos_mean", summarize(mean, vl, bootstrap)},
-                   {"videos_confident", summarize(confident, vl, bootstrap)}};
+                   {"videos_confident", summarize(confident, vl, bootstrap)},
+                   {"worst", worst_faces(scores, idx)}};
   }
   return out;
 }

@@ -178,8 +178,17 @@ nlohmann::json summarize(const std::vector<double>& scores, const std::vector<in
                              {"high", as_json(pct(0.975))}};
   }
   nlohmann::json roc = nlohmann::json::array();
-  for (const auto& p : roc_curve(scores, labels)) roc.push_back({p.fpr, p.tpr});
+  const auto curve = roc_curve(scores, labels);
+  // At most kRocPoints points, evenly spaced along the curve, first and last kept: enough to draw it.
+  constexpr size_t kRocPoints = 200;
+  const size_t step = (curve.size() + kRocPoints - 1) / kRocPoints;
+  for (size_t i = 0; i < curve.size(); ++i)
+    if (i % step == 0 || i + 1 == curve.size()) roc.push_back({curve[i].fpr, curve[i].tpr});
   out["roc"] = roc;
+  size_t tp = 0, fp = 0, tn = 0, fn = 0;
+  for (size_t i = 0; i < scores.size(); ++i)
+    (scores[i] >= 0.5 ? (labels[i] ? tp : fp) : (labels[i] ? fn : tn)) += 1;
+  out["confusion"] = {{"threshold", 0.5}, {"tp", tp}, {"fp", fp}, {"tn", tn}, {"fn", fn}};
   return out;
 }
 

@@ -35,7 +35,8 @@ struct Interval {
 };
 
 /// Every metric above with a bootstrap interval (`resamples` draws with replacement, fixed seed) as
-/// {"n", "fakes", "reals", "auc": {value, low, high}, "eer", "ap", "accuracy", "roc": [[fpr, tpr], ...]}.
+/// {"n", "fakes", "reals", "auc": {value, low, high}, "eer", "ap", "accuracy", "roc": [[fpr, tpr], ...]
+/// (at most 200 points along the curve), "confusion": {threshold 0.5, tp, fp, tn, fn} (fake = positive)}.
 /// With `groups` (one id per score, e.g. its video), whole groups are drawn, so frames of one video
 /// never count as independent evidence.
 nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples = 1000,

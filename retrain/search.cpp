@@ -10,8 +10,10 @@
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 
@@ -29,11 +31,15 @@ nlohmann::json RunRecord::to_json() const {
 
 namespace {
 
-constexpr const char* kColumns = "id, COALESCE(search_id, '') AS search_id, COALESCE(search_index, -1) AS search_index, "
-    "snapshot_id, params, state, COALESCE(error, '') AS error, COALESCE(init, '') AS init, "
-    "COALESCE(curves, '[]') AS curves, COALESCE(metrics, '{}') AS metrics, code_version, started_ms, "
-    "COALESCE(finished_ms, 0) AS finished_ms, COALESCE(seconds, 0) AS seconds, COALESCE(warnings, "
-    "'[]') AS warnings, COALESCE(experiment_id, '') AS experiment_id";
+// A run's columns; the record's two large JSON fields (curves, metrics) sit in between.
+#define CURATOR_RUN_COLUMNS(CURVES_AND_METRICS)                                                                  \
+  "id, COALESCE(search_id, '') AS search_id, COALESCE(search_index, -1) AS search_index, snapshot_id, params, "   \
+  "state, COALESCE(error, '') AS error, COALESCE(init, '') AS init, " CURVES_AND_METRICS ", code_version, "      \
+  "started_ms, COALESCE(finished_ms, 0) AS finished_ms, COALESCE(seconds, 0) AS seconds, COALESCE(warnings, "    \
+  "'[]') AS warnings, COALESCE(experiment_id, '') AS experiment_id"
+constexpr const char* kColumns = CURATOR_RUN_COLUMNS("COALESCE(curves, '[]') AS curves, COALESCE(metrics, '{}') AS metrics");
+constexpr const char* kLightColumns = CURATOR_RUN_COLUMNS("'[]' AS curves, '{}' AS metrics");
+#undef CURATOR_RUN_COLUMNS
 
 RunRecord read(SQLite::Statement& q) {
   RunRecord r;
@@ -53,6 +59,7 @@ RunRecord read(SQLite::Statement& q) {
   r.seconds = q.getColumn("seconds").getDouble();
   r.warnings = nlohmann::json::parse(q.getColumn("warnings").getString());
   r.experiment_id = q.getColumn("experiment_id").getString();
+  r.epochs_run = static_cast<int>(r.curves.size());
   return r;
 }
 
@@ -124,6 +131,72 @@ std::optional<RunRecord> find_run(core::Database& db, const std::string& id) {
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return read(q);
+}
+
+bool RunFilter::matches(const RunRecord& r) const {
+  auto has = [&](const std::string& field) { return field.find(text) != std::string::npos; };
+  return (text.empty() || has(r.id) || has(r.search_id) || has(r.experiment_id)) &&
+         (experiment_id.empty() || r.experiment_id == experiment_id) && (state.empty() || r.state == state) &&
+         (backbone.empty() || r.params.backbone == backbone) &&
+         (train_source.empty() || r.params.train_source == train_source) &&
+         (snapshot_id.empty() || r.snapshot_id.rfind(snapshot_id, 0) == 0);
+}
+
+std::vector<RunRecord> list_runs(core::Database& db, const RunFilter& filter) {
+  auto runs = list_runs(db);
+  runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const RunRecord& r) { return !filter.matches(r); }), runs.end());
+  return runs;
+}
+
+std::vector<RunRecord> list_run_summaries(core::Database& db, const RunFilter& filter) {
+  // SQLite's JSON functions pick the numbers out of the stored metrics: parsing every run's whole record
+  // (curves, ROC points, faces) would cost most of a page's time at a thousand runs.
+  auto conn = db.connect();
+  SQLite::Statement q(*conn, std::string("SELECT ") + kLightColumns + ", COALESCE(json_array_length(curves), 0) AS "
+                             "epochs_run FROM training_runs ORDER BY started_ms, search_index, id");
+  std::vector<RunRecord> out;
+  std::map<std::string, size_t> index;
+  while (q.executeStep()) {
+    auto r = read(q);
+    r.epochs_run = q.getColumn("epochs_run").getInt();
+    if (!filter.matches(r)) continue;
+    index.emplace(r.id, out.size());
+    out.push_back(std::move(r));
+  }
+  SQLite::Statement m(*conn, "SELECT r.id, s.key, json_extract(s.value, '$.frames.auc'), json_extract(s.value, "
+                             "'$.videos_mean.auc'), json_extract(s.value, '$.videos_confident.auc') FROM training_runs r, "
+                             "json_each(r.metrics, '$.test') s WHERE json_valid(r.metrics)");
+  while (m.executeStep()) {
+    const auto it = index.find(m.getColumn(0).getString());
+    if (it == index.end()) continue;
+    auto& source = out[it->second].metrics["test"][m.getColumn(1).getString()];
+    const char* levels[] = {"frames", "videos_mean", "videos_confident"};
+    for (int l = 0; l < 3; ++l)
+      if (!m.getColumn(2 + l).isNull())
+        source[levels[l]]["auc"] = nlohmann::json::parse(m.getColumn(2 + l).getString(), nullptr, false);
+  }
+  return out;
+}
+
+void save_run(core::Database& db, const RunRecord& r) {
+  auto conn = db.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "INSERT OR REPLACE INTO training_runs(id, search_id, search_index, snapshot_id, params, "
+                             "state, error, init, curves, metrics, code_version, started_ms, finished_ms, seconds, "
+                             "warnings, experiment_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                             "?14, ?15, ?16)");
+  q.bind(1, r.id);
+  if (r.search_id.empty()) q.bind(2), q.bind(3);
+  else q.bind(2, r.search_id), q.bind(3, r.search_index);
+  q.bind(4, r.snapshot_id), q.bind(5, r.params.to_json().dump()), q.bind(6, r.state);
+  if (r.error.empty()) q.bind(7);
+  else q.bind(7, r.error);
+  q.bind(8, r.init), q.bind(9, r.curves.dump()), q.bind(10, r.metrics.dump()), q.bind(11, r.code_version);
+  q.bind(12, r.started_ms), q.bind(13, r.finished_ms), q.bind(14, r.seconds), q.bind(15, r.warnings.dump());
+  if (r.experiment_id.empty()) q.bind(16);
+  else q.bind(16, r.experiment_id);
+  q.exec();
+  txn.commit();
 }
 
 TrainParams sample_params(const TrainParams& base, const std::vector<std::string>& sources, uint64_t seed, int index,

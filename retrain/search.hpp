@@ -22,6 +22,7 @@ namespace curator::retrain {
 struct RunRecord {
   std::string id, search_id, snapshot_id, state, error, init, code_version, experiment_id;
   int search_index = -1;
+  int epochs_run = 0; ///< finished epochs (the length of `curves` in a full record)
   TrainParams params;
   nlohmann::json curves, metrics;
   nlohmann::json warnings = nlohmann::json::array();
@@ -34,6 +35,21 @@ std::vector<RunRecord> list_runs(core::Database& db, const std::string& search_i
 /// The runs of one experiment, oldest first.
 std::vector<RunRecord> experiment_runs(core::Database& db, const std::string& experiment_id);
 std::optional<RunRecord> find_run(core::Database& db, const std::string& id);
+
+/// What the dashboard filters runs by; empty fields match everything. `text` matches a part of the run,
+/// search or experiment id.
+struct RunFilter {
+  std::string text, experiment_id, state, backbone, train_source, snapshot_id;
+  bool matches(const RunRecord& r) const;
+};
+/// The runs `filter` matches, oldest first.
+std::vector<RunRecord> list_runs(core::Database& db, const RunFilter& filter);
+/// The same runs, light: no curves, and per test source only the AUCs ({value, low, high}) of frames,
+/// videos_mean and videos_confident: what lists and charts of many runs show.
+std::vector<RunRecord> list_run_summaries(core::Database& db, const RunFilter& filter);
+/// Writes a finished run's row as it is (replacing one with its id): for importing runs recorded
+/// elsewhere and for fixtures. Training records its own runs.
+void save_run(core::Database& db, const RunRecord& run);
 
 /// The seed's space: batch size, epochs (1..max_epochs), dropout, weight decay, maximum learning rate,
 /// schedule on/off, hidden layer on/off, training source (each alone or all). Other fields come from

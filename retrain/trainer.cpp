@@ -62,6 +62,7 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
 
 struct EvalOut {
   double loss = NAN, auc = NAN;
+  nlohmann::json auc_by_source = nlohmann::json::object(); ///< null where a source lacks a class
 };
 
 // Loss and frame AUC on a split (no augmentation).
@@ -78,6 +79,7 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
   Batch b;
   std::vector<double> scores;
   std::vector<int> labels;
+  std::vector<const std::string*> sources;
   double loss_sum = 0;
   while (loader.next(b)) {
     auto x = to_model_input(b, device);
@@ -88,10 +90,20 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
     for (int64_t i = 0; i < prob.size(0); ++i) {
       scores.push_back(prob[i].item<double>());
       labels.push_back(static_cast<int>(b.labels[i]));
+      sources.push_back(&samples[b.positions[i]].source);
     }
   }
   out.loss = loss_sum / samples.size();
   out.auc = roc_auc(scores, labels);
+  std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> by_source;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    auto& [s, l] = by_source[*sources[i]];
+    s.push_back(scores[i]), l.push_back(labels[i]);
+  }
+  for (const auto& [source, sl] : by_source) {
+    const double auc = roc_auc(sl.first, sl.second);
+    out.auc_by_source[source] = std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
+  }
   return out;
 }
 
@@ -190,6 +202,16 @@ double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& tra
 }
 
 // The card: everything about the run a model version keeps.
+// The card is published with the model: it keeps the metrics but not the faces a model got most wrong
+// (they name submissions; the run's record keeps them for staff).
+nlohmann::json published_metrics(nlohmann::json metrics) {
+  for (auto& split : metrics)
+    if (split.is_object())
+      for (auto& source : split)
+        if (source.is_object()) source.erase("worst");
+  return metrics;
+}
+
 nlohmann::json card_of(const TrainJob& job, const TrainResult& r, const std::vector<Sample>& train) {
   const auto& p = job.params;
   std::set<std::string> sources, all_sources;
@@ -203,7 +225,7 @@ nlohmann::json card_of(const TrainJob& job, const TrainResult& r, const std::vec
           {"code_version", core::code_version()}, {"device", r.device},
           {"training_sources", sources},  {"cross_sources", cross},
           {"epochs_run", r.epochs_run},   {"best_epoch", r.best_epoch},
-          {"curves", r.curves},           {"metrics", r.metrics},
+          {"curves", r.curves},           {"metrics", published_metrics(r.metrics)},
           {"warnings", r.warnings},       {"seconds", r.seconds}};
 }
 
@@ -223,6 +245,7 @@ RunState resume_or_start(const TrainJob& job, Setup& setup, torch::Device device
 
 struct EpochScores {
   double train_loss, probe_loss, val_loss, val_auc, lr, seconds;
+  nlohmann::json val_auc_by_source;
 };
 
 // After an epoch: the best weights so far (validation AUC decides; without both classes in val, the
@@ -240,7 +263,8 @@ void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, con
   auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   st.curves.push_back({{"epoch", epoch}, {"train_loss", e.train_loss}, {"train_eval_loss", num(e.probe_loss)},
                        {"train_eval_loss_before", num(st.probe_loss_before)}, {"val_loss", num(e.val_loss)},
-                       {"val_auc", num(e.val_auc)}, {"lr", e.lr}, {"seconds", e.seconds}});
+                       {"val_auc", num(e.val_auc)}, {"val_auc_by_source", e.val_auc_by_source}, {"lr", e.lr},
+                       {"seconds", e.seconds}});
   save_checkpoint(job.run_dir / "checkpoint.pt", *setup.model, *setup.opt);
   core::write_file_atomic(job.run_dir / "state.json", state_json(st).dump());
   core::logger("train")->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, job.params.epochs,
@@ -291,7 +315,7 @@ TrainResult train_detector(const TrainJob& job) {
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
     close_epoch(job, setup, st, epoch,
                 {train_loss, probe_loss, v.loss, v.auc, lr_at(p, st.step - 1, total_steps),
-                 std::chrono::duration<double>(Clock::now() - t0).count()});
+                 std::chrono::duration<double>(Clock::now() - t0).count(), v.auc_by_source});
     if ((job.stop_after_epoch > 0 && epoch >= job.stop_after_epoch) || (job.should_stop && job.should_stop())) {
       stopped = st.epoch < p.epochs && st.since_best < p.patience;
       break;

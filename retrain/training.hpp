@@ -67,7 +67,7 @@ struct TrainResult {
   std::string init;         ///< "scratch" or "imagenet:<sha256 of the weights file>"
   std::string device;       ///< cpu or cuda
   int epochs_run = 0, best_epoch = 0, resumed_after_epoch = 0;
-  nlohmann::json curves = nlohmann::json::array(); ///< per epoch: train_loss, val_loss, val_auc, lr, seconds
+  nlohmann::json curves = nlohmann::json::array(); ///< per epoch: train_loss, val_loss, val_auc (and val_auc_by_source), lr, seconds
   nlohmann::json metrics;   ///< {"test": per source, "val": per source} (evaluate() format), when done
   double seconds = 0;
   std::filesystem::path model; ///< the best weights (model.pt)
@@ -101,7 +101,9 @@ std::vector<CropScore> score_split(const ModelRef& model, const std::filesystem:
                                    int threads);
 
 /// Per source (and "all"): frame-level metrics (intervals drawing whole videos), and video-level with the
-/// mean and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()).
+/// mean and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()), and
+/// "worst": the faces the model got most wrong, [{video, track, frame, label, p_fake}], one per video,
+/// at most 8, worst first.
 nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootstrap);
 
 /// summarize_scores(score_split(...)) with the model's bootstrap setting.

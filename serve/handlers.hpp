@@ -72,4 +72,23 @@ Response score(ServiceContext&, const Request&, BodyReader&);
 Response models_page(ServiceContext&, const Request&);
 } // namespace model_api
 
+namespace dashboard_api { // dashboard_api.cpp: runs, experiments and the faces the pages show
+Response runs(ServiceContext&, const Request&);
+Response run(ServiceContext&, const Request&);
+Response experiments(ServiceContext&, const Request&);
+Response experiment(ServiceContext&, const Request&);
+Response face_crop(ServiceContext&, const Request&);
+} // namespace dashboard_api
+
+namespace dashboard_pages { // dashboard_pages.cpp
+Response runs_page(ServiceContext&, const Request&);
+Response run_page(ServiceContext&, const Request&);
+Response experiment_page(ServiceContext&, const Request&);
+Response dataset_page(ServiceContext&, const Request&);
+} // namespace dashboard_pages
+
+namespace static_api { // static_routes.cpp: the pages' scripts
+Response asset(ServiceContext&, const Request&);
+} // namespace static_api
+
 } // namespace curator::serve

@@ -34,14 +34,26 @@ progress{width:100%;max-width:32rem;height:1.2rem}
 .faces img{width:96px;height:96px;object-fit:cover;margin:.2rem;border:1px solid #ccc}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.25rem .6rem;text-align:left;vertical-align:top}
 video{max-width:100%;max-height:26rem;background:#000}
+body.wide{max-width:96rem}
+.offscreen-ok{content-visibility:auto;contain-intrinsic-size:auto 40rem}
+.chart{width:100%;height:26rem;margin:.5rem 0 1rem}.chart.small{height:18rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(28rem,1fr));gap:1rem}
+.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}.filters label{margin:0;font-weight:400;font-size:.85rem}
+.filters input,.filters select{width:auto;max-width:14rem}
+table.data{font-size:.85rem}table.data th a{color:inherit}
+table.matrix td{text-align:center;min-width:9rem}
+.worst figure{display:inline-block;margin:.2rem;text-align:center;font-size:.75rem}
+.worst img{width:96px;height:96px;object-fit:cover;border:2px solid #c33}
 )css";
 
 } // namespace
 
-std::string page(const std::string& title, const Viewer& viewer, const std::string& body, const std::string& script) {
+std::string page(const std::string& title, const Viewer& viewer, const std::string& body,
+                 const std::vector<std::string>& scripts) {
   std::string nav = "<nav><a href=\"/\">Submit a video</a>";
   if (!viewer.username.empty()) {
-    nav += "<a href=\"/review\">Review queue</a>";
+    nav += "<a href=\"/review\">Review queue</a><a href=\"/runs\">Runs</a><a href=\"/models\">Models</a>"
+           "<a href=\"/dataset\">Dataset</a>";
     if (viewer.admin) nav += "<a href=\"/admin\">Admin</a><a href=\"/admin/audit\">Audit log</a>";
     nav += "<span class=\"me\">" + escape(viewer.username) +
            " <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
@@ -50,10 +62,12 @@ std::string page(const std::string& title, const Viewer& viewer, const std::stri
     nav += "<a class=\"me\" href=\"/login\">Reviewer sign-in</a>";
   }
   nav += "</nav>";
+  std::string script_tags;
+  for (const auto& name : scripts) script_tags += "<script src=\"/static/" + escape(name) + "\" defer></script>";
   return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
          "content=\"width=device-width, initial-scale=1\"><title>" +
          escape(title) + " · curator</title><style>" + kStyle + "</style></head><body>" + nav + "<h1>" +
-         escape(title) + "</h1>" + body + (script.empty() ? "" : "<script>" + script + "</script>") + "</body></html>";
+         escape(title) + "</h1>" + body + script_tags + "</body></html>";
 }
 
 Response html(std::string document, int status) {
@@ -63,8 +77,8 @@ Response html(std::string document, int status) {
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "same-origin"); // a submission's address carries its key
   r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
-                         "img-src 'self'; media-src 'self'; frame-ancestors 'none'");
+                         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+                         "media-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   return r;
 }
 

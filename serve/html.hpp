@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace curator::serve::html {
 
@@ -19,8 +20,10 @@ struct Viewer {
   std::string csrf;     ///< the session's token, for the sign-out form
 };
 
-/// A whole document: title, navigation, `body` (already escaped HTML), optional inline script.
-std::string page(const std::string& title, const Viewer& viewer, const std::string& body, const std::string& script = "");
+/// A whole document: title, navigation, `body` (already escaped HTML) and `scripts`, names of scripts
+/// under /static/ (serve/assets/) loaded with `defer`. Pages carry no inline script: the CSP forbids it.
+std::string page(const std::string& title, const Viewer& viewer, const std::string& body,
+                 const std::vector<std::string>& scripts = {});
 
 Response html(std::string document, int status = 200);
 /// 303 See Other to a local path (anything not starting with a single '/' becomes "/").

@@ -157,7 +157,10 @@ Response models_page(ServiceContext& ctx, const Request& req) {
             "</td><td>" + escape(sources) + "</td><td>" + escape(v.snapshot_id.substr(0, 12)) +
             "</td><td><a href=\"/api/v1/models/" + std::to_string(v.version) + "/torchscript\">TorchScript</a></td></tr>";
   }
-  body += "</table><h2>Promotion decisions</h2><p class=\"note\">Each decision scores the candidate and the champion "
+  body += "</table><h2>The champion's ROC curves</h2><p class=\"note\">On its own snapshot's test split, per "
+          "source (videos by the confident strategy), as recorded on its model card.</p>"
+          "<div id=\"champion-roc\" class=\"chart\"></div><p id=\"chart-note\" class=\"note\"></p>"
+          "<h2>Promotion decisions</h2><p class=\"note\">Each decision scores the candidate and the champion "
           "on the same test faces at decision time; numbers of different decisions come from different test sets "
           "and are not comparable.</p>";
   for (const auto& d : reg.decisions(100))
@@ -173,7 +176,7 @@ Response models_page(ServiceContext& ctx, const Request& req) {
   body += "</table>";
   std::optional<labeling::Session> session;
   session = current_session(ctx.web, req);
-  return html::html(html::page("Models", viewer_of(session), body));
+  return html::html(html::page("Models", viewer_of(session), body, {"echarts.min.js", "charts.js", "models.js"}));
 }
 
 } // namespace model_api

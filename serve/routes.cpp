@@ -112,6 +112,7 @@ constexpr Entry upload(const char* m, const char* p, Access a, StreamContextHand
 
 constexpr auto anyone = Access::anyone, staff = Access::staff, admin = Access::admin;
 #define ID R"((\d{1,18}))"
+#define RUN R"(([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
 
 // Every endpoint, in one place.
 const Entry kRoutes[] = {
@@ -158,8 +159,19 @@ const Entry kRoutes[] = {
     page("GET",   "/admin/audit",                                           admin,  review_pages::audit),
     api("GET",    "/media/submissions/" ID "/video",                        staff,  review_pages::video),
     page("GET",   "/models",                                                anyone, model_api::models_page),
+    api("GET",    "/api/v1/runs",                                           staff,  dashboard_api::runs),
+    api("GET",    "/api/v1/runs/" RUN,                                      staff,  dashboard_api::run),
+    api("GET",    "/api/v1/experiments",                                    staff,  dashboard_api::experiments),
+    api("GET",    "/api/v1/experiments/" RUN,                               staff,  dashboard_api::experiment),
+    api("GET",    "/media/faces/" ID "/(\\d{1,6})/(\\d{1,9})",              staff,  dashboard_api::face_crop),
+    page("GET",   "/runs",                                                  staff,  dashboard_pages::runs_page),
+    page("GET",   "/runs/" RUN,                                             staff,  dashboard_pages::run_page),
+    page("GET",   "/experiments/" RUN,                                      staff,  dashboard_pages::experiment_page),
+    page("GET",   "/dataset",                                               staff,  dashboard_pages::dataset_page),
+    api("GET",    "/static/([a-z0-9_-]{1,64}(?:\\.min)?\\.js)",            anyone, static_api::asset),
 };
 #undef ID
+#undef RUN
 
 void check_access(ServiceContext& ctx, Access access, const Request& req) {
   if (access == Access::anyone) return;

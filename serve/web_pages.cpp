@@ -20,31 +20,6 @@ constexpr const char* kLicenceNote =
     "I made this video or have the right to share it, and I agree that curator keeps it and uses it, and the "
     "faces in it, to train and evaluate deepfake detectors. Reviewers will see it; it is not published.";
 
-// The upload goes through XMLHttpRequest so the page can show its progress; without scripts the form
-// posts normally and the server redirects.
-constexpr const char* kSubmitScript = R"js(
-const form = document.getElementById('submit-form');
-form.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const status = document.getElementById('status');
-  const bar = document.getElementById('progress');
-  status.textContent = '';
-  const xhr = new XMLHttpRequest();
-  xhr.open('POST', '/submit');
-  xhr.setRequestHeader('Accept', 'application/json');
-  xhr.upload.onprogress = (e) => { if (e.lengthComputable) { bar.hidden = false; bar.value = 100 * e.loaded / e.total; } };
-  xhr.onload = () => {
-    let body = null;
-    try { body = JSON.parse(xhr.responseText); } catch (e) {}
-    if (xhr.status === 202 && body) { bar.value = 100; window.location = body.page_url; return; }
-    status.textContent = body && body.error ? body.error.message : 'The upload failed (HTTP ' + xhr.status + ').';
-  };
-  xhr.onerror = () => { status.textContent = 'The upload failed: the connection broke.'; };
-  document.getElementById('send').disabled = true;
-  xhr.onloadend = () => { document.getElementById('send').disabled = false; };
-  xhr.send(new FormData(form));
-});
-)js";
 
 Response index(ServiceContext& ctx, const Request& req) {
   const auto session = current_session(ctx.web, req);
@@ -74,7 +49,7 @@ Response index(ServiceContext& ctx, const Request& req) {
       "<label><input type=\"checkbox\" id=\"consent\" name=\"consent_given\" required> " + escape(kLicenceNote) +
       "</label><p><button type=\"submit\" id=\"send\">Send the video</button></p>"
       "<progress id=\"progress\" max=\"100\" value=\"0\" hidden></progress><p id=\"status\" class=\"error\"></p></form>";
-  auto res = html::html(html::page("Submit a video", viewer_of(session), body, kSubmitScript));
+  auto res = html::html(html::page("Submit a video", viewer_of(session), body, {"submit.js"}));
   if (!set_cookie_header.empty()) res.headers.emplace_back("Set-Cookie", set_cookie_header);
   return res;
 }
@@ -109,32 +84,6 @@ Response submit(ServiceContext& ctx, const Request& req, BodyReader& body) {
   return res;
 }
 
-// Polls the JSON API and fills the page in as ingest goes.
-constexpr const char* kStatusScript = R"js(
-const id = document.body.dataset.submission;
-const key = new URLSearchParams(window.location.search).get('key');
-async function refresh() {
-  const query = key ? '?key=' + encodeURIComponent(key) : '';
-  const res = await fetch('/api/v1/submissions/' + id + query, {headers: {Accept: 'application/json'}});
-  if (!res.ok) return setTimeout(refresh, 2000);
-  const s = await res.json();
-  document.getElementById('state').textContent = s.state + (s.no_face ? ' (no face found)' : '');
-  const bar = document.getElementById('progress');
-  bar.max = Math.max(1, s.progress.total); bar.value = s.progress.done;
-  document.getElementById('reason').textContent = s.reason || '';
-  document.getElementById('review').textContent = s.review.state + (s.review.label ? ' as ' + s.review.label : '');
-  const faces = document.getElementById('faces');
-  if (faces.children.length !== s.tracks.length) {
-    faces.replaceChildren(...s.tracks.map(t => {
-      const img = document.createElement('img');
-      img.className = 'face'; img.src = t.thumbnail_url; img.alt = 'face track ' + t.index + ' (' + t.faces + ' faces)';
-      return img;
-    }));
-  }
-  if (s.state === 'queued' || s.state === 'processing' || s.review.state === 'pending') setTimeout(refresh, 1000);
-}
-refresh();
-)js";
 
 Response submission_page(ServiceContext& ctx, const Request& req) {
   const int64_t id = std::stoll(req.captures.at(0));
@@ -151,7 +100,7 @@ Response submission_page(ServiceContext& ctx, const Request& req) {
       "<p class=\"note\">This page updates itself. Keep its address to come back later: it holds a private key, "
       "and anyone with the address can see this page.</p>";
   std::string doc = html::page("Submission #" + std::to_string(id), viewer_of(current_session(ctx.web, req)), body,
-                               kStatusScript);
+                               {"submission.js"});
   const std::string marker = "<body>";
   doc.replace(doc.find(marker), marker.size(), "<body data-submission=\"" + std::to_string(id) + "\">");
   return html::html(doc);

@@ -91,4 +91,29 @@ TEST_CASE("experiment cross-source: a full matrix, killed mid-way and resumed wi
                                env.dir.path());
   CHECK(shown.exit_code == 0);
   CHECK(shown.out.find("rows: trained on") != std::string::npos);
+
+  // A random search per cell instead of seeds: K runs per cell, the cell's training source fixed, the other
+  // parameters drawn from the seed study's space.
+  const auto searched = test::run({bin, "experiment", "cross-source", "--id", "s1", "--sources", "left,right", "--search",
+                                   "2", "--max-epochs", "1", "--json", "--params",
+                                   R"({"image_size": 64, "steps_per_epoch": 2, "bootstrap": 50})", "--data-dir",
+                                   env.services.dir.root().string(), "--set", "log.level=warn", "--set", "torch.threads=1"},
+                                  {}, env.dir.path());
+  INFO(searched.err);
+  REQUIRE(searched.exit_code == 0);
+  const auto search_runs = retrain::experiment_runs(*env.services.db, "s1");
+  REQUIRE(search_runs.size() == 6);
+  std::map<std::string, std::vector<nlohmann::json>> by_cell;
+  for (const auto& r : search_runs) {
+    CHECK(r.state == "done");
+    auto p = r.params.to_json();
+    by_cell[r.params.train_source].push_back(p);
+  }
+  CHECK(by_cell.size() == 3);
+  for (const auto& [cell, params] : by_cell) {
+    INFO(cell);
+    REQUIRE(params.size() == 2);
+    CHECK(params[0] != params[1]); // sampled, not the base parameters twice
+  }
+  CHECK(nlohmann::json::parse(searched.out)["result"]["cells"]["all"]["left"]["runs"] == 2);
 }

@@ -13,6 +13,16 @@ const clip = process.env.CURATOR_CLIP;
 const user = process.env.CURATOR_USER;
 const password = process.env.CURATOR_PASSWORD;
 
+// Polls a condition in the page (waitForFunction evaluates strings, which the pages' CSP forbids).
+async function until(page, condition, timeout) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    if (await page.evaluate(condition)) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('timed out waiting for ' + condition);
+}
+
 async function contributorUploads(browser) {
   const page = await browser.newPage();
   await page.goto(base + '/');
@@ -26,7 +36,7 @@ async function contributorUploads(browser) {
   const id = Number(page.url().match(/\/submissions\/(\d+)\?/)[1]);
   // Ingest runs in the daemon; the page polls and shows the faces as they are found.
   await page.waitForSelector('#faces img.face', { timeout: 180000 });
-  await page.waitForFunction(() => document.getElementById('state').textContent.startsWith('done'), null, { timeout: 60000 });
+  await until(page, () => document.getElementById('state').textContent.startsWith('done'), 60000);
   const faces = await page.locator('#faces img.face').count();
   assert(faces >= 1, 'expected at least one face track');
   const loaded = await page.locator('#faces img.face').first().evaluate((img) => img.complete && img.naturalWidth > 0);
@@ -68,7 +78,7 @@ async function reviewerConfirms(browser, id) {
   assert.strictEqual(await page.textContent('#claimed'), 'real');
   assert(await page.locator('#faces img.face, .faces img.face').count() >= 1, 'the reviewer sees the face tracks');
   // The player fetches the video through range requests.
-  await page.waitForFunction(() => document.querySelector('video').readyState >= 1, null, { timeout: 30000 });
+  await until(page, () => document.querySelector('video').readyState >= 1, 30000);
 
   // A state-changing post without the CSRF token is refused, even with the session cookie.
   const forged = await page.evaluate(async (sid) => {
