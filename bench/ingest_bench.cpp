@@ -1,9 +1,18 @@
-// Ingest throughput in video-seconds per wall-second on a 720p H.264 talking-head clip, next to a plain
-// `ffmpeg -i clip -f null -` decode of the same clip in the same run.
-//   curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [SECONDS] [THREADS]
-// Builds the clip with ffmpeg from shared/data/video/retalking/1.mp4 (looped, scaled to 1280x720).
+// Ingest speed on 720p talking-head clips, in one run: a plain ffmpeg decode of each clip (the floor), the
+// whole ingest job with the full per-frame face path (detector on every sampled frame) and with the fast
+// path (detector on key frames, faces followed between), their ratios, and where the time goes.
+//   curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [THREADS] [DETECT_EVERY]
+// The clips are made with ffmpeg from shared/data/video/retalking/1.mp4 (a 524x524 talking head, 6.6 s):
+//   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 \
+//          -preset veryfast -pix_fmt yuv420p -an clip.mp4
+// for SECONDS 10 and 60.
 #include "core/config.hpp"
 #include "core/worker_pool.hpp"
+#include "ingest/face_follower.hpp"
+#include "ingest/frame_sampler.hpp"
+#include "ingest/ingest_service.hpp"
+#include "ingest/video_checks.hpp"
+#include "ingest/video_probe.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/services.hpp"
 
@@ -19,53 +28,93 @@ using namespace curator;
 namespace fs = std::filesystem;
 
 namespace {
+
 double wall(const std::function<void()>& fn) {
   auto t0 = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
+
 int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
-} // namespace
 
-int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::cerr << "usage: curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [SECONDS] [THREADS]\n";
-    return 2;
-  }
-  const fs::path data = argv[1], models = argv[2];
-  const int seconds = argc > 3 ? std::atoi(argv[3]) : 60;
-  const int threads = argc > 4 ? std::atoi(argv[4]) : 2;
-  const fs::path work = fs::temp_directory_path() / ("curator-bench-ingest-" + std::to_string(::getpid()));
-  fs::create_directories(work);
-  const fs::path clip = work / "talking-head-720p.mp4";
-  const std::string source = (data / "video/retalking/1.mp4").string();
-  if (sh("ffmpeg -v error -y -stream_loop -1 -i '" + source + "' -t " + std::to_string(seconds) +
-         " -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p -an '" + clip.string() + "'") != 0) {
-    std::cerr << "could not build the clip from " << source << "\n";
-    return 1;
-  }
-  const double decode_s = wall([&] { sh("ffmpeg -v error -i '" + clip.string() + "' -f null - "); });
-
-  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", (work / "var").string()},
+// The whole ingest job on `clip` with ingest.detect_every = `every`, in a fresh data folder.
+double ingest_once(const fs::path& work, const fs::path& clip, const fs::path& models, int threads, int every,
+                   nlohmann::json& result) {
+  const auto dir = work / ("var-" + std::to_string(every) + "-" + clip.stem().string());
+  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", dir.string()},
                                                                   {"faces.models_dir", models.string()},
-                                                                  {"torch.threads", std::to_string(threads)}});
-  retrain::configure_torch(threads);
+                                                                  {"torch.threads", std::to_string(threads)},
+                                                                  {"ingest.detect_every", std::to_string(every)}});
   core::SystemClock clock;
   serve::Services services(config, clock);
   services.faces->get(); // load the models outside the timing
   std::atomic<bool> stop{false};
   core::JobContext ctx(stop);
-  nlohmann::json result;
-  const double ingest_s = wall([&] {
+  return wall([&] {
     auto receipt = services.ingest->submit_file(clip, {}, "path");
     result = services.ingest->run_job(receipt.id, ctx, true);
   });
-  std::printf("clip: %d s of 1280x720 H.264 at 25 fps; ingest sampled %d frames, LibTorch %d threads\n", seconds,
-              static_cast<int>(config.get_int("ingest.sample_frames")), threads);
-  std::printf("%-34s %8.2f s  %6.1fx real time\n", "ffmpeg -i clip -f null - (decode)", decode_s, seconds / decode_s);
-  std::printf("%-34s %8.2f s  %6.1fx real time  (%s)\n", "curator ingest (whole job)", ingest_s, seconds / ingest_s,
-              result.dump().c_str());
-  std::printf("ingest / ffmpeg decode time ratio: %.2f\n", ingest_s / decode_s);
+}
+
+// Where the face work goes: decoding the 32 samples, then the face path on them.
+void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every) {
+  const auto info = ingest::probe_video(clip);
+  std::vector<ingest::SampledFrame> frames;
+  const double decode = wall([&] { frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps); });
+  ingest::FollowSettings s;
+  s.detect_every = every;
+  ingest::FaceFollower follower(pipeline, s);
+  size_t faces = 0;
+  const double face_s = wall([&] {
+    for (const auto& f : frames) faces += follower.next(f.rgb, ingest::dhash(f.rgb)).size();
+  });
+  const auto c = follower.counts();
+  std::printf("  detect_every %-2d: sample+decode 32 frames %.2f s | faces %.2f s (detector on %d frames %.2f s, "
+              "followed %d frames %.2f s, fall-backs %d) | %zu faces\n",
+              every, decode, face_s, c.detected, c.detect_seconds, c.followed, c.follow_seconds, c.fell_back, faces);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [THREADS] [DETECT_EVERY]\n";
+    return 2;
+  }
+  const fs::path data = argv[1], models = argv[2];
+  const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
+  const int every = argc > 4 ? std::atoi(argv[4]) : 8;
+  retrain::configure_torch(threads);
+  const fs::path work = fs::temp_directory_path() / ("curator-bench-ingest-" + std::to_string(::getpid()));
+  fs::create_directories(work);
+  const std::string source = (data / "video/retalking/1.mp4").string();
+  faces::FacePipeline pipeline(models);
+  std::printf("LibTorch %d threads; 1280x720 H.264 25 fps clips looped from %s\n", threads, source.c_str());
+  std::printf("%-8s %-34s %8s %10s %14s\n", "clip", "what", "seconds", "x realtime", "vs decode");
+  for (int seconds : {10, 60}) {
+    const fs::path clip = work / ("talking-head-" + std::to_string(seconds) + "s-720p.mp4");
+    if (sh("ffmpeg -v error -y -stream_loop -1 -i '" + source + "' -t " + std::to_string(seconds) +
+           " -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p -an '" + clip.string() +
+           "'") != 0) {
+      std::cerr << "could not build the clip from " << source << "\n";
+      return 1;
+    }
+    const double decode = wall([&] { sh("ffmpeg -v error -i '" + clip.string() + "' -f null - "); });
+    nlohmann::json full_result, fast_result;
+    const double full = ingest_once(work, clip, models, threads, 1, full_result);
+    const double fast = ingest_once(work, clip, models, threads, every, fast_result);
+    const std::string name = std::to_string(seconds) + " s";
+    std::printf("%-8s %-34s %8.2f %9.1fx %13s\n", name.c_str(), "ffmpeg -i clip -f null - (decode)", decode,
+                seconds / decode, "1.00");
+    std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), "ingest, full path (detect_every 1)", full,
+                seconds / full, full / decode, full_result.dump().c_str());
+    const std::string fast_name = "ingest, fast path (detect_every " + std::to_string(every) + ")";
+    std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), fast_name.c_str(), fast, seconds / fast,
+                fast / decode, fast_result.dump().c_str());
+    std::printf("%-8s fast / full time ratio: %.2f\n", name.c_str(), fast / full);
+    stages(clip, pipeline, 1);
+    stages(clip, pipeline, every);
+  }
   fs::remove_all(work);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/logging.hpp"
 #include "ingest/decode_check.hpp"
+#include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/identity.hpp"
 #include "ingest/frame_sampler.hpp"
@@ -128,9 +129,13 @@ private:
     const auto& pipeline = s_.faces_();
     const auto total = static_cast<int64_t>(frames_.size());
     s_.submissions_.set_progress(id_, 0, total);
+    FollowSettings follow;
+    follow.detect_every = s_.settings_.detect_every;
+    follow.min_score = s_.settings_.min_score;
+    FaceFollower follower(pipeline, follow);
     for (size_t f = 0; f < frames_.size(); ++f) {
       ctx_.check_cancelled();
-      found_.push_back(pipeline.analyze(frames_[f].rgb, s_.settings_.min_score, true));
+      found_.push_back(follower.next(frames_[f].rgb, video_.frame_hashes[f]));
       s_.submissions_.set_progress(id_, static_cast<int64_t>(f + 1), total);
     }
     video_.face_prints = largest_face_prints(rgb_, found_);

@@ -1,0 +1,56 @@
+#pragma once
+//! Faces on a clip's sampled frames, with the detector run only on key frames. Between them every face
+//! is followed: its last box goes to the landmark net, the key frame's detector box is moved by the
+//! similarity between the key frame's and the new rigid landmarks (brows, nose, eyes), the landmarks
+//! are located once more in that box, and the embedding is recomputed. A frame goes back to the full detector when any check fails: it is a key
+//! frame (every `detect_every` sampled frames, and the first), the picture changed (a scene cut: frame
+//! hashes more than `scene_cut_bits` apart), a face moved too far (IoU of its new and old box below
+//! `min_follow_iou`) or is no longer the same face (embedding distance above `max_identity_distance`).
+//! detect_every 1 is the full per-frame path. Not thread-safe (one follower per clip); the pipeline it
+//! uses is.
+#include "ingest/faces/face_pipeline.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace curator::ingest {
+
+struct FollowSettings {
+  int detect_every = 1;
+  float min_score = 0.5f;
+  int scene_cut_bits = 16;
+  float min_follow_iou = 0.5f;
+  float max_identity_distance = 0.45f;
+};
+
+class FaceFollower {
+public:
+  FaceFollower(const faces::FacePipeline& pipeline, FollowSettings settings);
+
+  /// The faces of the next sampled frame (RGB) whose difference hash is `frame_hash`, with landmarks and
+  /// embeddings, as FacePipeline::analyze(rgb, min_score, true) gives them.
+  std::vector<faces::DetectedFace> next(const cv::Mat& rgb, uint64_t frame_hash);
+
+  struct Counts {
+    int detected = 0;   ///< frames that ran the detector (key frames and fall-backs)
+    int followed = 0;   ///< frames whose faces were followed
+    int fell_back = 0;  ///< follow attempts that failed a check and ran the detector
+    double detect_seconds = 0, follow_seconds = 0; ///< wall time in each (a failed follow counts as following)
+  };
+  Counts counts() const { return counts_; }
+
+private:
+  std::vector<faces::DetectedFace> detect(const cv::Mat& rgb);
+  bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const;
+
+  const faces::FacePipeline& pipeline_;
+  FollowSettings settings_;
+  std::vector<faces::DetectedFace> key_;  ///< the faces of the last key frame
+  std::vector<faces::DetectedFace> last_; ///< the same faces on the last frame
+  uint64_t last_hash_ = 0;
+  int since_detect_ = 0;
+  bool started_ = false;
+  Counts counts_;
+};
+
+} // namespace curator::ingest
