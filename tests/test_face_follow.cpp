@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const faces::FacePipeline& pipeline() {
-  static faces::FacePipeline p(test::required_env_path("CURATOR_MODELS_DIR"));
-  return p;
-}
-
 struct Tally {
   int full_faces = 0, matched = 0, same_person = 0, fast_faces = 0, unmatched_fast = 0;
   std::array<int, 10> iou_deciles{}; ///< best IoU of each full-path face, by tenths
@@ -36,7 +31,7 @@ void compare(const fs::path& clip, int detect_every, Tally& t) {
   const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps);
   ingest::FollowSettings full_settings, fast_settings;
   fast_settings.detect_every = detect_every;
-  ingest::FaceFollower full(pipeline(), full_settings), fast(pipeline(), fast_settings);
+  ingest::FaceFollower full(test::face_pipeline(), full_settings), fast(test::face_pipeline(), fast_settings);
   for (const auto& f : frames) {
     const auto hash = ingest::dhash(f.rgb);
     const auto a = full.next(f.rgb, hash);

@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const faces::FacePipeline& pipeline() {
-  static faces::FacePipeline p(test::required_env_path("CURATOR_MODELS_DIR"));
-  return p;
-}
-
 cv::Mat read_rgb(const fs::path& p) {
   cv::Mat bgr = cv::imread(p.string(), cv::IMREAD_COLOR); // grey images come back as 3 channels
   REQUIRE_FALSE(bgr.empty());
@@ -60,7 +55,7 @@ struct Face {
 };
 
 Face main_face(const cv::Mat& rgb) {
-  auto found = pipeline().analyze(rgb, 0.5f, true);
+  auto found = test::face_pipeline().analyze(rgb, 0.5f, true);
   if (!found.empty()) {
     auto best = std::max_element(found.begin(), found.end(), [](const auto& a, const auto& b) {
       return a.box.width * a.box.height < b.box.width * b.box.height;
@@ -68,8 +63,8 @@ Face main_face(const cv::Mat& rgb) {
     return {*best->embedding, true};
   }
   faces::FaceBox whole{0, 0, float(rgb.cols), float(rgb.rows), 1};
-  auto marks = pipeline().landmarks().locate(rgb, {whole});
-  return {pipeline().embedder().embed({faces::identity_chip(rgb, marks[0])})[0], false};
+  auto marks = test::face_pipeline().landmarks().locate(rgb, {whole});
+  return {test::face_pipeline().embedder().embed({faces::identity_chip(rgb, marks[0])})[0], false};
 }
 
 struct PairStats {
@@ -98,7 +93,7 @@ TEST_CASE("detector recall and false positives on dlib's labelled photos", "[qua
   truth["dogs.jpg"] = {}; // no human face
   int total = 0, found = 0, false_pos = 0, worst_fp = 0;
   for (const auto& [file, boxes] : truth) {
-    const auto detections = pipeline().detector().detect(read_rgb(dir / file), 0.5f);
+    const auto detections = test::face_pipeline().detector().detect(read_rgb(dir / file), 0.5f);
     std::vector<bool> used(detections.size(), false);
     for (const auto& t : boxes) {
       ++total;

@@ -1,5 +1,7 @@
 #include "tests/support/test_data.hpp"
 
+#include "ingest/faces/face_pipeline.hpp"
+
 #define CATCH_CONFIG_EXTERNAL_INTERFACES // the listener base class
 #include <catch2/catch.hpp>
 
@@ -70,6 +72,11 @@ int skipped_tests() {
   auto& log = skip_log();
   std::lock_guard lock(log.mutex);
   return static_cast<int>(log.lines.size());
+}
+
+const faces::FacePipeline& face_pipeline() {
+  static faces::FacePipeline p(required_env_path("CURATOR_MODELS_DIR"));
+  return p;
 }
 
 } // namespace curator::test

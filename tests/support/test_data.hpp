@@ -4,7 +4,14 @@
 #include <optional>
 #include <string>
 
+namespace curator::faces {
+class FacePipeline;
+}
+
 namespace curator::test {
+
+/// The face models of $CURATOR_MODELS_DIR, loaded once per process (thread-safe to use).
+const faces::FacePipeline& face_pipeline();
 
 /// Path from an environment variable set by ctest; fails the test run when missing.
 std::filesystem::path required_env_path(const char* name);
