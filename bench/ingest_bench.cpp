@@ -5,7 +5,7 @@
 // The clips are made with ffmpeg from shared/data/video/retalking/1.mp4 (a 524x524 talking head, 6.6 s):
 //   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 \
 //          -preset veryfast -pix_fmt yuv420p -an clip.mp4
-// for SECONDS 10 and 60.
+// for SECONDS 10 and 60 (and a second 10 s clip from retalking/2.mp4 for two submissions at once).
 #include "core/config.hpp"
 #include "core/worker_pool.hpp"
 #include "ingest/face_follower.hpp"
@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 using namespace curator;
@@ -74,6 +75,32 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
               every, decode, face_s, c.detected, c.detect_seconds, c.followed, c.follow_seconds, c.fell_back, faces);
 }
 
+// Two submissions ingested at once by two job threads (as the daemon's two workers do), LibTorch with
+// `threads` threads in all: each job's wall time.
+void two_at_once(const fs::path& work, const fs::path& a, const fs::path& b, const fs::path& models, int threads,
+                 int every, int seconds) {
+  retrain::configure_torch(threads);
+  auto config = core::Config::defaults(core::default_settings(),
+                                       {{"data.dir", (work / ("var-two-" + std::to_string(threads) + "-" + std::to_string(every))).string()},
+                                        {"faces.models_dir", models.string()},
+                                        {"torch.threads", std::to_string(threads)},
+                                        {"ingest.detect_every", std::to_string(every)}});
+  core::SystemClock clock;
+  serve::Services services(config, clock);
+  services.faces->get();
+  const auto ra = services.ingest->submit_file(a, {}, "path"), rb = services.ingest->submit_file(b, {}, "path");
+  double wa = 0, wb = 0;
+  auto job = [&](int64_t id, double& w) {
+    std::atomic<bool> stop{false};
+    core::JobContext ctx(stop);
+    w = wall([&] { services.ingest->run_job(id, ctx, true); });
+  };
+  std::thread ta(job, ra.id, std::ref(wa)), tb(job, rb.id, std::ref(wb));
+  ta.join(), tb.join();
+  std::printf("  two %d s clips at once, detect_every %d, torch.threads %d: %.2f s and %.2f s (%.1fx and %.1fx real "
+              "time each)\n", seconds, every, threads, wa, wb, seconds / wa, seconds / wb);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +142,11 @@ int main(int argc, char** argv) {
     stages(clip, pipeline, 1);
     stages(clip, pipeline, every);
   }
+  // Two at once: the 10 s clip and another talking head made the same way.
+  const fs::path a = work / "talking-head-10s-720p.mp4", b = work / "second-head-10s-720p.mp4";
+  sh("ffmpeg -v error -y -stream_loop -1 -i '" + (data / "video/retalking/2.mp4").string() +
+     "' -t 10 -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p -an '" + b.string() + "'");
+  for (int t : {1, 2}) two_at_once(work, a, b, models, t, every, 10);
   fs::remove_all(work);
   return 0;
 }
