@@ -1,9 +1,10 @@
 // Ingest speed on 720p talking-head clips, in one run: a plain ffmpeg decode of each clip (the floor), the
 // whole ingest job with the full per-frame face path (detector on every sampled frame) and with the fast
-// path (detector on key frames, faces followed between), their ratios, and where the time goes.
+// path (detector on key frames, faces followed between), their ratios, and where the time goes; then
+// POST /api/v1/score of the 10 s clip to a daemon with a champion, and two submissions at once.
 //   curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [THREADS] [DETECT_EVERY]
 // The clips are made with ffmpeg from shared/data/video/retalking/1.mp4 (a 524x524 talking head, 6.6 s):
-//   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 \
+//   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264
 //          -preset veryfast -pix_fmt yuv420p -an clip.mp4
 // for SECONDS 10 and 60 (and a second 10 s clip from retalking/2.mp4 for two submissions at once).
 #include "core/config.hpp"
@@ -13,8 +14,16 @@
 #include "ingest/ingest_service.hpp"
 #include "ingest/video_checks.hpp"
 #include "ingest/video_probe.hpp"
+#include "retrain/detector_model.hpp"
+#include "retrain/model_io.hpp"
+#include "retrain/model_registry.hpp"
+#include "retrain/training.hpp"
 #include "retrain/torch_runtime.hpp"
+#include "serve/daemon.hpp"
 #include "serve/services.hpp"
+
+#include <httplib.h>
+#include <fstream>
 
 #include <chrono>
 #include <cstdio>
@@ -101,6 +110,63 @@ void two_at_once(const fs::path& work, const fs::path& a, const fs::path& b, con
               "time each)\n", seconds, every, threads, wa, wb, seconds / wa, seconds / wb);
 }
 
+// A champion in a fresh data folder: an untrained ResNet18 at 224 px (the default training size; the
+// weights do not change the cost), registered and promoted as a round would.
+void make_champion(const core::Config& config, const fs::path& data_dir) {
+  const auto run_dir = data_dir / "bench-run";
+  fs::create_directories(run_dir);
+  retrain::TrainParams params;
+  retrain::Detector model(retrain::DetectorOptions{params.backbone, params.hidden, params.dropout});
+  retrain::save_weights(*model, run_dir / "model.pt");
+  std::ofstream(run_dir / "card.json") << nlohmann::json{{"params", params.to_json()}, {"snapshot_id", "bench"}}.dump();
+  core::SystemClock clock;
+  serve::Services services(config, clock); // opens (and creates) the data folder's database
+  retrain::ModelRegistry registry(*services.db, services.dir, clock);
+  const auto version = registry.register_run("bench", run_dir);
+  retrain::GateDecision promote;
+  promote.promote = true;
+  promote.summary = "bench champion";
+  registry.record_decision(version.version, std::nullopt, "bench", promote, retrain::GateConfig{}, "bench");
+}
+
+// POST /api/v1/score of `clip` to a daemon with a champion (one job worker, as scoring runs): the first
+// request (models loaded on it) and the best of the next three.
+void score_latency(const fs::path& work, const fs::path& clip, const fs::path& models, int threads, int every) {
+  const auto data_dir = work / ("var-score-" + std::to_string(every));
+  fs::create_directories(data_dir);
+  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", data_dir.string()},
+                                                                  {"server.port", "0"},
+                                                                  {"scheduler.enabled", "false"},
+                                                                  {"jobs.poll_interval_ms", "20"},
+                                                                  {"faces.models_dir", models.string()},
+                                                                  {"torch.threads", std::to_string(threads)},
+                                                                  {"ingest.detect_every", std::to_string(every)}});
+  make_champion(config, data_dir);
+  serve::Daemon daemon(config);
+  daemon.start();
+  httplib::Client client("127.0.0.1", daemon.port());
+  client.set_read_timeout(300);
+  std::ifstream in(clip, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<double> times;
+  std::string verdict;
+  for (int i = 0; i < 4; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto res = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", bytes, "clip.mp4", "video/mp4"}});
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!res || res->status != 200) {
+      std::printf("  POST /api/v1/score failed: %s\n", res ? res->body.c_str() : "no answer");
+      daemon.stop("bench");
+      return;
+    }
+    verdict = nlohmann::json::parse(res->body)["video"].dump();
+  }
+  daemon.stop("bench");
+  std::printf("%-8s %-34s %8.2f %9s %13s  first request %.2f s (loads the models); %s\n", "10 s",
+              ("POST /api/v1/score, detect_every " + std::to_string(every)).c_str(),
+              *std::min_element(times.begin() + 1, times.end()), "", "", times[0], verdict.c_str());
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +208,7 @@ int main(int argc, char** argv) {
     stages(clip, pipeline, 1);
     stages(clip, pipeline, every);
   }
+  for (int k : {1, every}) score_latency(work, work / "talking-head-10s-720p.mp4", models, threads, k);
   // Two at once: the 10 s clip and another talking head made the same way.
   const fs::path a = work / "talking-head-10s-720p.mp4", b = work / "second-head-10s-720p.mp4";
   sh("ffmpeg -v error -y -stream_loop -1 -i '" + (data / "video/retalking/2.mp4").string() +

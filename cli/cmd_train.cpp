@@ -141,12 +141,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   score->callback([options, f, &exit_code] {
     const core::Config config = load_config(*options);
     faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
-    retrain::ScoreOptions o;
-    o.sample_frames = f->frames;
-    o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
-    o.crop_size = static_cast<int>(config.get_int("faces.crop_size"));
-    o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
-                 static_cast<float>(config.get_double("faces.same_person_distance"))};
+    const auto o = retrain::score_options(config, f->frames);
     retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
     auto result = retrain::score_video(retrain::ModelRef::from_dir(f->model), pipeline, f->video, o);
     result["model"] = f->model;

@@ -105,8 +105,10 @@ std::vector<SettingSpec> catalog() {
       integer("ingest.sample_frames", 32, 1, 10000, "Frames sampled evenly from each video (DeepfakeBench: 32)."),
       integer("ingest.sample_every", 0, 0, 100000, "If > 0, sample every k-th frame instead (capped by sample_frames)."),
       integer("ingest.detect_every", 1, 1, 1000,
-              "Run the face detector on every k-th sampled frame (and on scene cuts, and where following fails); "
-              "between those, faces are followed with the landmark net. 1: the detector on every sampled frame."),
+              "Run the face detector on the whole frame on every k-th sampled frame (and on scene cuts, and where "
+              "following fails); between those, faces are followed: re-detected in a window around each where that "
+              "is cheap (small faces in large frames), else with the landmark net. 1: the detector on every sampled "
+              "frame."),
       integer("ingest.near_duplicate_bits", 6, 0, 64,
               "Mean perceptual-hash distance (bits of 64) under which two videos are the same footage. Footage is "
               "a duplicate only when its faces also match (ingest.copy_face_distance); the same footage with other "

@@ -50,26 +50,41 @@ std::vector<faces::DetectedFace> FaceFollower::detect(const cv::Mat& rgb) {
   return found;
 }
 
-bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const {
-  // Landmarks on the last box, the key frame's box moved with them, and landmarks once more on that box:
-  // the landmark net is most accurate on a box placed as the detector would place it.
-  std::vector<faces::FaceBox> boxes;
-  for (const auto& f : last_) boxes.push_back(f.box);
-  std::vector<faces::Landmarks68> marks;
+bool FaceFollower::follow_landmarks(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const {
   for (int pass = 0; pass < 2; ++pass) {
-    marks = pipeline_.landmarks().locate(rgb, boxes);
+    const auto marks = pipeline_.landmarks().locate(rgb, boxes);
     for (size_t i = 0; i < last_.size(); ++i) {
       const auto box = moved_box(key_[i], marks[i]);
       if (!box) return false;
       boxes[i] = *box;
     }
   }
+  return true;
+}
+
+bool FaceFollower::follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const {
+  const auto found = pipeline_.detector().detect_near(rgb, boxes, settings_.window_context, settings_.min_score);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const faces::FaceBox* best = nullptr;
+    for (const auto& f : found[i])
+      if (!best || f.iou(boxes[i]) > best->iou(boxes[i])) best = &f;
+    if (!best) return false;
+    boxes[i] = *best;
+  }
+  return true;
+}
+
+bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const {
+  std::vector<faces::FaceBox> boxes;
+  for (const auto& f : last_) boxes.push_back(f.box);
+  const bool windows = pipeline_.detector().near_cost(rgb.size(), boxes, settings_.window_context) <= settings_.max_window_cost;
+  if (!(windows ? follow_windows(rgb, boxes) : follow_landmarks(rgb, boxes))) return false;
+  const auto marks = pipeline_.landmarks().locate(rgb, boxes);
   std::vector<cv::Mat> chips;
   out.clear();
   for (size_t i = 0; i < last_.size(); ++i) {
-    const auto& box = boxes[i];
-    if (box.iou(last_[i].box) < settings_.min_follow_iou) return false;
-    out.push_back({box, marks[i], std::nullopt});
+    if (boxes[i].iou(last_[i].box) < settings_.min_follow_iou) return false;
+    out.push_back({boxes[i], marks[i], std::nullopt});
     chips.push_back(faces::identity_chip(rgb, marks[i]));
   }
   const auto embeddings = pipeline_.embedder().embed(chips);

@@ -1,13 +1,19 @@
 #pragma once
-//! Faces on a clip's sampled frames, with the detector run only on key frames. Between them every face
-//! is followed: its last box goes to the landmark net, the key frame's detector box is moved by the
-//! similarity between the key frame's and the new rigid landmarks (brows, nose, eyes), the landmarks
-//! are located once more in that box, and the embedding is recomputed. A frame goes back to the full detector when any check fails: it is a key
-//! frame (every `detect_every` sampled frames, and the first), the picture changed (a scene cut: frame
-//! hashes more than `scene_cut_bits` apart), a face moved too far (IoU of its new and old box below
-//! `min_follow_iou`) or is no longer the same face (embedding distance above `max_identity_distance`).
-//! detect_every 1 is the full per-frame path. Not thread-safe (one follower per clip); the pipeline it
-//! uses is.
+//! Faces on a clip's sampled frames, with the detector run on the whole frame only on key frames. Between
+//! them every face is followed, in one of two ways:
+//!  - where the detector's windows around the faces are cheap (`window_context` times each face, at most
+//!    `max_window_cost` of a whole-frame pass: small faces in large frames), the detector runs in those
+//!    windows of its own input (FaceDetector::detect_near), and gives the boxes it gives on the whole frame;
+//!  - otherwise the landmark net looks in the last box, the key frame's box is moved by the similarity
+//!    between the key frame's and the new rigid landmarks (brows, nose, eyes), and the landmarks are
+//!    located once more in that box.
+//! Then landmarks and embeddings as on a key frame. A frame goes back to the whole-frame detector when any
+//! check fails: it is a key frame (every `detect_every` sampled frames, and the first), the picture changed
+//! (a scene cut: frame hashes more than `scene_cut_bits` apart), a face was not found in its window, moved
+//! too far (IoU of its new and old box below `min_follow_iou`) or is no longer the same face (embedding
+//! distance above `max_identity_distance` from the key frame's). Faces that appear between key frames
+//! are found on the next key frame. detect_every 1 is the full per-frame path. Not thread-safe (one
+//! follower per clip); the pipeline it uses is.
 #include "ingest/faces/face_pipeline.hpp"
 
 #include <cstdint>
@@ -21,6 +27,8 @@ struct FollowSettings {
   int scene_cut_bits = 16;
   float min_follow_iou = 0.5f;
   float max_identity_distance = 0.45f;
+  float window_context = 2.0f;   ///< the detector's window around a followed face, over the face's longer side
+  double max_window_cost = 0.25; ///< windows costing more than this share of a whole-frame pass: landmarks
 };
 
 class FaceFollower {
@@ -42,6 +50,8 @@ public:
 private:
   std::vector<faces::DetectedFace> detect(const cv::Mat& rgb);
   bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const;
+  bool follow_landmarks(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
+  bool follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
 
   const faces::FacePipeline& pipeline_;
   FollowSettings settings_;

@@ -25,6 +25,8 @@ PACKAGES=(
   libtorch-dev libopencv-dev libcurl4-openssl-dev libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev
   libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsodium-dev
   libbenchmark-dev prometheus-cpp-dev
+  # Boost.Beast and Asio (header-only): the HTTP server.
+  libboost-dev
   # Debian's default libblas3 is the netlib reference BLAS; OpenBLAS takes over libblas.so.3 through
   # update-alternatives. Identity grouping's projections run 7.5 s -> 2.7 s at 100k tracks.
   libopenblas0-pthread

@@ -1,8 +1,10 @@
 #include "retrain/video_scorer.hpp"
 
 #include "core/error.hpp"
+#include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
+#include "ingest/video_checks.hpp"
 #include "ingest/video_probe.hpp"
 #include "retrain/metrics.hpp"
 
@@ -11,6 +13,17 @@
 
 namespace curator::retrain {
 
+ScoreOptions score_options(const core::Config& config, int frames) {
+  ScoreOptions o;
+  o.sample_frames = frames;
+  o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
+  o.crop_size = static_cast<int>(config.get_int("faces.crop_size"));
+  o.detect_every = static_cast<int>(config.get_int("ingest.detect_every"));
+  o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
+               static_cast<float>(config.get_double("faces.same_person_distance"))};
+  return o;
+}
+
 nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
                            const ScoreOptions& o) {
   const auto info = ingest::probe_video(video);
@@ -18,8 +31,12 @@ nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pip
   if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");
   std::vector<std::vector<faces::DetectedFace>> found;
   std::vector<cv::Mat> crops;
+  ingest::FollowSettings follow;
+  follow.detect_every = o.detect_every;
+  follow.min_score = o.min_face_score;
+  ingest::FaceFollower follower(pipeline, follow);
   for (const auto& f : frames) {
-    found.push_back(pipeline.analyze(f.rgb, o.min_face_score, true));
+    found.push_back(follower.next(f.rgb, ingest::dhash(f.rgb)));
     for (const auto& face : found.back()) // exactly what training and evaluation read: the stored crop
       crops.push_back(faces::stored_training_crop(faces::training_crop(f.rgb, face.box, o.crop_size)));
   }

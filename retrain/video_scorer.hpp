@@ -1,9 +1,10 @@
 #pragma once
-//! Scores one video with a detector: the same sampling, face detection, tracking and FF++ crops as
-//! ingest, then the model on every face. Per face the fake probability; per frame the highest of its
+//! Scores one video with a detector: the same sampling, face path (ingest/face_follower.hpp), tracking
+//! and FF++ crops as ingest, then the model on every face. Per face the fake probability; per frame the highest of its
 //! faces (one fake face makes a fake frame); per track the mean; for the video the mean of all faces and
 //! the DFDC confident strategy, and a verdict at 0.5 on the latter. Nothing is stored.
 //! Thread-safe when each call has its own model (the face pipeline is shared safely).
+#include "core/config.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "ingest/tracker.hpp"
 #include "retrain/training.hpp"
@@ -18,8 +19,12 @@ struct ScoreOptions {
   int sample_frames = 32;
   float min_face_score = 0.5f;
   int crop_size = 224;
+  int detect_every = 1; ///< as ingest.detect_every: the detector on every k-th sampled frame, faces followed between
   ingest::TrackerOptions tracker;
 };
+
+/// The options the configuration gives (faces.*, ingest.detect_every), sampling `frames` frames.
+ScoreOptions score_options(const core::Config& config, int frames);
 
 /// {"frames_sampled", "faces": [{frame, time_s, track, box, p_fake}], "frames": [{frame, time_s, faces,
 /// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}}.

@@ -30,13 +30,7 @@ void ModelLoop::register_jobs(core::WorkerPool& workers) {
 }
 
 retrain::ScoreOptions ModelLoop::score_options(int frames) const {
-  retrain::ScoreOptions o;
-  o.sample_frames = frames;
-  o.min_face_score = static_cast<float>(config_.get_double("faces.min_score"));
-  o.crop_size = static_cast<int>(config_.get_int("faces.crop_size"));
-  o.tracker = {static_cast<float>(config_.get_double("faces.track_iou")),
-               static_cast<float>(config_.get_double("faces.same_person_distance"))};
-  return o;
+  return retrain::score_options(config_, frames);
 }
 
 int ModelLoop::queue_review_scores() {

@@ -1,13 +1,20 @@
-// The fast face path (the detector on key frames, faces followed by the landmark net between them; opt-in
-// with ingest.detect_every) against the full per-frame path, on real clips from shared/data: video/more
-// (all folders), lipnet, retalking, sadtalker, eyecantell (real and fake) and the edge cases.
-// Issue 18's bar is a fast-path box with IoU >= 0.8 for >= 95% of the full path's faces; measured at
-// detect_every 8 it is 0.82-0.84 (same person for every matched face), so the default stays the full path
-// and these checks hold the measured level: a regression of the fast path fails here.
+// The fast face path (the detector on key frames, faces followed between them; opt-in with
+// ingest.detect_every) against the full per-frame path, on real clips from shared/data: video/more (all
+// folders), lipnet, retalking, sadtalker, eyecantell (real and fake) and the edge cases.
+// Issue 18's bar is a fast-path box within IoU 0.8 of the full path's for >= 95% of faces. Where the
+// detector's window around a face is cheap (small faces in large frames: here the clips placed in a
+// 1280x720 frame) the follower re-detects in it and meets the bar; where faces fill the frame (the clips
+// as they are) it follows by landmarks and reaches about 0.83, so the default stays the full path and the
+// checks below hold the measured level. The follower's settings were chosen before measuring; the
+// clips measured while building it were every fourth from the first, these are every fourth from the
+// third.
 #include "ingest/face_follower.hpp"
+#include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
 #include "ingest/video_checks.hpp"
 #include "ingest/video_probe.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_data.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,16 +28,28 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Tally {
-  int full_faces = 0, matched = 0, same_person = 0, fast_faces = 0, unmatched_fast = 0;
+  int full_faces = 0, matched = 0, crop_matched = 0, same_person = 0, fast_faces = 0, unmatched_fast = 0;
   std::array<int, 10> iou_deciles{}; ///< best IoU of each full-path face, by tenths
   int frames = 0, detected = 0;
+  double full_seconds = 0, fast_seconds = 0; ///< face work only
+
+  double share(int n) const { return full_faces > 0 ? static_cast<double>(n) / full_faces : 0.0; }
+  std::string report() const {
+    std::ostringstream out;
+    out << frames << " frames: full path " << full_faces << " faces in " << full_seconds << " s, fast path "
+        << fast_faces << " in " << fast_seconds << " s; box IoU >= 0.8: " << share(matched) << ", crop IoU >= 0.8: "
+        << share(crop_matched) << ", same person: " << same_person << " of " << matched
+        << "; fast faces without a match: " << unmatched_fast << "; detector on " << detected << " of " << frames
+        << " frames; best IoU by tenths " << nlohmann::json(iou_deciles).dump();
+    return out.str();
+  }
 };
 
-void compare(const fs::path& clip, int detect_every, Tally& t) {
+void compare(const fs::path& clip, Tally& t) {
   const auto info = ingest::probe_video(clip);
   const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps);
   ingest::FollowSettings full_settings, fast_settings;
-  fast_settings.detect_every = detect_every;
+  fast_settings.detect_every = 8;
   ingest::FaceFollower full(test::face_pipeline(), full_settings), fast(test::face_pipeline(), fast_settings);
   for (const auto& f : frames) {
     const auto hash = ingest::dhash(f.rgb);
@@ -45,7 +64,10 @@ void compare(const fs::path& clip, int detect_every, Tally& t) {
       for (size_t k = 0; k < b.size(); ++k)
         if (!used[k] && fa.box.iou(b[k].box) > best_iou) best_iou = fa.box.iou(b[k].box), best = static_cast<int>(k);
       ++t.iou_deciles[std::min(9, static_cast<int>(best_iou * 10))];
-      if (best < 0 || best_iou < 0.8f) continue;
+      if (best < 0) continue;
+      // The crop ingest stores: a 1.3x square around the box.
+      if (faces::training_crop_box(fa.box).iou(faces::training_crop_box(b[best].box)) >= 0.8f) ++t.crop_matched;
+      if (best_iou < 0.8f) continue;
       used[best] = true;
       ++t.matched;
       if (faces::embedding_distance(*fa.embedding, *b[best].embedding) < 0.6f) ++t.same_person;
@@ -54,12 +76,11 @@ void compare(const fs::path& clip, int detect_every, Tally& t) {
   }
   t.frames += static_cast<int>(frames.size());
   t.detected += fast.counts().detected;
+  t.full_seconds += full.counts().detect_seconds + full.counts().follow_seconds;
+  t.fast_seconds += fast.counts().detect_seconds + fast.counts().follow_seconds;
 }
 
-} // namespace
-
-TEST_CASE("the fast face path against the full path on real clips: boxes, embeddings, no invented faces", "[quality]") {
-  CURATOR_SHARED_DATA(data);
+std::vector<fs::path> real_clips(const fs::path& data) {
   std::vector<fs::path> clips;
   for (const char* dir : {"video/more", "video/lipnet", "video/retalking", "video/sadtalker", "deepfake/eyecantell",
                           "video/edge"})
@@ -69,26 +90,59 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
         clips.push_back(e.path());
     }
   std::sort(clips.begin(), clips.end());
-  REQUIRE(clips.size() >= 80);
-  // Every fourth clip, with ingest's 32 sampled frames, to keep the test within a few minutes on 2 cores.
-  std::vector<fs::path> some;
-  for (size_t i = 0; i < clips.size(); i += 4) some.push_back(clips[i]);
-  clips = some;
-  Tally t;
-  for (const auto& clip : clips) {
-    INFO(clip);
-    compare(clip, 8, t);
+  return clips;
+}
+
+} // namespace
+
+TEST_CASE("the fast face path against the full path on real clips: boxes, embeddings, no invented faces", "[quality]") {
+  CURATOR_SHARED_DATA(data);
+  const auto all = real_clips(data);
+  REQUIRE(all.size() >= 80);
+  // Every fourth clip from the third, with ingest's 32 sampled frames: a few minutes on 2 cores.
+  std::vector<fs::path> clips;
+  for (size_t i = 2; i < all.size(); i += 4) clips.push_back(all[i]);
+
+  SECTION("clips as they are: faces fill much of the frame, followed by landmarks") {
+    Tally t;
+    for (const auto& clip : clips) {
+      INFO(clip);
+      compare(clip, t);
+    }
+    WARN(clips.size() << " clips, " << t.report());
+    CHECK(t.full_faces > 500);
+    CHECK(t.share(t.matched) >= 0.78); // measured 0.83-0.84; the 0.95 bar is not met here (see the header)
+    CHECK(t.same_person == t.matched);
+    CHECK(t.unmatched_fast <= t.full_faces / 4); // the same faces, boxes under IoU 0.8
+    CHECK(t.detected <= t.frames / 4);          // the point of it: the detector runs on a minority of frames
   }
-  const double matched = static_cast<double>(t.matched) / t.full_faces;
-  const double same = static_cast<double>(t.same_person) / std::max(1, t.matched);
-  WARN(clips.size() << " clips, " << t.frames << " frames: full path " << t.full_faces << " faces, fast path "
-                    << t.fast_faces << "; matched at IoU >= 0.8: " << matched << ", same person: " << same
-                    << ", fast-path faces without a full-path match: " << t.unmatched_fast << "; detector ran on "
-                    << t.detected << " of " << t.frames << " frames; best IoU by tenths "
-                    << nlohmann::json(t.iou_deciles).dump());
-  CHECK(t.full_faces > 500);
-  CHECK(matched >= 0.80); // measured 0.82-0.84; the issue's bar, 0.95, is not met (see the header)
-  CHECK(same >= 0.99);
-  CHECK(t.unmatched_fast <= t.full_faces / 5); // measured 16-19%: the same faces, boxes under IoU 0.8
-  CHECK(t.detected <= t.frames / 4); // the point of it: the detector runs on a minority of frames
+
+  SECTION("the same people small in a 1280x720 frame: re-detected in a window of the detector's input") {
+    test::TempDir tmp;
+    Tally t;
+    for (size_t i = 0; i < clips.size() && i < 24; i += 4) {
+      const auto wide = tmp.path() / (std::to_string(i) + ".mp4");
+      const auto made = test::run({"/usr/bin/ffmpeg", "-v", "error", "-y", "-i", clips[i].string(), "-t", "4", "-vf",
+                                   "scale=-2:240,pad=1280:720:(ow-iw)/2:(oh-ih)/3", "-c:v", "libx264", "-preset",
+                                   "veryfast", "-crf", "18", "-an", wide.string()},
+                                  {}, tmp.path());
+      INFO(clips[i] << ": " << made.err);
+      REQUIRE(made.exit_code == 0);
+      compare(wide, t);
+    }
+    WARN("6 clips in 1280x720, " << t.report());
+    CHECK(t.full_faces > 150);
+    CHECK(t.share(t.matched) >= 0.95); // the bar
+    CHECK(t.same_person == t.matched);
+    CHECK(t.detected <= t.frames / 4);
+    CHECK(t.fast_seconds < t.full_seconds / 2);
+  }
+
+  SECTION("a crowd: as many faces as the full path") {
+    Tally crowd;
+    compare(data / "video/edge/MOT20-05-raw_even_shorter.mp4", crowd);
+    WARN("MOT20 crowd clip, " << crowd.report());
+    CHECK(crowd.full_faces > 0);
+    CHECK(std::abs(crowd.fast_faces - crowd.full_faces) <= crowd.full_faces / 20);
+  }
 }

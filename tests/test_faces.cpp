@@ -2,6 +2,7 @@
 // (shared/reference/face-api) and against the weight-format rules.
 #include "core/error.hpp"
 #include "ingest/faces/chips.hpp"
+#include "ingest/faces/image_ops.hpp"
 #include "ingest/faces/landmark_net.hpp"
 #include "ingest/faces/recognition_net.hpp"
 #include "ingest/faces/ssd_detector.hpp"
@@ -155,6 +156,34 @@ TEST_CASE("the SSD detector finds every golden face on the demo photos and nothi
   }
   INFO("worst IoU " << worst_iou);
   CHECK(found == static_cast<int>(g.size()));
+}
+
+TEST_CASE("the detector in a window of its input: the pixels of the full input, the faces detect() finds", "[faces]") {
+  faces::SsdDetector detector(models_dir()); // its constructor checks the anchor generator against the model's
+  CHECK(detector.anchors(512).size() == 5118);
+  CHECK(detector.anchors(192).size() == 12 * 12 * 3 + (6 * 6 + 3 * 3 + 2 * 2 + 1 + 1) * 6);
+  CHECK_THROWS_AS(detector.anchors(100), InvalidInput);
+  int faces_seen = 0, close = 0;
+  for (int img = 1; img <= 6; ++img) {
+    auto rgb = load_rgb(models_dir().parent_path() / "demo" / ("sample" + std::to_string(img) + ".jpg"));
+    INFO("sample" << img << ".jpg");
+    const auto whole = faces::square_resized_chw(rgb, 512, false);
+    for (const cv::Rect win : {cv::Rect(0, 0, 512, 512), cv::Rect(64, 128, 192, 192), cv::Rect(320, 256, 192, 256)})
+      CHECK(torch::equal(faces::square_resized_window_chw(rgb, 512, win),
+                         whole.slice(1, win.y, win.y + win.height).slice(2, win.x, win.x + win.width)));
+    const auto full = detector.detect(rgb, 0.5f);
+    const auto near = detector.detect_near(rgb, full, 2.0f, 0.5f);
+    REQUIRE(near.size() == full.size());
+    for (size_t i = 0; i < full.size(); ++i) {
+      float best = 0;
+      for (const auto& b : near[i]) best = std::max(best, b.iou(full[i]));
+      CHECK(best >= 0.8f); // issue 18's bar for a fast-path box
+      close += best >= 0.9f ? 1 : 0;
+      ++faces_seen;
+    }
+  }
+  CHECK(faces_seen >= 10);
+  CHECK(close >= faces_seen * 9 / 10); // measured: all but two of the demo photos' faces above 0.9
 }
 
 namespace {

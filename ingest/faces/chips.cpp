@@ -36,12 +36,18 @@ cv::Mat identity_chip(const cv::Mat& rgb, const Landmarks68& landmarks) {
   return chip;
 }
 
-cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size, double scale) {
-  if (size <= 0 || scale <= 0) throw InvalidInput("crop size and scale must be positive");
+FaceBox training_crop_box(const FaceBox& box, double scale) {
   const double side = std::max(box.width, box.height) * scale;
   const double cx = box.x + box.width / 2.0, cy = box.y + box.height / 2.0;
-  const int x0 = static_cast<int>(std::lround(cx - side / 2)), y0 = static_cast<int>(std::lround(cy - side / 2));
-  const int s = std::max(1, static_cast<int>(std::lround(side)));
+  const auto x0 = static_cast<float>(std::lround(cx - side / 2)), y0 = static_cast<float>(std::lround(cy - side / 2));
+  const auto s = static_cast<float>(std::max(1L, std::lround(side)));
+  return {x0, y0, s, s, box.score};
+}
+
+cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size, double scale) {
+  if (size <= 0 || scale <= 0) throw InvalidInput("crop size and scale must be positive");
+  const FaceBox region = training_crop_box(box, scale);
+  const int x0 = static_cast<int>(region.x), y0 = static_cast<int>(region.y), s = static_cast<int>(region.width);
   // Copy the part inside the frame into a zero square, so faces at the edge keep their geometry.
   cv::Mat square = cv::Mat::zeros(s, s, image.type());
   const cv::Rect want(x0, y0, s, s), inside = want & cv::Rect(0, 0, image.cols, image.rows);

@@ -16,6 +16,8 @@ FaceBox descriptor_rect(const Landmarks68& landmarks);
 /// 150x150 CV_32FC3 RGB, values 0..255: the recognition net's input.
 cv::Mat identity_chip(const cv::Mat& rgb, const Landmarks68& landmarks);
 
+/// The square a training crop covers: `scale` times the box's longer side, around its centre.
+FaceBox training_crop_box(const FaceBox& box, double scale = 1.3);
 /// size x size crop in the input's type; `scale` is the box enlargement (1.3 in FF++).
 cv::Mat training_crop(const cv::Mat& image, const FaceBox& box, int size = 224, double scale = 1.3);
 

@@ -19,4 +19,10 @@ float embedding_distance(const Embedding& a, const Embedding& b) {
   return static_cast<float>(std::sqrt(s));
 }
 
+std::vector<std::vector<FaceBox>> FaceDetector::detect_near(const cv::Mat& rgb, const std::vector<FaceBox>& near,
+                                                            float /*context*/, float min_score) const {
+  if (near.empty()) return {};
+  return std::vector<std::vector<FaceBox>>(near.size(), detect(rgb, min_score));
+}
+
 } // namespace curator::faces

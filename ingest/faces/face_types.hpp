@@ -28,6 +28,15 @@ public:
   virtual ~FaceDetector() = default;
   /// Faces scoring at least `min_score`, best first.
   virtual std::vector<FaceBox> detect(const cv::Mat& rgb, float min_score) const = 0;
+  /// For each of `near`, the faces detect() would find in a square region about `context` times its
+  /// longer side around it (a detector may look at that region only, which is cheaper than the frame).
+  /// The default runs detect() on the whole frame once and gives every entry all of its faces.
+  virtual std::vector<std::vector<FaceBox>> detect_near(const cv::Mat& rgb, const std::vector<FaceBox>& near,
+                                                        float context, float min_score) const;
+  /// What detect_near() costs on a frame of `frame`'s size, as a share of detect() (default: 1).
+  virtual double near_cost(const cv::Size& frame, const std::vector<FaceBox>& near, float context) const {
+    return 1.0;
+  }
 };
 
 class LandmarkModel {

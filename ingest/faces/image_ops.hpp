@@ -13,4 +13,8 @@ cv::Rect clip_and_floor(const FaceBox& box, int image_width, int image_height);
 /// padToSquare(x, true), or at the bottom/right when !centre) and resized with TF's legacy bilinear.
 torch::Tensor square_resized_chw(const cv::Mat& rgb, int size, bool centre);
 
+/// `window` (in output pixels, inside size x size) of square_resized_chw(rgb, size, false), equal to it
+/// value for value, computed from the part of `rgb` the window samples only.
+torch::Tensor square_resized_window_chw(const cv::Mat& rgb, int size, const cv::Rect& window);
+
 } // namespace curator::faces

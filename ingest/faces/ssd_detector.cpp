@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace curator::faces {
 
 namespace {
 constexpr int kInput = 512;
+constexpr int kGrid = 64; // windows of the input sit on this grid: its anchors and features line up with the input's
 constexpr float kBnEpsilon = 0.0010000000474974513f;
 constexpr float kIouThreshold = 0.5f;
 } // namespace
@@ -80,10 +82,10 @@ torch::Tensor to_anchor_rows(const torch::Tensor& x, int64_t k) {
   return x.permute({0, 2, 3, 1}).reshape({x.size(0), -1, k});
 }
 
-torch::Tensor preprocess(const cv::Mat& rgb) {
+torch::Tensor preprocess(const cv::Mat& rgb, int size) {
   if (rgb.empty() || rgb.channels() != 3 || rgb.depth() != CV_8U) throw InvalidInput("detector input must be 8-bit RGB");
   // face-api pads to a square at the bottom/right (not centred), then resizes to 512.
-  return square_resized_chw(rgb, kInput, /*centre=*/false) * 0.007843137718737125f - 1.0f;
+  return square_resized_chw(rgb, size, /*centre=*/false) * 0.007843137718737125f - 1.0f;
 }
 
 float iou_yxyx(const float* a, const float* b) {
@@ -95,11 +97,18 @@ float iou_yxyx(const float* a, const float* b) {
   return inter / (area_a + area_b - inter);
 }
 
+torch::Tensor anchors_for(const W& weights, int input_size); // below, with the anchor layout
+
 } // namespace
 
 SsdDetector::SsdDetector(const std::filesystem::path& model_dir, int max_results)
     : w_(std::make_unique<Weights>(load(TfjsWeights::load(model_dir / "ssd_mobilenetv1_model-weights_manifest.json")))),
-      max_results_(max_results) {}
+      max_results_(max_results) {
+  // Smaller inputs rely on the layout the generator assumes: it must rebuild the model's own anchors.
+  const auto rebuilt = anchors_for(*w_, kInput);
+  if (!torch::allclose(rebuilt, w_->anchors, 0, 1e-5))
+    throw InvalidInput("the SSD model's anchors are not laid out as detect_in_squares assumes");
+}
 
 SsdDetector::~SsdDetector() = default;
 
@@ -107,70 +116,175 @@ std::vector<FaceBox> SsdDetector::detect(const cv::Mat& rgb, float min_score) co
   return detect_batch({rgb}, min_score).at(0);
 }
 
-std::vector<std::vector<FaceBox>> SsdDetector::detect_batch(const std::vector<cv::Mat>& images, float min_score) const {
-  if (images.empty()) return {};
-  c10::InferenceMode guard;
-  std::vector<torch::Tensor> inputs;
-  for (const auto& img : images) inputs.push_back(preprocess(img));
-  auto x = torch::stack(inputs);
+namespace {
 
-  x = pointwise(x, w_->conv0, 2);
+// Anchor layout of the 512 px model: per predictor layer, its stride in pixels and anchors per cell.
+constexpr int kStrides[6] = {16, 32, 64, 128, 256, 512};
+constexpr int kPerCell[6] = {3, 6, 6, 6, 6, 6};
+
+int grid_size(int input, int stride) { return (input + stride - 1) / stride; }
+
+torch::Tensor anchors_for(const W& weights, int input_size) {
+  if (input_size < 64 || input_size > kInput || input_size % 32 != 0)
+    throw InvalidInput("detector input size must be a multiple of 32 between 64 and 512, not " + std::to_string(input_size));
+  // Each layer's features answer to faces of a fixed size in pixels, so the anchors keep their size in
+  // pixels (taken from the 512 px model's first cell of the layer) and centre on the smaller grid.
+  const float* a = weights.anchors.data_ptr<float>();
+  std::vector<float> out;
+  int64_t first = 0;
+  for (int l = 0; l < 6; ++l) {
+    const int g512 = grid_size(kInput, kStrides[l]), g = grid_size(input_size, kStrides[l]);
+    const float grow = static_cast<float>(kInput) / static_cast<float>(input_size);
+    for (int i = 0; i < g; ++i)
+      for (int j = 0; j < g; ++j)
+        for (int k = 0; k < kPerCell[l]; ++k) {
+          const float* r = a + 4 * (first + k);
+          const float h = (r[2] - r[0]) * grow, w = (r[3] - r[1]) * grow;
+          const float cy = (i + 0.5f) / g, cx = (j + 0.5f) / g;
+          out.insert(out.end(), {cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2});
+        }
+    first += static_cast<int64_t>(g512) * g512 * kPerCell[l];
+  }
+  return torch::from_blob(out.data(), {static_cast<int64_t>(out.size() / 4), 4}, torch::kFloat32).clone();
+}
+
+struct Raw {
+  torch::Tensor boxes;  ///< [B, anchors, 4] decoded, normalised ymin, xmin, ymax, xmax
+  torch::Tensor scores; ///< [B, anchors]
+};
+
+Raw forward(const W& w, const torch::Tensor& input, const torch::Tensor& anchors) {
+  torch::Tensor x = pointwise(input, w.conv0, 2);
   torch::Tensor conv11;
-  for (size_t i = 0; i < w_->pairs.size(); ++i) {
+  for (size_t i = 0; i < w.pairs.size(); ++i) {
     const int layer = static_cast<int>(i) + 1;
     const int stride = (layer == 2 || layer == 4 || layer == 6 || layer == 12) ? 2 : 1;
-    const auto& [dw, pw] = w_->pairs[i];
+    const auto& [dw, pw] = w.pairs[i];
     x = clip6(tf::conv_same(x, dw.filter, {}, stride, x.size(1)) * dw.scale + dw.shift);
     x = pointwise(x, pw, 1);
     if (layer == 11) conv11 = x;
   }
   std::vector<torch::Tensor> features(8);
   torch::Tensor y = x;
-  for (int i = 0; i < 8; ++i) features[i] = y = pointwise(y, w_->prediction[i], i % 2 == 1 ? 2 : 1);
+  for (int i = 0; i < 8; ++i) features[i] = y = pointwise(y, w.prediction[i], i % 2 == 1 ? 2 : 1);
   const torch::Tensor sources[6] = {conv11, x, features[1], features[3], features[5], features[7]};
   std::vector<torch::Tensor> boxes, classes;
   for (int i = 0; i < 6; ++i) {
-    const auto& [box, cls] = w_->predictors[i];
+    const auto& [box, cls] = w.predictors[i];
     boxes.push_back(to_anchor_rows(tf::conv_same(sources[i], box.filter, box.bias, 1), 4));
     classes.push_back(to_anchor_rows(tf::conv_same(sources[i], cls.filter, cls.bias, 1), 3));
   }
-  auto enc = torch::cat(boxes, 1);                                           // [B, 5118, 4]: ty, tx, th, tw
-  auto scores = torch::sigmoid(torch::cat(classes, 1).select(2, 1)).contiguous(); // [B, 5118]
-  const auto& a = w_->anchors;
+  auto enc = torch::cat(boxes, 1);                                           // [B, N, 4]: ty, tx, th, tw
+  auto scores = torch::sigmoid(torch::cat(classes, 1).select(2, 1)).contiguous(); // [B, N]
+  const auto& a = anchors;
   auto a_h = a.select(1, 2) - a.select(1, 0), a_w = a.select(1, 3) - a.select(1, 1);
   auto a_cy = a.select(1, 0) + a_h / 2, a_cx = a.select(1, 1) + a_w / 2;
   auto cy = enc.select(2, 0) / 10 * a_h + a_cy, cx = enc.select(2, 1) / 10 * a_w + a_cx;
   auto half_h = torch::exp(enc.select(2, 2) / 5) * a_h / 2, half_w = torch::exp(enc.select(2, 3) / 5) * a_w / 2;
-  auto decoded = torch::stack({cy - half_h, cx - half_w, cy + half_h, cx + half_w}, 2).contiguous(); // [B, N, 4]
+  return {torch::stack({cy - half_h, cx - half_w, cy + half_h, cx + half_w}, 2).contiguous(), scores};
+}
 
+// Non-maximum suppression of image `b`: (ymin, xmin, ymax, xmax clipped to 0..1, score), best first.
+std::vector<std::array<float, 5>> select(const Raw& raw, int64_t b, float min_score, int max_results, bool clip = true) {
+  const float* s = raw.scores[b].data_ptr<float>();
+  const float* bx = raw.boxes[b].data_ptr<float>();
+  const int64_t n = raw.scores.size(1);
+  std::vector<int64_t> order;
+  for (int64_t i = 0; i < n; ++i)
+    if (s[i] > min_score) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t l, int64_t r) { return s[l] > s[r]; });
+  std::vector<int64_t> selected;
+  for (int64_t i : order) {
+    if (static_cast<int>(selected.size()) >= max_results) break;
+    bool keep = true;
+    for (int64_t j : selected)
+      if (iou_yxyx(bx + 4 * i, bx + 4 * j) > kIouThreshold) {
+        keep = false;
+        break;
+      }
+    if (keep) selected.push_back(i);
+  }
+  std::vector<std::array<float, 5>> out;
+  for (int64_t i : selected) {
+    const float* r = bx + 4 * i;
+    if (clip) out.push_back({std::max(0.f, r[0]), std::max(0.f, r[1]), std::min(1.f, r[2]), std::min(1.f, r[3]), s[i]});
+    else out.push_back({r[0], r[1], r[2], r[3], s[i]});
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<std::array<float, 4>> SsdDetector::anchors(int input_size) const {
+  const auto a = anchors_for(*w_, input_size).contiguous();
+  std::vector<std::array<float, 4>> out(static_cast<size_t>(a.size(0)));
+  std::memcpy(out.data(), a.data_ptr<float>(), out.size() * sizeof(out[0]));
+  return out;
+}
+
+std::vector<std::vector<FaceBox>> SsdDetector::detect_batch(const std::vector<cv::Mat>& images, float min_score) const {
+  if (images.empty()) return {};
+  c10::InferenceMode guard;
+  std::vector<torch::Tensor> inputs;
+  for (const auto& img : images) inputs.push_back(preprocess(img, kInput));
+  const auto raw = forward(*w_, torch::stack(inputs), w_->anchors);
   std::vector<std::vector<FaceBox>> out(images.size());
   for (size_t b = 0; b < images.size(); ++b) {
-    const float* s = scores[b].data_ptr<float>();
-    const float* bx = decoded[b].data_ptr<float>();
-    const int64_t n = scores.size(1);
-    std::vector<int64_t> order;
-    for (int64_t i = 0; i < n; ++i)
-      if (s[i] > min_score) order.push_back(i);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t l, int64_t r) { return s[l] > s[r]; });
-    std::vector<int64_t> selected;
-    for (int64_t i : order) {
-      if (static_cast<int>(selected.size()) >= max_results_) break;
-      bool keep = true;
-      for (int64_t j : selected)
-        if (iou_yxyx(bx + 4 * i, bx + 4 * j) > kIouThreshold) {
-          keep = false;
-          break;
-        }
-      if (keep) selected.push_back(i);
-    }
     const float w = static_cast<float>(images[b].cols), h = static_cast<float>(images[b].rows);
     const float scale = kInput / std::max(w, h);
     const float pad_x = kInput / std::round(w * scale), pad_y = kInput / std::round(h * scale);
-    for (int64_t i : selected) {
-      const float* r = bx + 4 * i;
-      const float top = std::max(0.f, r[0]) * pad_y, bottom = std::min(1.f, r[2]) * pad_y;
-      const float left = std::max(0.f, r[1]) * pad_x, right = std::min(1.f, r[3]) * pad_x;
-      out[b].push_back(FaceBox{left * w, top * h, (right - left) * w, (bottom - top) * h, s[i]});
+    for (const auto& [top0, left0, bottom0, right0, score] : select(raw, static_cast<int64_t>(b), min_score, max_results_)) {
+      const float top = top0 * pad_y, bottom = bottom0 * pad_y, left = left0 * pad_x, right = right0 * pad_x;
+      out[b].push_back(FaceBox{left * w, top * h, (right - left) * w, (bottom - top) * h, score});
+    }
+  }
+  return out;
+}
+
+std::vector<cv::Rect> SsdDetector::input_windows(const cv::Size& frame, const std::vector<FaceBox>& near, float context) {
+  const float to_input = static_cast<float>(kInput) / static_cast<float>(std::max(frame.width, frame.height));
+  std::vector<cv::Rect> windows;
+  for (const auto& b : near) {
+    const float want = context * std::max(b.width, b.height) * to_input;
+    const int size = std::clamp(static_cast<int>(std::ceil(want / kGrid)) * kGrid, 2 * kGrid, kInput);
+    auto place = [&](float centre) {
+      return std::clamp(static_cast<int>(std::lround((centre * to_input - size / 2.0f) / kGrid)) * kGrid, 0, kInput - size);
+    };
+    windows.emplace_back(place(b.x + b.width / 2), place(b.y + b.height / 2), size, size);
+  }
+  return windows;
+}
+
+double SsdDetector::near_cost(const cv::Size& frame, const std::vector<FaceBox>& near, float context) const {
+  double area = 0;
+  for (const auto& r : input_windows(frame, near, context)) area += static_cast<double>(r.area());
+  return std::min(1.0, area / (kInput * kInput));
+}
+
+std::vector<std::vector<FaceBox>> SsdDetector::detect_near(const cv::Mat& rgb, const std::vector<FaceBox>& near,
+                                                           float context, float min_score) const {
+  if (near.empty()) return {};
+  if (rgb.empty() || rgb.channels() != 3 || rgb.depth() != CV_8U) throw InvalidInput("detector input must be 8-bit RGB");
+  const float w = static_cast<float>(rgb.cols), h = static_cast<float>(rgb.rows);
+  const float to_input = kInput / std::max(w, h); // frame pixels -> input pixels
+  const auto windows = input_windows(rgb.size(), near, context);
+  // Windows as large as the input together are detect() itself.
+  if (near_cost(rgb.size(), near, context) >= 1.0)
+    return FaceDetector::detect_near(rgb, near, context, min_score);
+  c10::InferenceMode guard;
+  const float pad_x = kInput / std::round(w * to_input), pad_y = kInput / std::round(h * to_input);
+  std::vector<std::vector<FaceBox>> out(near.size());
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const auto& win = windows[i];
+    auto input = square_resized_window_chw(rgb, kInput, win) * 0.007843137718737125f - 1.0f;
+    const auto raw = forward(*w_, input.unsqueeze(0), anchors_for(*w_, win.width));
+    const float side = static_cast<float>(win.width);
+    for (auto [top, left, bottom, right, score] : select(raw, 0, min_score, max_results_, /*clip=*/false)) {
+      // Window -> the whole input (normalised), clipped as detect() clips, then to the frame.
+      auto whole = [&](float v, int offset) { return std::clamp((offset + v * side) / kInput, 0.f, 1.f); };
+      top = whole(top, win.y) * pad_y, bottom = whole(bottom, win.y) * pad_y;
+      left = whole(left, win.x) * pad_x, right = whole(right, win.x) * pad_x;
+      out[i].push_back(FaceBox{left * w, top * h, (right - left) * w, (bottom - top) * h, score});
     }
   }
   return out;
