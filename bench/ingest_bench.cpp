@@ -1,7 +1,9 @@
 // Ingest speed on 720p talking-head clips, in one run: a plain ffmpeg decode of each clip (the floor), the
-// whole ingest job with the full per-frame face path (detector on every sampled frame) and with the fast
-// path (detector on key frames, faces followed between), their ratios, and where the time goes; then
-// POST /api/v1/score of the 10 s clip to a daemon with a champion, and two submissions at once.
+// whole ingest job with the full per-frame face path (detector on every sampled frame), with the default
+// path (detector on key frames, faces followed between in detector windows) and with faces followed by
+// landmarks (ingest.follow_landmarks), their ratios, and where the time goes (the job's stages, each
+// model alone); then POST /api/v1/score of the 10 s clip to a daemon with a champion, and two
+// submissions at once.
 //   curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [THREADS] [DETECT_EVERY]
 // The clips are made with ffmpeg from shared/data/video/retalking/1.mp4 (a 524x524 talking head, 6.6 s):
 //   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264
@@ -10,6 +12,7 @@
 #include "core/config.hpp"
 #include "core/worker_pool.hpp"
 #include "ingest/face_follower.hpp"
+#include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
 #include "ingest/ingest_service.hpp"
 #include "ingest/video_checks.hpp"
@@ -29,6 +32,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -47,14 +53,36 @@ double wall(const std::function<void()>& fn) {
 
 int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
 
-// The whole ingest job on `clip` with ingest.detect_every = `every`, in a fresh data folder.
-double ingest_once(const fs::path& work, const fs::path& clip, const fs::path& models, int threads, int every,
-                   nlohmann::json& result) {
-  const auto dir = work / ("var-" + std::to_string(every) + "-" + clip.stem().string());
-  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", dir.string()},
-                                                                  {"faces.models_dir", models.string()},
-                                                                  {"torch.threads", std::to_string(threads)},
-                                                                  {"ingest.detect_every", std::to_string(every)}});
+// Model work runs on a thread that ends with it, as the daemon runs each job (core/worker_pool.hpp): a
+// thread that keeps an OpenMP team would slow every other thread's model work.
+void own_thread(const std::function<void()>& fn) { std::thread(fn).join(); }
+
+// How faces are found: ingest.detect_every and ingest.follow_landmarks.
+struct FacePath {
+  int every = 1;
+  bool landmarks = false;
+  std::string name() const {
+    return "detect_every " + std::to_string(every) + (landmarks ? ", landmarks" : "");
+  }
+  std::string key() const { return std::to_string(every) + (landmarks ? "L" : ""); }
+  std::map<std::string, std::string> settings() const {
+    return {{"ingest.detect_every", std::to_string(every)}, {"ingest.follow_landmarks", landmarks ? "true" : "false"}};
+  }
+};
+
+core::Config bench_config(std::map<std::string, std::string> values, const FacePath& path) {
+  for (const auto& [k, v] : path.settings()) values[k] = v;
+  return core::Config::defaults(core::default_settings(), {values.begin(), values.end()});
+}
+
+// The whole ingest job on `clip` along `path`, in a fresh data folder.
+double ingest_once(const fs::path& work, const fs::path& clip, const fs::path& models, int threads,
+                   const FacePath& path, nlohmann::json& result) {
+  const auto dir = work / ("var-" + path.key() + "-" + clip.stem().string());
+  auto config = bench_config({{"data.dir", dir.string()},
+                              {"faces.models_dir", models.string()},
+                              {"torch.threads", std::to_string(threads)}},
+                             path);
   core::SystemClock clock;
   serve::Services services(config, clock);
   services.faces->get(); // load the models outside the timing
@@ -79,6 +107,20 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
     for (const auto& f : frames) faces += follower.next(f.rgb, ingest::dhash(f.rgb)).size();
   });
   const auto c = follower.counts();
+  if (every == 1) { // each model alone on the same frames
+    double detect = 0, marks = 0, embed = 0;
+    for (const auto& f : frames) {
+      std::vector<faces::FaceBox> boxes;
+      std::vector<faces::Landmarks68> located;
+      std::vector<cv::Mat> chips;
+      detect += wall([&] { boxes = pipeline.detector().detect(f.rgb, 0.5f); });
+      marks += wall([&] { located = pipeline.landmarks().locate(f.rgb, boxes); });
+      for (const auto& m : located) chips.push_back(faces::identity_chip(f.rgb, m));
+      embed += wall([&] { pipeline.embedder().embed(chips); });
+    }
+    std::printf("  per model on the %zu frames: whole-frame detector %.2f s, landmarks %.2f s, embeddings %.2f s\n",
+                frames.size(), detect, marks, embed);
+  }
   std::printf("  detect_every %-2d: sample+decode 32 frames %.2f s | faces %.2f s (detector on %d frames %.2f s, "
               "followed %d frames %.2f s, fall-backs %d) | %zu faces\n",
               every, decode, face_s, c.detected, c.detect_seconds, c.followed, c.follow_seconds, c.fell_back, faces);
@@ -87,16 +129,15 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
 // Two submissions ingested at once by two job threads (as the daemon's two workers do), LibTorch with
 // `threads` threads in all: each job's wall time.
 void two_at_once(const fs::path& work, const fs::path& a, const fs::path& b, const fs::path& models, int threads,
-                 int every, int seconds) {
+                 const FacePath& path, int seconds) {
   retrain::configure_torch(threads);
-  auto config = core::Config::defaults(core::default_settings(),
-                                       {{"data.dir", (work / ("var-two-" + std::to_string(threads) + "-" + std::to_string(every))).string()},
-                                        {"faces.models_dir", models.string()},
-                                        {"torch.threads", std::to_string(threads)},
-                                        {"ingest.detect_every", std::to_string(every)}});
+  auto config = bench_config({{"data.dir", (work / ("var-two-" + std::to_string(threads) + "-" + path.key())).string()},
+                              {"faces.models_dir", models.string()},
+                              {"torch.threads", std::to_string(threads)}},
+                             path);
   core::SystemClock clock;
   serve::Services services(config, clock);
-  services.faces->get();
+  own_thread([&] { services.faces->get(); });
   const auto ra = services.ingest->submit_file(a, {}, "path"), rb = services.ingest->submit_file(b, {}, "path");
   double wa = 0, wb = 0;
   auto job = [&](int64_t id, double& w) {
@@ -106,8 +147,8 @@ void two_at_once(const fs::path& work, const fs::path& a, const fs::path& b, con
   };
   std::thread ta(job, ra.id, std::ref(wa)), tb(job, rb.id, std::ref(wb));
   ta.join(), tb.join();
-  std::printf("  two %d s clips at once, detect_every %d, torch.threads %d: %.2f s and %.2f s (%.1fx and %.1fx real "
-              "time each)\n", seconds, every, threads, wa, wb, seconds / wa, seconds / wb);
+  std::printf("  two %d s clips at once, %s, torch.threads %d: %.2f s and %.2f s (%.1fx and %.1fx real "
+              "time each)\n", seconds, path.name().c_str(), threads, wa, wb, seconds / wa, seconds / wb);
 }
 
 // A champion in a fresh data folder: an untrained ResNet18 at 224 px (the default training size; the
@@ -131,17 +172,18 @@ void make_champion(const core::Config& config, const fs::path& data_dir) {
 
 // POST /api/v1/score of `clip` to a daemon with a champion (one job worker, as scoring runs): the first
 // request (models loaded on it) and the best of the next three.
-void score_latency(const fs::path& work, const fs::path& clip, const fs::path& models, int threads, int every) {
-  const auto data_dir = work / ("var-score-" + std::to_string(every));
+void score_latency(const fs::path& work, const fs::path& clip, const fs::path& models, int threads,
+                   const FacePath& path) {
+  const auto data_dir = work / ("var-score-" + path.key());
   fs::create_directories(data_dir);
-  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", data_dir.string()},
-                                                                  {"server.port", "0"},
-                                                                  {"scheduler.enabled", "false"},
-                                                                  {"jobs.poll_interval_ms", "20"},
-                                                                  {"faces.models_dir", models.string()},
-                                                                  {"torch.threads", std::to_string(threads)},
-                                                                  {"ingest.detect_every", std::to_string(every)}});
-  make_champion(config, data_dir);
+  auto config = bench_config({{"data.dir", data_dir.string()},
+                              {"server.port", "0"},
+                              {"scheduler.enabled", "false"},
+                              {"jobs.poll_interval_ms", "20"},
+                              {"faces.models_dir", models.string()},
+                              {"torch.threads", std::to_string(threads)}},
+                             path);
+  own_thread([&] { make_champion(config, data_dir); });
   serve::Daemon daemon(config);
   daemon.start();
   httplib::Client client("127.0.0.1", daemon.port());
@@ -149,7 +191,7 @@ void score_latency(const fs::path& work, const fs::path& clip, const fs::path& m
   std::ifstream in(clip, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<double> times;
-  std::string verdict;
+  std::string verdict, seconds;
   for (int i = 0; i < 4; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     auto res = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", bytes, "clip.mp4", "video/mp4"}});
@@ -159,12 +201,13 @@ void score_latency(const fs::path& work, const fs::path& clip, const fs::path& m
       daemon.stop("bench");
       return;
     }
-    verdict = nlohmann::json::parse(res->body)["video"].dump();
+    const auto body = nlohmann::json::parse(res->body);
+    verdict = body["video"].dump(), seconds = body["seconds"].dump();
   }
   daemon.stop("bench");
-  std::printf("%-8s %-34s %8.2f %9s %13s  first request %.2f s (loads the models); %s\n", "10 s",
-              ("POST /api/v1/score, detect_every " + std::to_string(every)).c_str(),
-              *std::min_element(times.begin() + 1, times.end()), "", "", times[0], verdict.c_str());
+  std::printf("%-8s %-34s %8.2f %9s %13s  first request %.2f s (loads the models); %s\n           job stages (s): %s\n", "10 s",
+              ("POST /api/v1/score, " + path.name()).c_str(),
+              *std::min_element(times.begin() + 1, times.end()), "", "", times[0], verdict.c_str(), seconds.c_str());
 }
 
 } // namespace
@@ -181,7 +224,8 @@ int main(int argc, char** argv) {
   const fs::path work = fs::temp_directory_path() / ("curator-bench-ingest-" + std::to_string(::getpid()));
   fs::create_directories(work);
   const std::string source = (data / "video/retalking/1.mp4").string();
-  faces::FacePipeline pipeline(models);
+  std::unique_ptr<faces::FacePipeline> pipeline;
+  own_thread([&] { pipeline = std::make_unique<faces::FacePipeline>(models); });
   std::printf("LibTorch %d threads; 1280x720 H.264 25 fps clips looped from %s\n", threads, source.c_str());
   std::printf("%-8s %-34s %8s %10s %14s\n", "clip", "what", "seconds", "x realtime", "vs decode");
   for (int seconds : {10, 60}) {
@@ -193,27 +237,34 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double decode = wall([&] { sh("ffmpeg -v error -i '" + clip.string() + "' -f null - "); });
-    nlohmann::json full_result, fast_result;
-    const double full = ingest_once(work, clip, models, threads, 1, full_result);
-    const double fast = ingest_once(work, clip, models, threads, every, fast_result);
+    nlohmann::json full_result, fast_result, landmark_result;
+    double full = 0, fast = 0, landmark = 0;
+    own_thread([&] { full = ingest_once(work, clip, models, threads, {1, false}, full_result); });
+    own_thread([&] { fast = ingest_once(work, clip, models, threads, {every, false}, fast_result); });
+    own_thread([&] { landmark = ingest_once(work, clip, models, threads, {every, true}, landmark_result); });
     const std::string name = std::to_string(seconds) + " s";
     std::printf("%-8s %-34s %8.2f %9.1fx %13s\n", name.c_str(), "ffmpeg -i clip -f null - (decode)", decode,
                 seconds / decode, "1.00");
-    std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), "ingest, full path (detect_every 1)", full,
+    std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), "ingest, detect_every 1 (full path)", full,
                 seconds / full, full / decode, full_result.dump().c_str());
-    const std::string fast_name = "ingest, fast path (detect_every " + std::to_string(every) + ")";
+    const std::string fast_name = "ingest, " + FacePath{every, false}.name();
     std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), fast_name.c_str(), fast, seconds / fast,
                 fast / decode, fast_result.dump().c_str());
-    std::printf("%-8s fast / full time ratio: %.2f\n", name.c_str(), fast / full);
-    stages(clip, pipeline, 1);
-    stages(clip, pipeline, every);
+    const std::string landmark_name = "ingest, " + FacePath{every, true}.name();
+    std::printf("%-8s %-34s %8.2f %9.1fx %13.2f  %s\n", name.c_str(), landmark_name.c_str(), landmark,
+                seconds / landmark, landmark / decode, landmark_result.dump().c_str());
+    std::printf("%-8s fast / full time ratio: %.2f (with landmarks %.2f)\n", name.c_str(), fast / full, landmark / full);
+    own_thread([&] { stages(clip, *pipeline, 1); });
+    own_thread([&] { stages(clip, *pipeline, every); });
   }
-  for (int k : {1, every}) score_latency(work, work / "talking-head-10s-720p.mp4", models, threads, k);
+  for (const FacePath& p : {FacePath{1, false}, FacePath{every, false}, FacePath{every, true}})
+    score_latency(work, work / "talking-head-10s-720p.mp4", models, threads, p);
   // Two at once: the 10 s clip and another talking head made the same way.
   const fs::path a = work / "talking-head-10s-720p.mp4", b = work / "second-head-10s-720p.mp4";
   sh("ffmpeg -v error -y -stream_loop -1 -i '" + (data / "video/retalking/2.mp4").string() +
      "' -t 10 -vf scale=1280:720,setsar=1 -r 25 -c:v libx264 -preset veryfast -pix_fmt yuv420p -an '" + b.string() + "'");
-  for (int t : {1, 2}) two_at_once(work, a, b, models, t, every, 10);
+  for (const FacePath& p : {FacePath{every, false}, FacePath{every, true}})
+    for (int t : {1, 2}) two_at_once(work, a, b, models, t, p, 10);
   fs::remove_all(work);
   return 0;
 }

@@ -6,6 +6,26 @@
 
 namespace curator::core {
 
+namespace {
+
+// Runs `f` on a new thread that ends when it returns; its exception, if any, is rethrown here.
+nlohmann::json on_own_thread(const std::function<nlohmann::json()>& f) {
+  nlohmann::json result;
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      result = f();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+} // namespace
+
 WorkerPool::WorkerPool(JobQueue& queue, WorkerPoolOptions options) : queue_(queue), options_(std::move(options)) {
   listener_ = queue_.add_listener([this] { notify(); });
 }
@@ -131,7 +151,7 @@ void WorkerPool::run_one(const Job& job, const std::string& owner) {
   ++busy_;
   log->info("job {} ({}) started, attempt {}/{} by {}", job.id, job.kind, job.attempts, job.max_attempts, owner);
   try {
-    nlohmann::json result = handlers_.at(job.kind)(job, *context);
+    nlohmann::json result = on_own_thread([&] { return handlers_.at(job.kind)(job, *context); });
     if (queue_.complete(job, result)) log->info("job {} ({}) done", job.id, job.kind);
     else log->warn("job {} ({}) finished but its lease was lost; result discarded", job.id, job.kind);
   } catch (const JobCancelled&) {

@@ -5,6 +5,11 @@
 //! released, not failed); handlers still running after the grace period get their leases released so
 //! the next start re-runs them at once (the process should then exit: abandoned handler threads still
 //! reference the pool). Register kinds before start(); start/stop from one thread.
+//! Each handler call runs on a thread of its own that ends with the call, so per-thread state of the
+//! libraries it uses does not outlive the job: LibTorch's OpenMP backend keeps a thread team for every
+//! thread that ran a parallel operation, for that thread's life, and once the teams hold more threads
+//! than there are cores every team stops spin-waiting between operations, which slows models made of
+//! many small operations (the face nets) several times.
 #include "core/job_queue.hpp"
 
 #include <atomic>

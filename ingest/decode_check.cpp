@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -16,7 +17,16 @@ extern char** environ;
 
 namespace curator::ingest {
 
-std::optional<DecodeReport> check_decode(const std::filesystem::path& video, std::chrono::seconds limit) {
+namespace {
+
+struct ProbeOutput {
+  std::map<std::string, int64_t> counts; ///< key=value lines of stdout with integer values
+  int stderr_lines = 0;
+};
+
+// Runs ffprobe with `args` on `video`, killed after `limit`. Nothing when it cannot run or was killed.
+std::optional<ProbeOutput> run_ffprobe(std::vector<std::string> args, const std::filesystem::path& video,
+                                       std::chrono::seconds limit) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
   if (pipe2(err, O_CLOEXEC) != 0) {
@@ -28,10 +38,8 @@ std::optional<DecodeReport> check_decode(const std::filesystem::path& video, std
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  const std::string path = video.string();
-  std::vector<std::string> args = {"ffprobe", "-hide_banner", "-v", "error", "-threads", "1",
-                                   "-select_streams", "v:0", "-count_packets", "-count_frames", "-show_entries",
-                                   "stream=nb_read_packets,nb_read_frames", "-of", "default=noprint_wrappers=1", path};
+  args.insert(args.begin(), {"ffprobe", "-hide_banner", "-v", "error"});
+  args.insert(args.end(), {"-of", "default=noprint_wrappers=1", video.string()});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -69,26 +77,43 @@ std::optional<DecodeReport> check_decode(const std::filesystem::path& video, std
   int status = 0;
   waitpid(pid, &status, 0);
   if (killed) return std::nullopt;
-  DecodeReport r;
-  bool have_packets = false, have_frames = false;
+  ProbeOutput r;
   std::istringstream lines(stdout_text);
   for (std::string line; std::getline(lines, line);) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     try {
-      if (key == "nb_read_packets") r.packets = std::stoll(value), have_packets = true;
-      if (key == "nb_read_frames") r.frames = std::stoll(value), have_frames = true;
+      r.counts[line.substr(0, eq)] = std::stoll(line.substr(eq + 1));
     } catch (const std::exception&) {
     }
   }
-  if (!have_packets || !have_frames) return std::nullopt;
-  for (char c : stderr_text) r.error_lines += c == '\n';
+  for (char c : stderr_text) r.stderr_lines += c == '\n';
   return r;
 }
 
-std::future<std::optional<DecodeReport>> check_decode_async(const std::filesystem::path& video) {
-  return std::async(std::launch::async, [video] { return check_decode(video); });
+} // namespace
+
+std::optional<DecodeReport> check_decode(const std::filesystem::path& video, std::chrono::seconds limit) {
+  const auto out = run_ffprobe({"-threads", "1", "-select_streams", "v:0", "-count_packets", "-count_frames",
+                                "-show_entries", "stream=nb_read_packets,nb_read_frames"},
+                               video, limit);
+  if (!out || !out->counts.count("nb_read_packets") || !out->counts.count("nb_read_frames")) return std::nullopt;
+  DecodeReport r;
+  r.packets = out->counts.at("nb_read_packets");
+  r.frames = out->counts.at("nb_read_frames");
+  r.error_lines = out->stderr_lines;
+  return r;
+}
+
+std::optional<int64_t> count_packets(const std::filesystem::path& video, std::chrono::seconds limit) {
+  const auto out = run_ffprobe({"-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets"},
+                               video, limit);
+  if (!out || !out->counts.count("nb_read_packets")) return std::nullopt;
+  return out->counts.at("nb_read_packets");
+}
+
+std::future<std::optional<int64_t>> count_packets_async(const std::filesystem::path& video) {
+  return std::async(std::launch::async, [video] { return count_packets(video); });
 }
 
 } // namespace curator::ingest

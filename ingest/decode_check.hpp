@@ -1,8 +1,7 @@
 #pragma once
-//! A full decode of a video's first video stream by ffprobe (FFmpeg's own decoder, in its own process,
-//! so it runs beside the face work and a hostile file cannot take the daemon down): how many packets the
-//! stream has and how many frames decoded from them. Packets that yield no frame are broken data.
-//! Thread-safe.
+//! Broken data in a video's first video stream: packets that decode to no frame. ffprobe counts them
+//! (FFmpeg's own decoder, in its own process, so a hostile file cannot take the daemon down): the
+//! packets alone by reading the container, or packets and frames by a full decode. Thread-safe.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -23,7 +22,13 @@ struct DecodeReport {
 std::optional<DecodeReport> check_decode(const std::filesystem::path& video,
                                          std::chrono::seconds limit = std::chrono::seconds(120));
 
+/// How many packets the first video stream has: ffprobe only reads the container (no decoding), so
+/// this is cheap. Compared with the frames a full decode gave (ingest/frame_sampler.hpp), it stands in
+/// for check_decode() when every packet gave a frame. Nothing when ffprobe cannot run or gives no count.
+std::optional<int64_t> count_packets(const std::filesystem::path& video,
+                                     std::chrono::seconds limit = std::chrono::seconds(120));
+
 /// The same, started now on another thread.
-std::future<std::optional<DecodeReport>> check_decode_async(const std::filesystem::path& video);
+std::future<std::optional<int64_t>> count_packets_async(const std::filesystem::path& video);
 
 } // namespace curator::ingest

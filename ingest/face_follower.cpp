@@ -77,8 +77,7 @@ bool FaceFollower::follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox
 bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const {
   std::vector<faces::FaceBox> boxes;
   for (const auto& f : last_) boxes.push_back(f.box);
-  const bool windows = pipeline_.detector().near_cost(rgb.size(), boxes, settings_.window_context) <= settings_.max_window_cost;
-  if (!(windows ? follow_windows(rgb, boxes) : follow_landmarks(rgb, boxes))) return false;
+  if (!(windows_pay(rgb.size()) ? follow_windows(rgb, boxes) : follow_landmarks(rgb, boxes))) return false;
   const auto marks = pipeline_.landmarks().locate(rgb, boxes);
   std::vector<cv::Mat> chips;
   out.clear();
@@ -96,10 +95,16 @@ bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& 
   return true;
 }
 
+bool FaceFollower::windows_pay(const cv::Size& frame) const {
+  std::vector<faces::FaceBox> boxes;
+  for (const auto& f : last_) boxes.push_back(f.box);
+  return pipeline_.detector().near_cost(frame, boxes, settings_.window_context) <= settings_.max_window_cost;
+}
+
 std::vector<faces::DetectedFace> FaceFollower::next(const cv::Mat& rgb, uint64_t frame_hash) {
   const bool scene_cut = started_ && __builtin_popcountll(frame_hash ^ last_hash_) > settings_.scene_cut_bits;
   const bool key = !started_ || settings_.detect_every <= 1 || since_detect_ + 1 >= settings_.detect_every ||
-                   last_.empty() || scene_cut;
+                   last_.empty() || scene_cut || !(settings_.follow_landmarks || windows_pay(rgb.size()));
   started_ = true;
   last_hash_ = frame_hash;
   if (key) return detect(rgb);

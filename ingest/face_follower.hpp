@@ -2,11 +2,12 @@
 //! Faces on a clip's sampled frames, with the detector run on the whole frame only on key frames. Between
 //! them every face is followed, in one of two ways:
 //!  - where the detector's windows around the faces are cheap (`window_context` times each face, at most
-//!    `max_window_cost` of a whole-frame pass: small faces in large frames), the detector runs in those
+//!    `max_window_cost` of a whole-frame pass: faces that do not fill the frame), the detector runs in those
 //!    windows of its own input (FaceDetector::detect_near), and gives the boxes it gives on the whole frame;
-//!  - otherwise the landmark net looks in the last box, the key frame's box is moved by the similarity
-//!    between the key frame's and the new rigid landmarks (brows, nose, eyes), and the landmarks are
-//!    located once more in that box.
+//!  - otherwise, with `follow_landmarks`, the landmark net looks in the last box, the key frame's box is
+//!    moved by the similarity between the key frame's and the new rigid landmarks (brows, nose, eyes), and
+//!    the landmarks are located once more in that box (faster, but the boxes drift from the detector's);
+//!    without it such a frame is a key frame.
 //! Then landmarks and embeddings as on a key frame. A frame goes back to the whole-frame detector when any
 //! check fails: it is a key frame (every `detect_every` sampled frames, and the first), the picture changed
 //! (a scene cut: frame hashes more than `scene_cut_bits` apart), a face was not found in its window, moved
@@ -28,7 +29,8 @@ struct FollowSettings {
   float min_follow_iou = 0.5f;
   float max_identity_distance = 0.45f;
   float window_context = 2.0f;   ///< the detector's window around a followed face, over the face's longer side
-  double max_window_cost = 0.25; ///< windows costing more than this share of a whole-frame pass: landmarks
+  double max_window_cost = 0.4; ///< windows costing more than this share of a whole-frame pass: not followed by windows
+  bool follow_landmarks = false; ///< follow faces whose windows cost too much by landmarks (else: detect)
 };
 
 class FaceFollower {
@@ -52,6 +54,7 @@ private:
   bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const;
   bool follow_landmarks(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
   bool follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
+  bool windows_pay(const cv::Size& frame) const; ///< the last faces' windows cost at most max_window_cost
 
   const faces::FacePipeline& pipeline_;
   FollowSettings settings_;

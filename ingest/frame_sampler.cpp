@@ -26,23 +26,31 @@ std::vector<int64_t> sample_indices(int64_t frame_count, int count, int every) {
 }
 
 std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices,
-                                        double fps) {
+                                        double fps, int64_t* decoded_frames) {
   std::vector<SampledFrame> frames;
+  if (decoded_frames) *decoded_frames = 0;
   cv::VideoCapture cap(video.string(), cv::CAP_FFMPEG);
   if (!cap.isOpened()) return frames;
   int64_t position = 0; // index of the next frame grab() returns
+  bool ok = true;
   cv::Mat bgr;
   for (int64_t wanted : indices) {
-    if (wanted - position > kSeekGap) {
+    if (!decoded_frames && wanted - position > kSeekGap) {
       if (cap.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(wanted))) position = wanted;
     }
-    bool ok = true;
     while (position < wanted && (ok = cap.grab())) ++position;
-    if (!ok || !cap.read(bgr) || bgr.empty()) break; // the container promised more frames than it has
+    if (!ok || !cap.read(bgr) || bgr.empty()) { // the container promised more frames than it has
+      ok = false;
+      break;
+    }
     ++position;
     SampledFrame f{wanted, fps > 0 ? static_cast<double>(wanted) / fps : 0.0, {}};
     cv::cvtColor(bgr, f.rgb, bgr.channels() == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
     frames.push_back(std::move(f));
+  }
+  if (decoded_frames) {
+    while (ok && (ok = cap.grab())) ++position;
+    *decoded_frames = position;
   }
   return frames;
 }

@@ -21,7 +21,9 @@ struct SampledFrame {
 /// or every `every`-th (when every > 0), at most `count` of them.
 std::vector<int64_t> sample_indices(int64_t frame_count, int count, int every);
 
+/// With `decoded_frames`, the whole stream is decoded (no seeking, and on past the last wanted frame)
+/// and the frames that decoded are counted there: the decode check of ingest/decode_check.hpp for free.
 std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices,
-                                        double fps);
+                                        double fps, int64_t* decoded_frames = nullptr);
 
 } // namespace curator::ingest

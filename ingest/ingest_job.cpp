@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
 #include <variant>
 
@@ -61,18 +62,24 @@ public:
     if (auto of = s_.submissions_.earlier_with_blob(*sub_.blob_sha256, id_))
       return conclude(Verdict::duplicate("the same file was submitted as #" + std::to_string(*of), *of));
     const auto path = s_.blobs_.path_of(*sub_.blob_sha256);
+    lap("fetch");
     auto info = validate(path);
     if (auto* v = std::get_if<Verdict>(&info)) return conclude(*v);
     video_.info = std::get<VideoInfo>(info);
-    // A full decode by FFmpeg in its own process, beside the face work: how much of the stream is broken.
-    auto decode = check_decode_async(path);
+    lap("probe");
+    // The container's packet count, beside the sampling (which decodes the whole stream): see broken().
+    auto packets = count_packets_async(path);
     if (auto v = sample(path)) return conclude(*v);
+    lap("decode");
     // Candidates first: the same footage as far as whole frames tell (the faces decide below).
     const auto candidates = s_.footage_candidates(id_, label_name(sub_.meta.label), sub_.meta.method, video_.frame_hashes);
     detect_faces();
+    lap("faces");
     if (auto v = copy_of(candidates)) return conclude(*v);
-    if (auto v = broken(decode.get())) return conclude(*v);
+    if (auto v = broken(decode_report(path, packets.get()))) return conclude(*v);
+    lap("checks");
     build_tracks_and_crops();
+    lap("crops");
     return store();
   }
 
@@ -110,7 +117,7 @@ private:
   std::optional<Verdict> sample(const std::filesystem::path& path) {
     const auto& st = s_.settings_;
     const auto indices = sample_indices(video_.info.frame_count, st.sample_frames, st.sample_every);
-    frames_ = sample_frames(path, indices, video_.info.fps);
+    frames_ = sample_frames(path, indices, video_.info.fps, &decoded_frames_);
     if (frames_.size() < 2)
       return Verdict::rejected("only " + std::to_string(frames_.size()) + " frames could be decoded");
     std::vector<cv::Mat> thumbnails;
@@ -131,6 +138,7 @@ private:
     s_.submissions_.set_progress(id_, 0, total);
     FollowSettings follow;
     follow.detect_every = s_.settings_.detect_every;
+    follow.follow_landmarks = s_.settings_.follow_landmarks;
     follow.min_score = s_.settings_.min_score;
     FaceFollower follower(pipeline, follow);
     for (size_t f = 0; f < frames_.size(); ++f) {
@@ -152,7 +160,14 @@ private:
     return std::nullopt;
   }
 
-  // 7. Broken data: packets that decode to no frame.
+  // 7. Broken data: packets that decode to no frame. When every packet gave the sampler a frame nothing
+  //    is broken; otherwise FFmpeg's decoder, which goes on past broken data where OpenCV's reader
+  //    stops, decodes the stream again to count them.
+  std::optional<DecodeReport> decode_report(const std::filesystem::path& path, std::optional<int64_t> packets) const {
+    if (packets && *packets == decoded_frames_) return DecodeReport{*packets, decoded_frames_};
+    return check_decode(path);
+  }
+
   std::optional<Verdict> broken(const std::optional<DecodeReport>& report) {
     decode_errors_ = report ? report->broken() : 0;
     if (!report || report->broken_share() <= s_.settings_.max_broken_share) return std::nullopt;
@@ -211,9 +226,18 @@ private:
     s_.submissions_.mark_done(*conn, id_, video_.faces.empty(), decode_errors_, s_.clock_.now_ms());
     if (s_.on_ingested_) s_.on_ingested_(*conn, sub_);
     txn.commit();
+    lap("store");
     core::logger("ingest")->info("submission {} done: {} frames, {} faces in {} tracks{}", id_, frames_.size(),
                                  video_.faces.size(), video_.tracks.size(), video_.faces.empty() ? " (no face)" : "");
-    return {{"state", "done"}, {"frames", frames_.size()}, {"faces", video_.faces.size()}, {"tracks", video_.tracks.size()}};
+    return {{"state", "done"}, {"frames", frames_.size()}, {"faces", video_.faces.size()}, {"tracks", video_.tracks.size()},
+            {"seconds", seconds_}};
+  }
+
+  // The time since the last lap, recorded as `stage`.
+  void lap(const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    seconds_[stage] = std::chrono::duration<double>(now - lap_start_).count();
+    lap_start_ = now;
   }
 
   nlohmann::json conclude(const Verdict& v) {
@@ -233,6 +257,9 @@ private:
   std::vector<cv::Mat> rgb_;
   std::vector<std::vector<faces::DetectedFace>> found_;
   int64_t decode_errors_ = 0;
+  int64_t decoded_frames_ = 0; ///< frames of the whole stream the sampler decoded
+  nlohmann::json seconds_ = nlohmann::json::object(); ///< wall time of each stage, in the job's result
+  std::chrono::steady_clock::time_point lap_start_ = std::chrono::steady_clock::now();
   IngestedVideo video_;
 };
 

@@ -24,6 +24,7 @@ IngestSettings IngestSettings::from_config(const core::Config& c) {
   s.sample_frames = static_cast<int>(c.get_int("ingest.sample_frames"));
   s.sample_every = static_cast<int>(c.get_int("ingest.sample_every"));
   s.detect_every = static_cast<int>(c.get_int("ingest.detect_every"));
+  s.follow_landmarks = c.get_bool("ingest.follow_landmarks");
   s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
   s.copy_face_difference = c.get_double("ingest.copy_face_difference");
   s.min_score = static_cast<float>(c.get_double("faces.min_score"));

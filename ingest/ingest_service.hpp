@@ -30,7 +30,8 @@ struct IngestSettings {
   VideoLimits limits;
   int sample_frames = 32;
   int sample_every = 0;
-  int detect_every = 1; ///< run the face detector on every k-th sampled frame, follow faces between (face_follower.hpp)
+  int detect_every = 8; ///< run the face detector on every k-th sampled frame, follow faces between (face_follower.hpp)
+  bool follow_landmarks = false; ///< FollowSettings::follow_landmarks
   int near_duplicate_bits = 6;
   double copy_face_difference = 8.8;
   float min_score = 0.5f;

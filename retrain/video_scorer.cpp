@@ -9,6 +9,7 @@
 #include "retrain/metrics.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace curator::retrain {
@@ -19,6 +20,7 @@ ScoreOptions score_options(const core::Config& config, int frames) {
   o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
   o.crop_size = static_cast<int>(config.get_int("faces.crop_size"));
   o.detect_every = static_cast<int>(config.get_int("ingest.detect_every"));
+  o.follow_landmarks = config.get_bool("ingest.follow_landmarks");
   o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
                static_cast<float>(config.get_double("faces.same_person_distance"))};
   return o;
@@ -26,13 +28,19 @@ ScoreOptions score_options(const core::Config& config, int frames) {
 
 nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
                            const ScoreOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   const auto info = ingest::probe_video(video);
   const auto frames = ingest::sample_frames(video, ingest::sample_indices(info.frame_count, o.sample_frames, 0), info.fps);
   if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");
+  const double decode_s = since(t0);
+  const auto t1 = Clock::now();
   std::vector<std::vector<faces::DetectedFace>> found;
   std::vector<cv::Mat> crops;
   ingest::FollowSettings follow;
   follow.detect_every = o.detect_every;
+  follow.follow_landmarks = o.follow_landmarks;
   follow.min_score = o.min_face_score;
   ingest::FaceFollower follower(pipeline, follow);
   for (const auto& f : frames) {
@@ -41,7 +49,10 @@ nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pip
       crops.push_back(faces::stored_training_crop(faces::training_crop(f.rgb, face.box, o.crop_size)));
   }
   const auto tracks = ingest::assign_tracks(found, o.tracker);
+  const double faces_s = since(t1);
+  const auto t2 = Clock::now();
   const auto probs = score_crops(model, crops);
+  const double model_s = since(t2);
   nlohmann::json faces_json = nlohmann::json::array(), frames_json = nlohmann::json::array();
   std::map<int, std::vector<double>> by_track;
   size_t k = 0;
@@ -68,7 +79,8 @@ nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pip
     verdict["verdict"] = confident >= 0.5 ? "fake" : "real";
   }
   return {{"frames_sampled", frames.size()}, {"faces", faces_json}, {"frames", frames_json}, {"tracks", tracks_json},
-          {"video", verdict}};
+          {"video", verdict},
+          {"seconds", {{"decode", decode_s}, {"faces", faces_s}, {"model", model_s}, {"total", since(t0)}}}};
 }
 
 } // namespace curator::retrain

@@ -19,7 +19,8 @@ struct ScoreOptions {
   int sample_frames = 32;
   float min_face_score = 0.5f;
   int crop_size = 224;
-  int detect_every = 1; ///< as ingest.detect_every: the detector on every k-th sampled frame, faces followed between
+  int detect_every = 8; ///< as ingest.detect_every: the detector on every k-th sampled frame, faces followed between
+  bool follow_landmarks = false; ///< as ingest.follow_landmarks
   ingest::TrackerOptions tracker;
 };
 
@@ -27,7 +28,8 @@ struct ScoreOptions {
 ScoreOptions score_options(const core::Config& config, int frames);
 
 /// {"frames_sampled", "faces": [{frame, time_s, track, box, p_fake}], "frames": [{frame, time_s, faces,
-/// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}}.
+/// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}, "seconds":
+/// {decode, faces, model, total}} (wall time of each stage of this call).
 /// Throws InvalidInput for a file that is not a readable video.
 nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& faces, const std::filesystem::path& video,
                            const ScoreOptions& options);

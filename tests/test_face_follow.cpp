@@ -2,12 +2,12 @@
 // ingest.detect_every) against the full per-frame path, on real clips from shared/data: video/more (all
 // folders), lipnet, retalking, sadtalker, eyecantell (real and fake) and the edge cases.
 // Issue 18's bar is a fast-path box within IoU 0.8 of the full path's for >= 95% of faces. Where the
-// detector's window around a face is cheap (small faces in large frames: here the clips placed in a
-// 1280x720 frame) the follower re-detects in it and meets the bar; where faces fill the frame (the clips
-// as they are) it follows by landmarks and reaches about 0.83, so the default stays the full path and the
-// checks below hold the measured level. The follower's settings were chosen before measuring; the
-// clips measured while building it were every fourth from the first, these are every fourth from the
-// third.
+// detector's window around a face is cheap (faces that do not fill the frame; here also the clips placed
+// in a 1280x720 frame) the follower re-detects in it and meets the bar; where faces fill the frame it
+// runs the detector by default, and with ingest.follow_landmarks follows them by landmarks, which reaches
+// about 0.82 (the checks hold that measured level). The follower's settings were chosen before
+// measuring; the clips measured while building it were every fourth from the first, these are every
+// fourth from the third.
 #include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <vector>
 
 using namespace curator;
 namespace fs = std::filesystem;
@@ -45,16 +46,21 @@ struct Tally {
   }
 };
 
-void compare(const fs::path& clip, Tally& t) {
-  const auto info = ingest::probe_video(clip);
-  const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps);
-  ingest::FollowSettings full_settings, fast_settings;
-  fast_settings.detect_every = 8;
-  ingest::FaceFollower full(test::face_pipeline(), full_settings), fast(test::face_pipeline(), fast_settings);
-  for (const auto& f : frames) {
-    const auto hash = ingest::dhash(f.rgb);
-    const auto a = full.next(f.rgb, hash);
-    const auto b = fast.next(f.rgb, hash);
+ingest::FollowSettings fast_path(bool landmarks) {
+  ingest::FollowSettings s;
+  s.detect_every = 8;
+  s.follow_landmarks = landmarks;
+  return s;
+}
+
+void compare_with(const std::vector<ingest::SampledFrame>& frames,
+                  const std::vector<std::vector<faces::DetectedFace>>& full_faces, double full_seconds,
+                  const ingest::FollowSettings& fast_settings, Tally& t) {
+  ingest::FaceFollower fast(test::face_pipeline(), fast_settings);
+  for (size_t n = 0; n < frames.size(); ++n) {
+    const auto& f = frames[n];
+    const auto& a = full_faces[n];
+    const auto b = fast.next(f.rgb, ingest::dhash(f.rgb));
     t.full_faces += static_cast<int>(a.size());
     t.fast_faces += static_cast<int>(b.size());
     std::vector<bool> used(b.size(), false);
@@ -76,8 +82,20 @@ void compare(const fs::path& clip, Tally& t) {
   }
   t.frames += static_cast<int>(frames.size());
   t.detected += fast.counts().detected;
-  t.full_seconds += full.counts().detect_seconds + full.counts().follow_seconds;
+  t.full_seconds += full_seconds;
   t.fast_seconds += fast.counts().detect_seconds + fast.counts().follow_seconds;
+}
+
+// The full path against each fast path of `fast` on the same frames; `tallies` in the same order.
+void compare(const fs::path& clip, const std::vector<Tally*>& tallies,
+             const std::vector<ingest::FollowSettings>& fast = {fast_path(false)}) {
+  const auto info = ingest::probe_video(clip);
+  const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps);
+  ingest::FaceFollower full(test::face_pipeline(), ingest::FollowSettings{});
+  std::vector<std::vector<faces::DetectedFace>> full_faces; // per frame
+  for (const auto& f : frames) full_faces.push_back(full.next(f.rgb, ingest::dhash(f.rgb)));
+  const double full_seconds = full.counts().detect_seconds + full.counts().follow_seconds;
+  for (size_t k = 0; k < fast.size(); ++k) compare_with(frames, full_faces, full_seconds, fast[k], *tallies[k]);
 }
 
 std::vector<fs::path> real_clips(const fs::path& data) {
@@ -103,18 +121,24 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
   std::vector<fs::path> clips;
   for (size_t i = 2; i < all.size(); i += 4) clips.push_back(all[i]);
 
-  SECTION("clips as they are: faces fill much of the frame, followed by landmarks") {
-    Tally t;
+  SECTION("clips as they are (faces fill much of the frame): the default, and following by landmarks") {
+    Tally t, landmarks;
     for (const auto& clip : clips) {
       INFO(clip);
-      compare(clip, t);
+      compare(clip, {&t, &landmarks}, {fast_path(false), fast_path(true)});
     }
-    WARN(clips.size() << " clips, " << t.report());
+    WARN(clips.size() << " clips, default settings: " << t.report());
     CHECK(t.full_faces > 500);
-    CHECK(t.share(t.matched) >= 0.78); // measured 0.83-0.84; the 0.95 bar is not met here (see the header)
+    CHECK(t.share(t.matched) >= 0.95); // the bar
     CHECK(t.same_person == t.matched);
-    CHECK(t.unmatched_fast <= t.full_faces / 4); // the same faces, boxes under IoU 0.8
-    CHECK(t.detected <= t.frames / 4);          // the point of it: the detector runs on a minority of frames
+    CHECK(t.unmatched_fast <= t.full_faces / 20);
+
+    // ingest.follow_landmarks
+    WARN(clips.size() << " clips, following by landmarks: " << landmarks.report());
+    CHECK(landmarks.share(landmarks.matched) >= 0.78); // measured 0.82; the 0.95 bar is not met this way (see the header)
+    CHECK(landmarks.same_person == landmarks.matched);
+    CHECK(landmarks.unmatched_fast <= landmarks.full_faces / 4); // the same faces, boxes under IoU 0.8
+    CHECK(landmarks.detected <= landmarks.frames / 4);          // the point of it: the detector runs on a minority of frames
   }
 
   SECTION("the same people small in a 1280x720 frame: re-detected in a window of the detector's input") {
@@ -128,7 +152,7 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
                                   {}, tmp.path());
       INFO(clips[i] << ": " << made.err);
       REQUIRE(made.exit_code == 0);
-      compare(wide, t);
+      compare(wide, {&t});
     }
     WARN("6 clips in 1280x720, " << t.report());
     CHECK(t.full_faces > 150);
@@ -140,7 +164,7 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
 
   SECTION("a crowd: as many faces as the full path") {
     Tally crowd;
-    compare(data / "video/edge/MOT20-05-raw_even_shorter.mp4", crowd);
+    compare(data / "video/edge/MOT20-05-raw_even_shorter.mp4", {&crowd});
     WARN("MOT20 crowd clip, " << crowd.report());
     CHECK(crowd.full_faces > 0);
     CHECK(std::abs(crowd.fast_faces - crowd.full_faces) <= crowd.full_faces / 20);

@@ -2,11 +2,14 @@
 // submissions from a real HTTP server on loopback.
 #include "core/error.hpp"
 #include "dataset/snapshot.hpp"
+#include "ingest/decode_check.hpp"
 #include "ingest/frame_sampler.hpp"
 #include "ingest/importers.hpp"
 #include "ingest/tracker.hpp"
+#include "ingest/video_probe.hpp"
 #include "tests/support/ingest_env.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_data.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -14,6 +17,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <random>
 #include <thread>
 
 using namespace curator;
@@ -246,4 +250,40 @@ TEST_CASE("the tracker links faces by overlap and merges a person who comes back
   CHECK(t[1] == std::vector<int>{0, 1});
   CHECK(t[2] == std::vector<int>{1});
   CHECK(t[3] == std::vector<int>{0, 1});
+}
+
+TEST_CASE("sampling decodes the whole stream and counts its frames; broken data falls short of the packets",
+          "[ingest]") {
+  test::TempDir tmp;
+  const auto clip = tmp / "clip.mp4";
+  const auto made = test::run({"/usr/bin/ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                               "testsrc2=size=320x240:rate=25:duration=8", "-c:v", "libx264", "-preset", "veryfast",
+                               "-pix_fmt", "yuv420p", "-g", "25", clip.string()},
+                              {}, tmp.path());
+  REQUIRE(made.exit_code == 0);
+  const auto info = ingest::probe_video(clip);
+  int64_t decoded = -1;
+  const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 8, 0), info.fps, &decoded);
+  CHECK(frames.size() == 8);
+  CHECK(decoded == 200); // on past the last sampled frame (187) to the end
+  CHECK(ingest::count_packets(clip) == std::optional<int64_t>(200));
+  const auto full = ingest::check_decode(clip);
+  REQUIRE(full);
+  CHECK(full->frames == decoded);
+
+  // 4 KB of random bytes in the middle: OpenCV's reader stops there, FFmpeg's decoder counts the damage.
+  std::ifstream in(clip, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 rng(3);
+  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 4096; ++i) bytes[i] = static_cast<char>(rng());
+  const auto broken = tmp / "broken.mp4";
+  std::ofstream(broken, std::ios::binary) << bytes;
+  int64_t decoded_broken = -1;
+  ingest::sample_frames(broken, ingest::sample_indices(info.frame_count, 8, 0), info.fps, &decoded_broken);
+  const auto packets = ingest::count_packets(broken);
+  REQUIRE(packets);
+  CHECK(decoded_broken < *packets);
+  const auto report = ingest::check_decode(broken);
+  REQUIRE(report);
+  CHECK(report->broken() > 0);
 }

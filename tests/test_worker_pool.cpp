@@ -150,3 +150,37 @@ TEST_CASE("graceful stop releases cancelled jobs, and stragglers' leases after t
   CHECK(f.queue.get(stub)->state == core::JobState::queued);
   CHECK(f.queue.get(stub)->attempts == 0); // released: the attempt does not count, and the late completion changed nothing
 }
+
+namespace {
+// Set when a job thread's thread-local state is destroyed: the thread that ran the job has ended.
+std::atomic<int> job_threads_ended{0};
+struct ThreadEndMarker {
+  bool touched = false;
+  ~ThreadEndMarker() {
+    if (touched) ++job_threads_ended;
+  }
+};
+thread_local ThreadEndMarker marker;
+} // namespace
+
+TEST_CASE("each job runs on a thread that ends with it, so its thread-local state does not outlive it", "[jobs]") {
+  Fixture f;
+  auto options = f.options;
+  options.workers = 1;
+  core::WorkerPool pool(f.queue, options);
+  pool.register_kind("touch", [](const core::Job&, core::JobContext&) {
+    marker.touched = true; // as LibTorch's OpenMP team would be created on first use
+    return nlohmann::json{{"thread_ended_before", job_threads_ended.load()}};
+  });
+  job_threads_ended = 0;
+  const int64_t a = f.queue.enqueue({"touch"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return f.state(a) == core::JobState::done; }, 10s));
+  // The worker is alive and waiting for the next job, yet the job's thread has already ended.
+  CHECK(job_threads_ended.load() == 1);
+  const int64_t b = f.queue.enqueue({"touch"});
+  REQUIRE(test::eventually([&] { return f.state(b) == core::JobState::done; }, 10s));
+  CHECK(job_threads_ended.load() == 2);
+  CHECK(pool.stop(1s));
+  CHECK(nlohmann::json::parse(*f.queue.get(b)->result)["thread_ended_before"] == 1);
+}
