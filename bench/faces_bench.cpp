@@ -1,6 +1,8 @@
 // Face model speed on this machine: faces per second for detection, landmarks and embedding at batch 1
 // and 16, and milliseconds per 720p frame end to end (detect + landmarks + chips + embeddings).
-//   curator_bench_faces MODELS_DIR [THREADS]   (MODELS_DIR: faces.models_dir, e.g. models/face-api)
+//   curator_bench_faces MODELS_DIR [THREADS] [TRACE_JSON]   (MODELS_DIR: faces.models_dir, e.g. models/face-api)
+// With TRACE_JSON it only writes a LibTorch profiler trace of 5 whole-frame detections there (chrome://tracing;
+// the events' names and durations add up per op).
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "ingest/faces/ssd_detector.hpp"
@@ -8,6 +10,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
@@ -35,7 +39,7 @@ double time_it(const std::function<void()>& fn, int runs) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: curator_bench_faces MODELS_DIR [THREADS]\n";
+    std::cerr << "usage: curator_bench_faces MODELS_DIR [THREADS] [TRACE_JSON]\n";
     return 2;
   }
   const std::filesystem::path models = argv[1];
@@ -66,6 +70,15 @@ int main(int argc, char** argv) {
   }
   const auto* ssd = dynamic_cast<const faces::SsdDetector*>(&pipeline.detector());
 
+  if (argc > 3) { // where the detector's time goes, op by op
+    for (int i = 0; i < 2; ++i) pipeline.detector().detect(frame, 0.5f);
+    {
+      torch::autograd::profiler::RecordProfile trace(argv[3]);
+      for (int i = 0; i < 5; ++i) pipeline.detector().detect(frame, 0.5f);
+    }
+    std::printf("LibTorch profiler trace of 5 detections (%d threads) in %s\n", threads, argv[3]);
+    return 0;
+  }
   std::printf("curator face models, %d LibTorch threads, 1280x720 frame with %zu faces\n", threads, found.size());
   std::printf("%-28s %10s %12s\n", "stage", "batch", "per second");
   auto report = [](const char* stage, int batch, double seconds, const char* unit) {

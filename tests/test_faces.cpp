@@ -7,6 +7,7 @@
 #include "ingest/faces/recognition_net.hpp"
 #include "ingest/faces/ssd_detector.hpp"
 #include "ingest/faces/tfjs_weights.hpp"
+#include "ingest/faces/torch_ops.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_data.hpp"
@@ -156,6 +157,37 @@ TEST_CASE("the SSD detector finds every golden face on the demo photos and nothi
   }
   INFO("worst IoU " << worst_iou);
   CHECK(found == static_cast<int>(g.size()));
+}
+
+TEST_CASE("images resized to the nets' inputs: TF's legacy bilinear on the zero-padded square, value for value", "[faces]") {
+  // The reference: the image as float CHW pasted into a zero square, through tf::resize_bilinear_legacy.
+  auto reference = [](const cv::Mat& rgb, int size, bool centre) {
+    cv::Mat f;
+    rgb.convertTo(f, CV_32FC3);
+    const auto chw = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32).permute({2, 0, 1});
+    const int64_t side = std::max(f.rows, f.cols), diff = side - std::min(f.rows, f.cols);
+    const int64_t before = diff - (centre ? static_cast<int64_t>(std::round(diff * 0.5)) : diff);
+    auto square = torch::zeros({3, side, side});
+    using torch::indexing::Slice;
+    if (f.rows < f.cols) square.index_put_({Slice(), Slice(before, before + f.rows), Slice()}, chw);
+    else square.index_put_({Slice(), Slice(), Slice(before, before + f.cols)}, chw);
+    return side == size ? square : faces::tf::resize_bilinear_legacy(square, size, size);
+  };
+  cv::Mat noise(23, 37, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  const auto photo = load_rgb(models_dir().parent_path() / "demo" / "sample1.jpg");
+  cv::Mat tall, wide;
+  cv::resize(photo, wide, cv::Size(1280, 720));
+  cv::transpose(noise, tall);
+  for (const cv::Mat& img : {noise, tall, wide, photo})
+    for (int size : {112, 150, 512})
+      for (bool centre : {true, false}) {
+        INFO(img.cols << "x" << img.rows << " to " << size << (centre ? ", centred" : ", at the top left"));
+        CHECK(torch::equal(faces::square_resized_chw(img, size, centre), reference(img, size, centre)));
+      }
+  const cv::Mat part = noise(cv::Rect(3, 0, 23, 23)); // a view into a larger image, already the output size
+  CHECK(torch::equal(faces::square_resized_chw(part, 23, true), reference(part, 23, true)));
+  CHECK_THROWS_AS(faces::square_resized_chw(cv::Mat(4, 4, CV_8UC1), 8, true), InvalidInput);
 }
 
 TEST_CASE("the detector in a window of its input: the pixels of the full input, the faces detect() finds", "[faces]") {

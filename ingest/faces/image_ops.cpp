@@ -15,51 +15,69 @@ cv::Rect clip_and_floor(const FaceBox& b, int image_width, int image_height) {
                   static_cast<int>(std::floor(h)));
 }
 
+namespace {
+
+// Where each output row (or column) of a TF legacy bilinear resize of a `side`-long padded axis to `size`
+// reads the image (src = dst * side / size in float, as tf::resize_bilinear_legacy computes it): the two
+// image indices (-1: the zero padding) and the weight of the second.
+struct Taps {
+  std::vector<int> lo, hi;
+  std::vector<float> frac;
+};
+
+Taps taps(int64_t side, int size, int from, int count, int64_t pad, int extent) {
+  const float scale = static_cast<float>(side) / static_cast<float>(size);
+  auto inside = [&](int64_t i) { return i - pad >= 0 && i - pad < extent ? static_cast<int>(i - pad) : -1; };
+  Taps t;
+  for (int i = from; i < from + count; ++i) {
+    const float src = static_cast<float>(i) * scale;
+    const int64_t lo = std::min(static_cast<int64_t>(std::floor(src)), side - 1), hi = std::min(lo + 1, side - 1);
+    t.lo.push_back(inside(lo));
+    t.hi.push_back(inside(hi));
+    t.frac.push_back(src - static_cast<float>(lo));
+  }
+  return t;
+}
+
+// `window` of rgb padded to a `side` square (image at (pad_x, pad_y)) and resized to `size`: float HWC
+// memory, returned as a CHW view. The arithmetic is tf::resize_bilinear_legacy's, step for step.
+torch::Tensor resized_window(const cv::Mat& rgb, int64_t side, int64_t pad_x, int64_t pad_y, int size,
+                             const cv::Rect& window) {
+  if (rgb.empty() || rgb.channels() != 3 || rgb.depth() != CV_8U) throw InvalidInput("expected an 8-bit RGB image");
+  const Taps ys = taps(side, size, window.y, window.height, pad_y, rgb.rows);
+  const Taps xs = taps(side, size, window.x, window.width, pad_x, rgb.cols);
+  auto out = torch::empty({window.height, window.width, 3}, torch::kFloat32);
+  float* o = out.data_ptr<float>();
+  for (int r = 0; r < window.height; ++r) {
+    const uint8_t* row0 = ys.lo[r] >= 0 ? rgb.ptr<uint8_t>(ys.lo[r]) : nullptr;
+    const uint8_t* row1 = ys.hi[r] >= 0 ? rgb.ptr<uint8_t>(ys.hi[r]) : nullptr;
+    const float fy = ys.frac[r];
+    for (int c = 0; c < window.width; ++c, o += 3) {
+      const float fx = xs.frac[c];
+      const int x0 = xs.lo[c], x1 = xs.hi[c];
+      for (int ch = 0; ch < 3; ++ch) {
+        auto at = [&](const uint8_t* row, int x) { return row && x >= 0 ? static_cast<float>(row[3 * x + ch]) : 0.f; };
+        const float top = at(row0, x0) * (1 - fx) + at(row0, x1) * fx;
+        const float bottom = at(row1, x0) * (1 - fx) + at(row1, x1) * fx;
+        o[ch] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+  return out.permute({2, 0, 1});
+}
+
+} // namespace
+
 torch::Tensor square_resized_chw(const cv::Mat& rgb, int size, bool centre) {
-  if (rgb.empty() || rgb.channels() != 3) throw InvalidInput("expected a 3-channel RGB image");
-  cv::Mat f;
-  rgb.convertTo(f, CV_32FC3);
-  auto chw = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32).permute({2, 0, 1});
-  const int64_t h = f.rows, w = f.cols, side = std::max(h, w);
+  const int64_t h = rgb.rows, w = rgb.cols, side = std::max(h, w);
   const int64_t diff = side - std::min(h, w);
-  const int64_t append = centre ? static_cast<int64_t>(std::round(diff * 0.5)) : diff;
-  const int64_t prepend = diff - append;
-  auto square = torch::zeros({3, side, side});
-  using torch::indexing::Slice;
-  if (h < w) square.index_put_({Slice(), Slice(prepend, prepend + h), Slice()}, chw);
-  else square.index_put_({Slice(), Slice(), Slice(prepend, prepend + w)}, chw);
-  return side == size ? square : tf::resize_bilinear_legacy(square, size, size);
+  const int64_t prepend = diff - (centre ? static_cast<int64_t>(std::round(diff * 0.5)) : diff);
+  return resized_window(rgb, side, h < w ? 0 : prepend, h < w ? prepend : 0, size, cv::Rect(0, 0, size, size));
 }
 
 torch::Tensor square_resized_window_chw(const cv::Mat& rgb, int size, const cv::Rect& window) {
-  if (rgb.empty() || rgb.channels() != 3) throw InvalidInput("expected a 3-channel RGB image");
   if ((window & cv::Rect(0, 0, size, size)) != window || window.empty()) throw InvalidInput("window outside the image");
-  const int64_t side = std::max(rgb.rows, rgb.cols);
-  // The sampling positions of tf::resize_bilinear_legacy over the whole square, then the window's.
-  auto coords = [&](int64_t from, int64_t count) {
-    auto src = torch::arange(size, torch::kFloat32) * (static_cast<float>(side) / static_cast<float>(size));
-    src = src.slice(0, from, from + count);
-    auto lo = src.floor().clamp_max(side - 1).to(torch::kLong);
-    auto hi = (lo + 1).clamp_max(side - 1);
-    return std::make_tuple(lo, hi, src - lo.to(torch::kFloat32));
-  };
-  auto [y0, y1, fy] = coords(window.y, window.height);
-  auto [x0, x1, fx] = coords(window.x, window.width);
-  // The source rows and columns those positions read; beyond the image lies the zero padding.
-  const int top = static_cast<int>(y0[0].item<int64_t>()), bottom = static_cast<int>(y1[-1].item<int64_t>());
-  const int left = static_cast<int>(x0[0].item<int64_t>()), right = static_cast<int>(x1[-1].item<int64_t>());
-  const cv::Rect region(left, top, right - left + 1, bottom - top + 1);
-  cv::Mat part = cv::Mat::zeros(region.height, region.width, rgb.type());
-  const cv::Rect inside = region & cv::Rect(0, 0, rgb.cols, rgb.rows);
-  if (!inside.empty()) rgb(inside).copyTo(part(inside - region.tl()));
-  cv::Mat f;
-  part.convertTo(f, CV_32FC3);
-  auto chw = torch::from_blob(f.data, {f.rows, f.cols, 3}, torch::kFloat32).permute({2, 0, 1});
-  y0 -= top, y1 -= top, x0 -= left, x1 -= left;
-  auto rows0 = chw.index_select(1, y0), rows1 = chw.index_select(1, y1);
-  auto upper = rows0.index_select(2, x0) * (1 - fx) + rows0.index_select(2, x1) * fx;
-  auto lower = rows1.index_select(2, x0) * (1 - fx) + rows1.index_select(2, x1) * fx;
-  return upper * (1 - fy).view({1, -1, 1}) + lower * fy.view({1, -1, 1});
+  return resized_window(rgb, std::max(rgb.rows, rgb.cols), 0, 0, size, window);
 }
 
 } // namespace curator::faces

@@ -79,7 +79,7 @@ std::vector<Landmarks68> LandmarkNet::locate(const cv::Mat& rgb, const std::vect
     inputs.push_back(square_resized_chw(rgb(crop), kInput, /*centre=*/true));
   }
   const auto mean = torch::tensor({122.782f, 117.001f, 104.298f}).view({1, 3, 1, 1});
-  auto x = (torch::stack(inputs) - mean) / 255.0f;
+  auto x = tf::channels_last((torch::stack(inputs) - mean) / 255.0f);
   for (const auto& block : w_->dense) x = dense_block(x, block);
   x = torch::avg_pool2d(x, 7, 2).flatten(1);
   auto out = (x.matmul(w_->fc_w) + w_->fc_b).contiguous(); // [N, 136]: x0, y0, x1, y1, ... in the padded square

@@ -14,7 +14,7 @@ namespace F = torch::nn::functional;
 
 struct RecognitionNet::Weights {
   struct ConvScale {
-    torch::Tensor filter, bias, scale, shift;
+    torch::Tensor filter, bias; // the scale after the conv folded in: (W x + b) s + t = (W s) x + (b s + t)
   };
   std::map<std::string, ConvScale> convs;
   torch::Tensor fc; // [256, 128]
@@ -25,9 +25,9 @@ namespace {
 RecognitionNet::Weights load(const TfjsWeights& tw) {
   RecognitionNet::Weights w;
   auto add = [&](const std::string& prefix) {
-    w.convs[prefix] = {tf::conv_filter(tw.get(prefix + "/conv/filters")), tf::tensor(tw.get(prefix + "/conv/bias")),
-                       tf::tensor(tw.get(prefix + "/scale/weights")).view({1, -1, 1, 1}),
-                       tf::tensor(tw.get(prefix + "/scale/biases")).view({1, -1, 1, 1})};
+    const auto scale = tf::tensor(tw.get(prefix + "/scale/weights")), shift = tf::tensor(tw.get(prefix + "/scale/biases"));
+    w.convs[prefix] = {tf::channels_last(tf::conv_filter(tw.get(prefix + "/conv/filters")) * scale.view({-1, 1, 1, 1})),
+                       tf::tensor(tw.get(prefix + "/conv/bias")) * scale + shift};
   };
   add("conv32_down");
   for (const char* block : {"conv32_1", "conv32_2", "conv32_3", "conv64_down", "conv64_1", "conv64_2", "conv64_3",
@@ -42,17 +42,14 @@ RecognitionNet::Weights load(const TfjsWeights& tw) {
 
 using ConvScale = RecognitionNet::Weights::ConvScale;
 
-torch::Tensor scaled(const torch::Tensor& y, const ConvScale& c) { return y * c.scale + c.shift; }
-
 torch::Tensor residual(const torch::Tensor& x, const ConvScale& c1, const ConvScale& c2) {
-  auto y = torch::relu(scaled(tf::conv_same(x, c1.filter, c1.bias, 1), c1));
-  y = scaled(tf::conv_same(y, c2.filter, c2.bias, 1), c2);
-  return torch::relu(y + x);
+  auto y = torch::relu(tf::conv_same(x, c1.filter, c1.bias, 1));
+  return torch::relu(tf::conv_same(y, c2.filter, c2.bias, 1) + x);
 }
 
 torch::Tensor residual_down(const torch::Tensor& x, const ConvScale& c1, const ConvScale& c2) {
-  auto y = torch::relu(scaled(tf::conv_valid(x, c1.filter, c1.bias, 2), c1));
-  y = scaled(tf::conv_same(y, c2.filter, c2.bias, 1), c2);
+  auto y = torch::relu(tf::conv_valid(x, c1.filter, c1.bias, 2));
+  y = tf::conv_same(y, c2.filter, c2.bias, 1);
   auto p = torch::avg_pool2d(x, 2, 2);
   if (y.size(2) < p.size(2) || y.size(3) < p.size(3))
     y = F::pad(y, F::PadFuncOptions({0, p.size(3) - y.size(3), 0, p.size(2) - y.size(2)}));
@@ -79,9 +76,9 @@ std::vector<Embedding> RecognitionNet::embed(const std::vector<cv::Mat>& chips) 
     inputs.push_back(torch::from_blob(f.data, {150, 150, 3}, torch::kFloat32).clone());
   }
   const auto mean = torch::tensor({122.782f, 117.001f, 104.298f});
-  auto x = ((torch::stack(inputs) - mean) / 255.0f).permute({0, 3, 1, 2}).contiguous();
+  auto x = tf::channels_last(((torch::stack(inputs) - mean) / 255.0f).permute({0, 3, 1, 2}));
   auto c = [&](const std::string& name) -> const ConvScale& { return w_->convs.at(name); };
-  x = torch::relu(scaled(tf::conv_valid(x, c("conv32_down").filter, c("conv32_down").bias, 2), c("conv32_down")));
+  x = torch::relu(tf::conv_valid(x, c("conv32_down").filter, c("conv32_down").bias, 2));
   x = torch::max_pool2d(x, 3, 2);
   auto res = [&](const std::string& b) { x = residual(x, c(b + "/conv1"), c(b + "/conv2")); };
   auto down = [&](const std::string& b) { x = residual_down(x, c(b + "/conv1"), c(b + "/conv2")); };

@@ -26,7 +26,7 @@ struct SsdDetector::Weights {
     torch::Tensor filter, offset;
   };
   struct Depthwise {
-    torch::Tensor filter, scale, shift; // batch norm folded into scale and shift
+    torch::Tensor filter, bias; // batch norm folded in
   };
   struct Conv {
     torch::Tensor filter, bias;
@@ -55,8 +55,8 @@ W load(const TfjsWeights& t) {
     auto mean = tf::tensor(t.get(d + "/BatchNorm/moving_mean"));
     auto var = tf::tensor(t.get(d + "/BatchNorm/moving_variance"));
     auto scale = gamma / torch::sqrt(var + kBnEpsilon);
-    W::Depthwise dw{tf::depthwise_filter(t.get(d + "/depthwise_weights")), scale.view({1, -1, 1, 1}),
-                    (beta - mean * scale).view({1, -1, 1, 1})};
+    W::Depthwise dw{tf::channels_last(tf::depthwise_filter(t.get(d + "/depthwise_weights")) * scale.view({-1, 1, 1, 1})),
+                    beta - mean * scale};
     w.pairs.emplace_back(dw, pointwise("MobilenetV1/Conv2d_" + std::to_string(i) + "_pointwise"));
   }
   for (int i = 0; i < 8; ++i) w.prediction.push_back(pointwise("Prediction/Conv2d_" + std::to_string(i) + "_pointwise"));
@@ -71,7 +71,7 @@ W load(const TfjsWeights& t) {
   return w;
 }
 
-torch::Tensor clip6(const torch::Tensor& x) { return torch::clamp(x, 0, 6); }
+torch::Tensor clip6(torch::Tensor x) { return x.clamp_(0, 6); }
 
 torch::Tensor pointwise(const torch::Tensor& x, const W::Pointwise& p, int stride) {
   return clip6(tf::conv_same(x, p.filter, p.offset, stride));
@@ -160,7 +160,7 @@ Raw forward(const W& w, const torch::Tensor& input, const torch::Tensor& anchors
     const int layer = static_cast<int>(i) + 1;
     const int stride = (layer == 2 || layer == 4 || layer == 6 || layer == 12) ? 2 : 1;
     const auto& [dw, pw] = w.pairs[i];
-    x = clip6(tf::conv_same(x, dw.filter, {}, stride, x.size(1)) * dw.scale + dw.shift);
+    x = clip6(tf::conv_same(x, dw.filter, dw.bias, stride, x.size(1)));
     x = pointwise(x, pw, 1);
     if (layer == 11) conv11 = x;
   }
@@ -227,7 +227,9 @@ std::vector<std::vector<FaceBox>> SsdDetector::detect_batch(const std::vector<cv
   c10::InferenceMode guard;
   std::vector<torch::Tensor> inputs;
   for (const auto& img : images) inputs.push_back(preprocess(img, kInput));
-  const auto raw = forward(*w_, torch::stack(inputs), w_->anchors);
+  // preprocess() gives HWC memory: one image is channels-last as it is.
+  const auto batch = inputs.size() == 1 ? inputs[0].unsqueeze(0) : torch::stack(inputs);
+  const auto raw = forward(*w_, tf::channels_last(batch), w_->anchors);
   std::vector<std::vector<FaceBox>> out(images.size());
   for (size_t b = 0; b < images.size(); ++b) {
     const float w = static_cast<float>(images[b].cols), h = static_cast<float>(images[b].rows);
@@ -277,7 +279,7 @@ std::vector<std::vector<FaceBox>> SsdDetector::detect_near(const cv::Mat& rgb, c
   for (size_t i = 0; i < windows.size(); ++i) {
     const auto& win = windows[i];
     auto input = square_resized_window_chw(rgb, kInput, win) * 0.007843137718737125f - 1.0f;
-    const auto raw = forward(*w_, input.unsqueeze(0), anchors_for(*w_, win.width));
+    const auto raw = forward(*w_, tf::channels_last(input.unsqueeze(0)), anchors_for(*w_, win.width));
     const float side = static_cast<float>(win.width);
     for (auto [top, left, bottom, right, score] : select(raw, 0, min_score, max_results_, /*clip=*/false)) {
       // Window -> the whole input (normalised), clipped as detect() clips, then to the frame.

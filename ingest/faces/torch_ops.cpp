@@ -2,26 +2,28 @@
 
 namespace curator::faces::tf {
 
-namespace F = torch::nn::functional;
-
 torch::Tensor tensor(const TfjsTensor& t) {
   return torch::from_blob(const_cast<float*>(t.values.data()), t.shape, torch::kFloat32).clone();
 }
 
-torch::Tensor conv_filter(const TfjsTensor& t) { return tensor(t).permute({3, 2, 0, 1}).contiguous(); }
+torch::Tensor conv_filter(const TfjsTensor& t) { return channels_last(tensor(t).permute({3, 2, 0, 1})); }
 
-torch::Tensor depthwise_filter(const TfjsTensor& t) { return tensor(t).permute({2, 3, 0, 1}).contiguous(); }
+torch::Tensor depthwise_filter(const TfjsTensor& t) { return channels_last(tensor(t).permute({2, 3, 0, 1})); }
+
+torch::Tensor channels_last(const torch::Tensor& x) { return x.contiguous(at::MemoryFormat::ChannelsLast); }
 
 namespace {
 // oneDNN directly: torch::conv2d's heuristics route small batches on few threads to a generic path that
 // is about 10x slower here (shared/reference/face-api/README.md).
+// `pad`: rows and columns of zeros on both sides. The result is channels-last.
 torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int64_t stride,
-                   int64_t groups) {
-  const int64_t s[2] = {stride, stride}, zero[2] = {0, 0}, one[2] = {1, 1};
+                   int64_t groups, const int64_t pad[2]) {
+  const int64_t s[2] = {stride, stride}, one[2] = {1, 1};
   if (x.is_cpu() && x.scalar_type() == torch::kFloat32)
-    return torch::mkldnn_convolution(x.contiguous(), w, bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt,
-                                     zero, s, one, groups);
-  return torch::conv2d(x, w, bias, s, zero, one, groups);
+    return torch::mkldnn_convolution(channels_last(x), channels_last(w),
+                                     bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt, {pad, 2}, s,
+                                     one, groups);
+  return channels_last(torch::conv2d(x, w, bias, s, {pad, 2}, one, groups));
 }
 
 std::pair<int64_t, int64_t> same_pad(int64_t in, int64_t k, int stride) {
@@ -35,13 +37,26 @@ torch::Tensor conv_same(const torch::Tensor& x, const torch::Tensor& w, const to
                         int64_t groups) {
   auto [top, bottom] = same_pad(x.size(2), w.size(2), stride);
   auto [left, right] = same_pad(x.size(3), w.size(3), stride);
-  torch::Tensor in = x;
-  if (top || bottom || left || right) in = F::pad(x, F::PadFuncOptions({left, right, top, bottom}));
-  return conv(in, w, bias, stride, groups);
+  // Symmetric padding is the convolution's own (no padded copy of the input).
+  if (top == bottom && left == right) {
+    const int64_t pad[2] = {top, left};
+    return conv(x, w, bias, stride, groups, pad);
+  }
+  // A zero-padded channels-last copy (F::pad would return it channels-first); only the border is zeroed.
+  const int64_t h = x.size(2), w_ = x.size(3);
+  auto padded = torch::empty({x.size(0), x.size(1), h + top + bottom, w_ + left + right},
+                             x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  padded.slice(2, 0, top).zero_(), padded.slice(2, top + h).zero_();
+  auto rows = padded.slice(2, top, top + h);
+  rows.slice(3, 0, left).zero_(), rows.slice(3, left + w_).zero_();
+  rows.slice(3, left, left + w_).copy_(x);
+  const int64_t none[2] = {0, 0};
+  return conv(padded, w, bias, stride, groups, none);
 }
 
 torch::Tensor conv_valid(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias, int stride) {
-  return conv(x, w, bias, stride, 1);
+  const int64_t none[2] = {0, 0};
+  return conv(x, w, bias, stride, 1, none);
 }
 
 torch::Tensor resize_bilinear_legacy(const torch::Tensor& chw, int64_t out_h, int64_t out_w) {
