@@ -107,8 +107,8 @@ std::vector<SettingSpec> catalog() {
       integer("ingest.detect_every", 8, 1, 1000,
               "Run the face detector on the whole frame on every k-th sampled frame (and on scene cuts, and where "
               "following fails); between those, faces are followed by re-detecting them in a window of the "
-              "detector's input around each, where the windows cost at most 0.4 of a whole-frame pass (faces up "
-              "to about 30% of the frame's longer side), which gives the whole-frame boxes; larger faces run the "
+              "detector's input around each, where the windows cost at most 0.6 of a whole-frame pass (faces up "
+              "to about half the frame's longer side), which gives the whole-frame boxes; larger faces run the "
               "detector on the whole frame (see ingest.follow_landmarks). 1: the detector on every sampled frame."),
       text("ingest.follow_landmarks", T::boolean, "false",
            "Between key frames, follow faces too large for a cheap window with the landmark net instead of "

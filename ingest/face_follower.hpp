@@ -1,9 +1,10 @@
 #pragma once
 //! Faces on a clip's sampled frames, with the detector run on the whole frame only on key frames. Between
 //! them every face is followed, in one of two ways:
-//!  - where the detector's windows around the faces are cheap (`window_context` times each face, at most
-//!    `max_window_cost` of a whole-frame pass: faces that do not fill the frame), the detector runs in those
-//!    windows of its own input (FaceDetector::detect_near), and gives the boxes it gives on the whole frame;
+//!  - where the detector's windows around the faces are cheap (`window_context` times each face, see
+//!    SsdDetector::detect_near; at most `max_window_cost` of a whole-frame pass: faces up to about half
+//!    the frame's longer side), the detector runs in those windows of its own input
+//!    (FaceDetector::detect_near), and gives the boxes it gives on the whole frame;
 //!  - otherwise, with `follow_landmarks`, the landmark net looks in the last box, the key frame's box is
 //!    moved by the similarity between the key frame's and the new rigid landmarks (brows, nose, eyes), and
 //!    the landmarks are located once more in that box (faster, but the boxes drift from the detector's);
@@ -29,7 +30,7 @@ struct FollowSettings {
   float min_follow_iou = 0.5f;
   float max_identity_distance = 0.45f;
   float window_context = 2.0f;   ///< the detector's window around a followed face, over the face's longer side
-  double max_window_cost = 0.4; ///< windows costing more than this share of a whole-frame pass: not followed by windows
+  double max_window_cost = 0.6; ///< windows costing more than this share of a whole-frame pass: not followed by windows
   bool follow_landmarks = false; ///< follow faces whose windows cost too much by landmarks (else: detect)
 };
 

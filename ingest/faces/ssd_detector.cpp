@@ -17,6 +17,7 @@ namespace curator::faces {
 namespace {
 constexpr int kInput = 512;
 constexpr int kGrid = 64; // windows of the input sit on this grid: its anchors and features line up with the input's
+constexpr float kMaxMargin = 2 * kGrid; // a window is at most this much wider than its face (input pixels)
 constexpr float kBnEpsilon = 0.0010000000474974513f;
 constexpr float kIouThreshold = 0.5f;
 } // namespace
@@ -247,7 +248,8 @@ std::vector<cv::Rect> SsdDetector::input_windows(const cv::Size& frame, const st
   const float to_input = static_cast<float>(kInput) / static_cast<float>(std::max(frame.width, frame.height));
   std::vector<cv::Rect> windows;
   for (const auto& b : near) {
-    const float want = context * std::max(b.width, b.height) * to_input;
+    const float side = std::max(b.width, b.height) * to_input;
+    const float want = std::min(context * side, side + kMaxMargin);
     const int size = std::clamp(static_cast<int>(std::ceil(want / kGrid)) * kGrid, 2 * kGrid, kInput);
     auto place = [&](float centre) {
       return std::clamp(static_cast<int>(std::lround((centre * to_input - size / 2.0f) / kGrid)) * kGrid, 0, kInput - size);

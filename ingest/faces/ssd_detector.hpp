@@ -21,7 +21,8 @@ public:
   std::vector<std::vector<FaceBox>> detect_batch(const std::vector<cv::Mat>& rgb, float min_score) const;
 
   /// Each face is looked for in a window of the 512 px input detect() would build: `context` times the
-  /// face's longer side rounded up to a multiple of 64 px, placed on a 64 px grid, inside the input. The
+  /// face's longer side (but at most 128 px more than it) rounded up to a multiple of 64 px, placed on a
+  /// 64 px grid, inside the input. The
   /// window's pixels are the full input's, its anchors the full input's anchors there, so the boxes are
   /// what detect() finds up to the window's border effects, at (window / 512)^2 of the cost. A window
   /// that would cover the whole input is the whole input.
