@@ -202,7 +202,7 @@ void score_latency(const fs::path& work, const fs::path& clip, const fs::path& m
       return;
     }
     const auto body = nlohmann::json::parse(res->body);
-    verdict = body["video"].dump(), seconds = body["seconds"].dump();
+    verdict = body["video"].dump() + ", model in " + body.value("precision", "?"), seconds = body["seconds"].dump();
   }
   daemon.stop("bench");
   std::printf("%-8s %-34s %8.2f %9s %13s  first request %.2f s (loads the models); %s\n           job stages (s): %s\n", "10 s",

@@ -143,8 +143,11 @@ void add_train_command(CLI::App& app, int& exit_code) {
     faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
     const auto o = retrain::score_options(config, f->frames);
     retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
-    auto result = retrain::score_video(retrain::ModelRef::from_dir(f->model), pipeline, f->video, o);
+    const retrain::ScoringModel model(retrain::ModelRef::from_dir(f->model),
+                                      retrain::parse_precision(config.get_string("score.precision")));
+    auto result = retrain::score_video(model, pipeline, f->video, o);
     result["model"] = f->model;
+    result["precision"] = retrain::to_string(model.precision());
     std::cout << result.dump() << "\n";
     exit_code = 0;
   });

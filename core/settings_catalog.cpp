@@ -201,6 +201,12 @@ std::vector<SettingSpec> catalog() {
            "Training parameters of scheduled rounds, as JSON (see curator train --params), e.g. {\"epochs\": 3}."),
       integer("score.wait_seconds", 120, 1, 3600,
               "How long POST /api/v1/score waits for its result before answering 202 with a job to poll."),
+      text("score.precision", T::string, "auto",
+           "Number format of the model when it scores videos (POST /api/v1/score, review scores, curator score): "
+           "bf16 runs ResNet18 about 2x faster on CPUs that multiply bfloat16 natively (AMX or AVX512-BF16), with "
+           "fake probabilities within 0.02 of fp32's; auto picks bf16 on such CPUs, else fp32. The promotion "
+           "gate always evaluates in fp32.",
+           {"auto", "fp32", "bf16"}),
       integer("review.consensus_k", 1, 1, 20, "Agreeing reviewers needed to decide an item (k of n)."),
       integer("review.consensus_n", 1, 1, 20,
               "Answers after which an item without k agreeing escalates to an admin (n >= k)."),

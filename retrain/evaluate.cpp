@@ -148,24 +148,6 @@ nlohmann::json evaluate(const ModelRef& ref, const std::filesystem::path& data_r
   return summarize_scores(score_split(ref, data_root, items, split, threads), ref.params.bootstrap);
 }
 
-std::vector<double> score_crops(const ModelRef& ref, const std::vector<cv::Mat>& rgb_crops) {
-  auto model = load_model(ref);
-  torch::NoGradGuard no_grad;
-  std::vector<double> out;
-  const int size = ref.params.image_size, batch = std::max(1, ref.params.batch);
-  const auto norm = parse_input_norm(ref.params.resolved_input_norm());
-  for (size_t first = 0; first < rgb_crops.size(); first += batch) {
-    const size_t n = std::min<size_t>(batch, rgb_crops.size() - first);
-    std::vector<float> data(n * 3 * size * size);
-    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size, norm);
-    auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
-    auto prob = torch::sigmoid(model->forward(x)).contiguous();
-    out.insert(out.end(), prob.data_ptr<float>(), prob.data_ptr<float>() + n);
-  }
-  require_finite(out, "fake probability");
-  return out;
-}
-
 WeightsReport inspect_init_weights(const std::filesystem::path& file, const std::string& backbone) {
   Detector model(DetectorOptions{backbone});
   const auto r = load_imagenet_weights(model, file);

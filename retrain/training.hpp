@@ -110,9 +110,6 @@ nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootst
 nlohmann::json evaluate(const ModelRef& model, const std::filesystem::path& data_root,
                         const std::vector<dataset::ManifestItem>& items, const std::string& split, int threads);
 
-/// Fake probabilities of 8-bit RGB face crops (any size: resized to the model's), in order.
-std::vector<double> score_crops(const ModelRef& model, const std::vector<cv::Mat>& rgb_crops);
-
 /// Writes the model as TorchScript (python: torch.jit.load(path)(images) gives the fake logits; images
 /// N x 3 x H x W, RGB normalised as the card's params.input_norm says: imagenet or half, (x/255 - 0.5) /
 /// 0.5). Atomic (temporary file, rename).

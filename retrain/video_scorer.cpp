@@ -26,7 +26,7 @@ ScoreOptions score_options(const core::Config& config, int frames) {
   return o;
 }
 
-nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
+nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
                            const ScoreOptions& o) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
@@ -51,7 +51,7 @@ nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& pip
   const auto tracks = ingest::assign_tracks(found, o.tracker);
   const double faces_s = since(t1);
   const auto t2 = Clock::now();
-  const auto probs = score_crops(model, crops);
+  const auto probs = model.score(crops);
   const double model_s = since(t2);
   nlohmann::json faces_json = nlohmann::json::array(), frames_json = nlohmann::json::array();
   std::map<int, std::vector<double>> by_track;

@@ -3,11 +3,11 @@
 //! and FF++ crops as ingest, then the model on every face. Per face the fake probability; per frame the highest of its
 //! faces (one fake face makes a fake frame); per track the mean; for the video the mean of all faces and
 //! the DFDC confident strategy, and a verdict at 0.5 on the latter. Nothing is stored.
-//! Thread-safe when each call has its own model (the face pipeline is shared safely).
+//! Thread-safe (the model and the face pipeline may be shared).
 #include "core/config.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "ingest/tracker.hpp"
-#include "retrain/training.hpp"
+#include "retrain/scoring_model.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +31,7 @@ ScoreOptions score_options(const core::Config& config, int frames);
 /// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}, "seconds":
 /// {decode, faces, model, total}} (wall time of each stage of this call).
 /// Throws InvalidInput for a file that is not a readable video.
-nlohmann::json score_video(const ModelRef& model, const faces::FacePipeline& faces, const std::filesystem::path& video,
+nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& faces, const std::filesystem::path& video,
                            const ScoreOptions& options);
 
 } // namespace curator::retrain

@@ -12,7 +12,8 @@ namespace curator::serve {
 ModelLoop::ModelLoop(Services& services, const core::Config& config, const core::Clock& clock)
     : services_(services), config_(config), clock_(clock), registry_(*services.db, services.dir, clock),
       reviews_(*services.db, clock,
-               {static_cast<int>(config.get_int("review.consensus_k")), static_cast<int>(config.get_int("review.consensus_n"))}) {}
+               {static_cast<int>(config.get_int("review.consensus_k")), static_cast<int>(config.get_int("review.consensus_n"))}),
+      scoring_(retrain::parse_precision(config.get_string("score.precision"))) {}
 
 ModelLoop::~ModelLoop() { stop(); }
 
@@ -51,7 +52,7 @@ nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
   const auto version = registry_.get(job.payload.at("version").get<int64_t>());
   const auto sub = services_.ingest->submissions().get(id);
   if (!sub || !sub->blob_sha256) throw core::PermanentJobError("submission has no stored video");
-  const auto result = retrain::score_video(version.ref(), services_.faces->get(), services_.blobs->path_of(*sub->blob_sha256),
+  const auto result = retrain::score_video(*scoring_.get(version.version, version.dir), services_.faces->get(), services_.blobs->path_of(*sub->blob_sha256),
                                            score_options(static_cast<int>(config_.get_int("ingest.sample_frames"))));
   const auto& p = result["video"]["p_fake_confident"];
   if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
@@ -65,12 +66,14 @@ nlohmann::json ModelLoop::score(const core::Job& job) {
   const auto sha = job.payload.at("sha256").get<std::string>();
   const auto o = score_options(static_cast<int>(job.payload.value("frames", config_.get_int("ingest.sample_frames"))));
   nlohmann::json result;
+  const auto model = scoring_.get(champion->version, champion->dir);
   try {
-    result = retrain::score_video(champion->ref(), services_.faces->get(), services_.blobs->path_of(sha), o);
+    result = retrain::score_video(*model, services_.faces->get(), services_.blobs->path_of(sha), o);
   } catch (const InvalidInput& e) {
     throw core::PermanentJobError(e.what()); // not a video: retrying will not help
   }
   result["model_version"] = champion->version;
+  result["precision"] = retrain::to_string(model->precision());
   result["name"] = job.payload.value("name", "");
   return result;
 }

@@ -4,6 +4,7 @@
 //! one is queued or running), and the job handlers: `model.retrain` runs a round (retrain_round.hpp),
 //! `score.video` scores an uploaded video with the champion of the moment. Model versions are immutable
 //! folders, so a promotion never disturbs a scoring job in flight: it keeps the version it started with.
+//! The version scored last stays loaded (shared by concurrent scoring jobs).
 //! start()/stop() from the daemon's thread; tick() is thread-safe.
 #include "core/worker_pool.hpp"
 #include "labeling/review_queue.hpp"
@@ -13,6 +14,7 @@
 #include "serve/services.hpp"
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -52,6 +54,7 @@ private:
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
+  retrain::ScoringModelCache scoring_; ///< in score.precision
 };
 
 } // namespace curator::serve

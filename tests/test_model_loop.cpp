@@ -104,6 +104,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
                                                                   {"jobs.poll_interval_ms", "50"},
                                                                   {"scheduler.enabled", "false"},
                                                                   {"ingest.sample_frames", "8"},
+                                                                  {"score.precision", "fp32"}, // parity below
                                                                   {"faces.models_dir", test::models_root().string()}});
   serve::Daemon daemon(config);
   daemon.start();
@@ -118,6 +119,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   REQUIRE(res->status == 200);
   const auto j = nlohmann::json::parse(res->body);
   CHECK(j["model_version"] == champion->version);
+  CHECK(j["precision"] == "fp32");
   CHECK(j["frames"].size() == 8);
   CHECK(j["faces"].size() >= 5);
   // Train/serve parity: the served per-face scores equal the evaluation's scores of the same frames'

@@ -1,7 +1,7 @@
 // Tiny training runs on real face crops ingested from shared/data/deepfake/eyecantell (six real/fake
 // pairs): the training loss goes down, a resumed run ends with the same weights as an uninterrupted one,
 // torchvision-named weights load, Xception matches its reference and timm, a random search records and
-// resumes its runs, a video is scored.
+// resumes its runs, a video is scored, bf16 scoring agrees with float32.
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "dataset/dataset_store.hpp"
@@ -11,6 +11,9 @@
 #include "tests/support/ingest_env.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_data.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -68,6 +71,31 @@ retrain::TrainJob job_for(Prepared& p, const std::string& name, const retrain::T
   return {p.env->services.dir.root(), p.snapshot.id, p.items, p.env->dir / name, params, 2, 0, nullptr};
 }
 
+// Every crop of the snapshot, 8-bit RGB.
+std::vector<cv::Mat> all_crops(Prepared& p) {
+  std::vector<cv::Mat> crops;
+  for (const auto& m : p.items) {
+    cv::Mat rgb, bgr = cv::imread((p.env->services.dir.root() / m.crop).string(), cv::IMREAD_COLOR);
+    REQUIRE(!bgr.empty());
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    crops.push_back(rgb);
+  }
+  return crops;
+}
+
+// A tiny trained model under p.env->dir / name (trained once per process), seeded with `seed`.
+std::filesystem::path scoring_run(Prepared& p, const std::string& name, uint64_t seed) {
+  const auto dir = p.env->dir / name;
+  if (std::filesystem::exists(dir / "model.pt")) return dir;
+  auto params = tiny();
+  params.epochs = 3;
+  params.dropout = 0;
+  params.schedule = "constant";
+  params.seed = seed;
+  REQUIRE(retrain::train_detector(job_for(p, name, params)).state == "done");
+  return dir;
+}
+
 } // namespace
 
 TEST_CASE("a tiny run on real crops reduces the training loss and reports per-source metrics", "[retrain]") {
@@ -113,13 +141,68 @@ TEST_CASE("a tiny run on real crops reduces the training loss and reports per-so
   faces::FacePipeline pipeline(test::models_root());
   retrain::ScoreOptions o;
   o.sample_frames = 4;
-  const auto scored = retrain::score_video(retrain::ModelRef::from_dir(p.env->dir / "loss"), pipeline,
+  const retrain::ScoringModel model(retrain::ModelRef::from_dir(p.env->dir / "loss"), retrain::Precision::fp32);
+  const auto scored = retrain::score_video(model, pipeline,
                                            shared / "deepfake/eyecantell/FakePutin.mp4", o);
   CHECK(scored["frames"].size() == 4);
   CHECK(scored["faces"].size() >= 3);
   const double pf = scored["video"]["p_fake_confident"];
   CHECK(pf >= 0);
   CHECK(pf <= 1);
+}
+
+TEST_CASE("scoring in bf16 gives float32's fake probabilities within 0.02, on CPUs that multiply bf16", "[retrain]") {
+  CHECK(retrain::parse_precision("fp32") == retrain::Precision::fp32);
+  CHECK(retrain::parse_precision("bf16") == retrain::Precision::bf16);
+  CHECK(retrain::parse_precision("auto") == (retrain::native_bf16() ? retrain::Precision::bf16 : retrain::Precision::fp32));
+  CHECK_THROWS_AS(retrain::parse_precision("fp16"), InvalidInput);
+  if (!retrain::native_bf16()) {
+    WARN("this CPU has neither AMX-BF16 nor AVX512-BF16: auto means fp32 here, bf16 scoring not compared");
+    return;
+  }
+  CURATOR_SHARED_DATA(shared);
+  auto& p = eyecantell();
+  const auto crops = all_crops(p);
+  const auto ref = retrain::ModelRef::from_dir(scoring_run(p, "score-a", 1));
+  const retrain::ScoringModel fp32(ref, retrain::Precision::fp32), bf16(ref, retrain::Precision::bf16);
+  CHECK(bf16.precision() == retrain::Precision::bf16);
+  const auto a = fp32.score(crops), b = bf16.score(crops);
+  REQUIRE(a.size() == crops.size());
+  REQUIRE(b.size() == crops.size());
+  double worst = 0, spread = 0;
+  int differ = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+    spread = std::max(spread, std::abs(a[i] - a[0]));
+    differ += a[i] != b[i];
+  }
+  WARN(crops.size() << " crops: largest |p_fake(bf16) - p_fake(fp32)| " << worst << "; fp32 scores spread " << spread);
+  CHECK(spread > 0.1);          // the model tells crops apart: the comparison means something
+  CHECK(differ > 0);            // bf16 really ran
+  CHECK(worst <= 0.02);
+}
+
+TEST_CASE("the scoring cache keeps the version asked for last and loads another when asked", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
+  auto& p = eyecantell();
+  const auto crops = all_crops(p);
+  const auto dir_a = scoring_run(p, "score-a", 1), dir_b = scoring_run(p, "score-b", 2);
+  const auto a = retrain::ScoringModel(retrain::ModelRef::from_dir(dir_a), retrain::Precision::fp32).score(crops);
+  const auto b = retrain::ScoringModel(retrain::ModelRef::from_dir(dir_b), retrain::Precision::fp32).score(crops);
+  REQUIRE(a != b); // two different models: the scores tell which one was used
+  retrain::ScoringModelCache cache(retrain::Precision::fp32);
+  const auto first = cache.get(1, dir_a);
+  CHECK(cache.get(1, dir_a) == first); // kept, not loaded again
+  CHECK(cache.loads() == 1);
+  CHECK(first->score(crops) == a);
+  CHECK(cache.get(2, dir_b)->score(crops) == b); // a promotion: the new champion scores
+  CHECK(cache.loads() == 2);
+  CHECK(first->score(crops) == a); // a job still holding the old version keeps it
+  CHECK(cache.get(1, dir_a)->score(crops) == a);
+  CHECK(cache.loads() == 3);
+  CHECK_THROWS_AS(cache.get(3, p.env->dir / "no-such-model"), NotFound);
+  CHECK(cache.get(1, dir_a)->score(crops) == a); // a failed load keeps what the cache held
+  CHECK(cache.loads() == 3);
 }
 
 TEST_CASE("a run resumed after a crash ends with the same weights as an uninterrupted run", "[retrain]") {
