@@ -84,11 +84,14 @@ std::vector<cv::Mat> all_crops(Prepared& p) {
 }
 
 // A tiny trained model under p.env->dir / name (trained once per process), seeded with `seed`.
-std::filesystem::path scoring_run(Prepared& p, const std::string& name, uint64_t seed) {
+std::filesystem::path scoring_run(Prepared& p, const std::string& name, uint64_t seed,
+                                  const std::string& backbone = "resnet18", int hidden = 0) {
   const auto dir = p.env->dir / name;
   if (std::filesystem::exists(dir / "model.pt")) return dir;
   auto params = tiny();
-  params.epochs = 3;
+  params.backbone = backbone;
+  params.hidden = hidden;
+  params.epochs = backbone == "resnet18" && hidden == 0 ? 3 : 1;
   params.dropout = 0;
   params.schedule = "constant";
   params.seed = seed;
@@ -163,23 +166,28 @@ TEST_CASE("scoring in bf16 gives float32's fake probabilities within 0.02, on CP
   CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   const auto crops = all_crops(p);
-  const auto ref = retrain::ModelRef::from_dir(scoring_run(p, "score-a", 1));
-  const retrain::ScoringModel fp32(ref, retrain::Precision::fp32), bf16(ref, retrain::Precision::bf16);
-  CHECK(bf16.precision() == retrain::Precision::bf16);
-  const auto a = fp32.score(crops), b = bf16.score(crops);
-  REQUIRE(a.size() == crops.size());
-  REQUIRE(b.size() == crops.size());
-  double worst = 0, spread = 0;
-  int differ = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-    spread = std::max(spread, std::abs(a[i] - a[0]));
-    differ += a[i] != b[i];
+  // ResNet18 with each head, and Xception (tiny runs: the first one longer, so that it tells crops apart).
+  for (const auto& [backbone, hidden] : std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}}) {
+    const auto name = backbone == "resnet18" && hidden == 0 ? "score-a" : "score-" + backbone + "-" + std::to_string(hidden);
+    const auto ref = retrain::ModelRef::from_dir(scoring_run(p, name, 1, backbone, hidden));
+    const retrain::ScoringModel fp32(ref, retrain::Precision::fp32), bf16(ref, retrain::Precision::bf16);
+    CHECK(bf16.precision() == retrain::Precision::bf16);
+    const auto a = fp32.score(crops), b = bf16.score(crops);
+    REQUIRE(a.size() == crops.size());
+    REQUIRE(b.size() == crops.size());
+    double worst = 0, spread = 0;
+    int differ = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      worst = std::max(worst, std::abs(a[i] - b[i]));
+      spread = std::max(spread, std::abs(a[i] - a[0]));
+      differ += a[i] != b[i];
+    }
+    WARN(name << ", " << crops.size() << " crops: largest |p_fake(bf16) - p_fake(fp32)| " << worst
+              << "; fp32 scores spread " << spread);
+    if (name == "score-a") CHECK(spread > 0.1); // the model tells crops apart: the comparison means something
+    CHECK(differ > 0);                          // bf16 really ran
+    CHECK(worst <= 0.02);
   }
-  WARN(crops.size() << " crops: largest |p_fake(bf16) - p_fake(fp32)| " << worst << "; fp32 scores spread " << spread);
-  CHECK(spread > 0.1);          // the model tells crops apart: the comparison means something
-  CHECK(differ > 0);            // bf16 really ran
-  CHECK(worst <= 0.02);
 }
 
 TEST_CASE("the scoring cache keeps the version asked for last and loads another when asked", "[retrain]") {
