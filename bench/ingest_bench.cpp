@@ -11,6 +11,7 @@
 // for SECONDS 10 and 60 (and a second 10 s clip from retalking/2.mp4 for two submissions at once).
 #include "core/config.hpp"
 #include "core/worker_pool.hpp"
+#include "ingest/decode_check.hpp"
 #include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
@@ -103,10 +104,23 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
   s.detect_every = every;
   ingest::FaceFollower follower(pipeline, s);
   size_t faces = 0;
+  std::vector<cv::Mat> rgb;
+  std::vector<uint64_t> hashes;
+  for (const auto& f : frames) rgb.push_back(f.rgb), hashes.push_back(ingest::dhash(f.rgb));
   const double face_s = wall([&] {
-    for (const auto& f : frames) faces += follower.next(f.rgb, ingest::dhash(f.rgb)).size();
+    for (const auto& found : follower.follow_clip(rgb, hashes)) faces += found.size();
   });
   const auto c = follower.counts();
+  if (every == 1) { // the parts of the job's decode stage, one after another
+    int64_t decoded = 0;
+    const double whole = wall([&] { ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps, &decoded); });
+    const double hashes = wall([&] {
+      for (const auto& f : frames) ingest::dhash(f.rgb), ingest::motion_thumbnail(f.rgb);
+    });
+    const double packets = wall([&] { ingest::count_packets(clip); });
+    std::printf("  decode stage: sampling to the stream's end %.2f s (%lld frames), hashes and thumbnails %.2f s, "
+                "ffprobe packet count %.2f s (beside the sampling)\n", whole, static_cast<long long>(decoded), hashes, packets);
+  }
   if (every == 1) { // each model alone on the same frames
     double detect = 0, marks = 0, embed = 0;
     for (const auto& f : frames) {

@@ -5,6 +5,8 @@
 #include <opencv2/calib3d.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <stdexcept>
 #include <cmath>
 #include <optional>
 #include <chrono>
@@ -39,9 +41,11 @@ std::optional<faces::FaceBox> moved_box(const faces::DetectedFace& key, const fa
 FaceFollower::FaceFollower(const faces::FacePipeline& pipeline, FollowSettings settings)
     : pipeline_(pipeline), settings_(settings) {}
 
-std::vector<faces::DetectedFace> FaceFollower::detect(const cv::Mat& rgb) {
+std::vector<faces::DetectedFace> FaceFollower::detect(const cv::Mat& rgb, uint64_t frame_hash) {
   ++counts_.detected;
   since_detect_ = 0;
+  started_ = true;
+  last_hash_ = frame_hash;
   const auto t0 = std::chrono::steady_clock::now();
   auto found = pipeline_.analyze(rgb, settings_.min_score, true);
   counts_.detect_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -74,25 +78,57 @@ bool FaceFollower::follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox
   return true;
 }
 
-bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const {
+bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out, std::vector<cv::Mat>& chips) const {
   std::vector<faces::FaceBox> boxes;
   for (const auto& f : last_) boxes.push_back(f.box);
   if (!(windows_pay(rgb.size()) ? follow_windows(rgb, boxes) : follow_landmarks(rgb, boxes))) return false;
   const auto marks = pipeline_.landmarks().locate(rgb, boxes);
-  std::vector<cv::Mat> chips;
   out.clear();
   for (size_t i = 0; i < last_.size(); ++i) {
     if (boxes[i].iou(last_[i].box) < settings_.min_follow_iou) return false;
     out.push_back({boxes[i], marks[i], std::nullopt});
-    chips.push_back(faces::identity_chip(rgb, marks[i]));
   }
-  const auto embeddings = pipeline_.embedder().embed(chips);
-  for (size_t i = 0; i < out.size(); ++i) {
-    // Compared with the key frame's embedding: drift cannot creep in step by step.
-    if (faces::embedding_distance(embeddings[i], *key_[i].embedding) > settings_.max_identity_distance) return false;
-    out[i].embedding = embeddings[i];
-  }
+  for (const auto& m : marks) chips.push_back(faces::identity_chip(rgb, m));
   return true;
+}
+
+FaceFollower::Run FaceFollower::follow_run(const std::vector<cv::Mat>& frames, const std::vector<uint64_t>& hashes,
+                                           size_t first, std::vector<std::vector<faces::DetectedFace>>& out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<cv::Mat> chips; // of every followed face, in frame order
+  size_t end = first;
+  bool failed = false;
+  for (; end < frames.size(); ++end) {
+    if (end > first && is_key(frames[end], hashes[end])) break;
+    std::vector<faces::DetectedFace> followed;
+    if (!follow(frames[end], followed, chips)) {
+      failed = true;
+      break;
+    }
+    out[end] = std::move(followed);
+    last_ = out[end];
+    ++since_detect_;
+    last_hash_ = hashes[end];
+  }
+  // Compared with the key frame's embeddings: drift cannot creep in step by step. The first frame with a
+  // face that is no longer its key frame's person ends the run; frames followed after it are dropped.
+  const auto embeddings = pipeline_.embedder().embed(chips);
+  size_t k = 0, good = first;
+  for (; good < end; ++good) {
+    bool same = true;
+    for (size_t i = 0; i < out[good].size(); ++i, ++k) {
+      same = same && faces::embedding_distance(embeddings[k], *key_[i].embedding) <= settings_.max_identity_distance;
+      out[good][i].embedding = embeddings[k];
+    }
+    if (!same) {
+      failed = true;
+      break;
+    }
+  }
+  for (size_t f = good; f < end; ++f) out[f].clear();
+  counts_.followed += static_cast<int>(good - first);
+  counts_.follow_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {good, failed};
 }
 
 bool FaceFollower::windows_pay(const cv::Size& frame) const {
@@ -101,25 +137,31 @@ bool FaceFollower::windows_pay(const cv::Size& frame) const {
   return pipeline_.detector().near_cost(frame, boxes, settings_.window_context) <= settings_.max_window_cost;
 }
 
-std::vector<faces::DetectedFace> FaceFollower::next(const cv::Mat& rgb, uint64_t frame_hash) {
+bool FaceFollower::is_key(const cv::Mat& rgb, uint64_t frame_hash) const {
   const bool scene_cut = started_ && __builtin_popcountll(frame_hash ^ last_hash_) > settings_.scene_cut_bits;
-  const bool key = !started_ || settings_.detect_every <= 1 || since_detect_ + 1 >= settings_.detect_every ||
-                   last_.empty() || scene_cut || !(settings_.follow_landmarks || windows_pay(rgb.size()));
-  started_ = true;
-  last_hash_ = frame_hash;
-  if (key) return detect(rgb);
-  std::vector<faces::DetectedFace> followed;
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = follow(rgb, followed);
-  counts_.follow_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!ok) {
-    ++counts_.fell_back;
-    return detect(rgb);
+  return !started_ || settings_.detect_every <= 1 || since_detect_ + 1 >= settings_.detect_every || last_.empty() ||
+         scene_cut || !(settings_.follow_landmarks || windows_pay(rgb.size()));
+}
+
+std::vector<std::vector<faces::DetectedFace>> FaceFollower::follow_clip(const std::vector<cv::Mat>& frames,
+                                                                        const std::vector<uint64_t>& hashes,
+                                                                        const std::function<void(size_t)>& done) {
+  if (frames.size() != hashes.size()) throw std::invalid_argument("follow_clip: one hash per frame");
+  std::vector<std::vector<faces::DetectedFace>> out(frames.size());
+  size_t f = 0;
+  while (f < frames.size()) {
+    if (!is_key(frames[f], hashes[f])) {
+      const auto run = follow_run(frames, hashes, f, out);
+      if (done && run.end > f) done(run.end);
+      f = run.end;
+      if (!run.failed) continue; // at the end, or at the next key frame
+      ++counts_.fell_back;       // a check failed on frame f: it goes to the detector
+    }
+    out[f] = detect(frames[f], hashes[f]);
+    ++f;
+    if (done) done(f);
   }
-  ++counts_.followed;
-  ++since_detect_;
-  last_ = followed;
-  return followed;
+  return out;
 }
 
 } // namespace curator::ingest

@@ -9,7 +9,8 @@
 //!    moved by the similarity between the key frame's and the new rigid landmarks (brows, nose, eyes), and
 //!    the landmarks are located once more in that box (faster, but the boxes drift from the detector's);
 //!    without it such a frame is a key frame.
-//! Then landmarks and embeddings as on a key frame. A frame goes back to the whole-frame detector when any
+//! Then landmarks and embeddings as on a key frame (the embeddings of a run of followed frames in one
+//! batch, checked in frame order afterwards). A frame goes back to the whole-frame detector when any
 //! check fails: it is a key frame (every `detect_every` sampled frames, and the first), the picture changed
 //! (a scene cut: frame hashes more than `scene_cut_bits` apart), a face was not found in its window, moved
 //! too far (IoU of its new and old box below `min_follow_iou`) or is no longer the same face (embedding
@@ -19,6 +20,7 @@
 #include "ingest/faces/face_pipeline.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace curator::ingest {
@@ -38,9 +40,14 @@ class FaceFollower {
 public:
   FaceFollower(const faces::FacePipeline& pipeline, FollowSettings settings);
 
-  /// The faces of the next sampled frame (RGB) whose difference hash is `frame_hash`, with landmarks and
-  /// embeddings, as FacePipeline::analyze(rgb, min_score, true) gives them.
-  std::vector<faces::DetectedFace> next(const cv::Mat& rgb, uint64_t frame_hash);
+  /// The faces of a clip's sampled frames (RGB, in order; `hashes` their difference hashes), with
+  /// landmarks and embeddings, per frame as FacePipeline::analyze(rgb, min_score, true) gives them. The
+  /// embeddings of the faces followed between two key frames are computed in one batch, then checked in
+  /// frame order. `done(n)`, when given, is called each time the first n frames are final; it may throw
+  /// to stop. Throws std::invalid_argument when the two sizes differ.
+  std::vector<std::vector<faces::DetectedFace>> follow_clip(const std::vector<cv::Mat>& frames,
+                                                            const std::vector<uint64_t>& hashes,
+                                                            const std::function<void(size_t)>& done = {});
 
   struct Counts {
     int detected = 0;   ///< frames that ran the detector (key frames and fall-backs)
@@ -51,8 +58,17 @@ public:
   Counts counts() const { return counts_; }
 
 private:
-  std::vector<faces::DetectedFace> detect(const cv::Mat& rgb);
-  bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out) const;
+  struct Run {
+    size_t end = 0;      ///< frames before this are final
+    bool failed = false; ///< a check failed on frame `end` (else: the clip ended or `end` is a key frame)
+  };
+  bool is_key(const cv::Mat& rgb, uint64_t frame_hash) const;
+  std::vector<faces::DetectedFace> detect(const cv::Mat& rgb, uint64_t frame_hash);
+  /// Follows faces from the non-key frame `first` until the next key frame or a failed check.
+  Run follow_run(const std::vector<cv::Mat>& frames, const std::vector<uint64_t>& hashes, size_t first,
+                 std::vector<std::vector<faces::DetectedFace>>& out);
+  /// The last faces in `rgb`, without embeddings; their identity chips appended to `chips`.
+  bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out, std::vector<cv::Mat>& chips) const;
   bool follow_landmarks(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
   bool follow_windows(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;
   bool windows_pay(const cv::Size& frame) const; ///< the last faces' windows cost at most max_window_cost

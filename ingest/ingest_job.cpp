@@ -141,11 +141,13 @@ private:
     follow.follow_landmarks = s_.settings_.follow_landmarks;
     follow.min_score = s_.settings_.min_score;
     FaceFollower follower(pipeline, follow);
-    for (size_t f = 0; f < frames_.size(); ++f) {
+    std::vector<cv::Mat> rgb;
+    for (const auto& f : frames_) rgb.push_back(f.rgb);
+    ctx_.check_cancelled();
+    found_ = follower.follow_clip(rgb, video_.frame_hashes, [&](size_t done) {
       ctx_.check_cancelled();
-      found_.push_back(follower.next(frames_[f].rgb, video_.frame_hashes[f]));
-      s_.submissions_.set_progress(id_, static_cast<int64_t>(f + 1), total);
-    }
+      s_.submissions_.set_progress(id_, static_cast<int64_t>(done), total);
+    });
     video_.face_prints = largest_face_prints(rgb_, found_);
   }
 

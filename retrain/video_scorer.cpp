@@ -43,11 +43,13 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   follow.follow_landmarks = o.follow_landmarks;
   follow.min_score = o.min_face_score;
   ingest::FaceFollower follower(pipeline, follow);
-  for (const auto& f : frames) {
-    found.push_back(follower.next(f.rgb, ingest::dhash(f.rgb)));
-    for (const auto& face : found.back()) // exactly what training and evaluation read: the stored crop
-      crops.push_back(faces::stored_training_crop(faces::training_crop(f.rgb, face.box, o.crop_size)));
-  }
+  std::vector<cv::Mat> rgb;
+  std::vector<uint64_t> hashes;
+  for (const auto& f : frames) rgb.push_back(f.rgb), hashes.push_back(ingest::dhash(f.rgb));
+  found = follower.follow_clip(rgb, hashes);
+  for (size_t f = 0; f < frames.size(); ++f)
+    for (const auto& face : found[f]) // exactly what training and evaluation read: the stored crop
+      crops.push_back(faces::stored_training_crop(faces::training_crop(frames[f].rgb, face.box, o.crop_size)));
   const auto tracks = ingest::assign_tracks(found, o.tracker);
   const double faces_s = since(t1);
   const auto t2 = Clock::now();

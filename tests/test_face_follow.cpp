@@ -19,7 +19,10 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -53,14 +56,26 @@ ingest::FollowSettings fast_path(bool landmarks) {
   return s;
 }
 
+std::vector<cv::Mat> rgb_of(const std::vector<ingest::SampledFrame>& frames) {
+  std::vector<cv::Mat> out;
+  for (const auto& f : frames) out.push_back(f.rgb);
+  return out;
+}
+
+std::vector<uint64_t> hashes_of(const std::vector<ingest::SampledFrame>& frames) {
+  std::vector<uint64_t> out;
+  for (const auto& f : frames) out.push_back(ingest::dhash(f.rgb));
+  return out;
+}
+
 void compare_with(const std::vector<ingest::SampledFrame>& frames,
                   const std::vector<std::vector<faces::DetectedFace>>& full_faces, double full_seconds,
                   const ingest::FollowSettings& fast_settings, Tally& t) {
   ingest::FaceFollower fast(test::face_pipeline(), fast_settings);
+  const auto fast_faces = fast.follow_clip(rgb_of(frames), hashes_of(frames));
   for (size_t n = 0; n < frames.size(); ++n) {
-    const auto& f = frames[n];
     const auto& a = full_faces[n];
-    const auto b = fast.next(f.rgb, ingest::dhash(f.rgb));
+    const auto& b = fast_faces[n];
     t.full_faces += static_cast<int>(a.size());
     t.fast_faces += static_cast<int>(b.size());
     std::vector<bool> used(b.size(), false);
@@ -92,8 +107,7 @@ void compare(const fs::path& clip, const std::vector<Tally*>& tallies,
   const auto info = ingest::probe_video(clip);
   const auto frames = ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps);
   ingest::FaceFollower full(test::face_pipeline(), ingest::FollowSettings{});
-  std::vector<std::vector<faces::DetectedFace>> full_faces; // per frame
-  for (const auto& f : frames) full_faces.push_back(full.next(f.rgb, ingest::dhash(f.rgb)));
+  const auto full_faces = full.follow_clip(rgb_of(frames), hashes_of(frames)); // per frame
   const double full_seconds = full.counts().detect_seconds + full.counts().follow_seconds;
   for (size_t k = 0; k < fast.size(); ++k) compare_with(frames, full_faces, full_seconds, fast[k], *tallies[k]);
 }
@@ -169,4 +183,66 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
     CHECK(crowd.full_faces > 0);
     CHECK(std::abs(crowd.fast_faces - crowd.full_faces) <= crowd.full_faces / 20);
   }
+}
+
+namespace {
+
+// A 1280x720 mid-grey frame with `photo`'s largest face pasted at (540, 260), scaled so that a square
+// 1.6x the face's longer side becomes 200 px: different people at the same place and size.
+cv::Mat face_on_grey(const fs::path& photo) {
+  cv::Mat bgr = cv::imread(photo.string(), cv::IMREAD_COLOR), rgb;
+  REQUIRE(!bgr.empty());
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  const auto found = test::face_pipeline().detector().detect(rgb, 0.5f);
+  REQUIRE(!found.empty());
+  const auto& b = found[0];
+  const float side = 1.6f * std::max(b.width, b.height);
+  cv::Rect square(static_cast<int>(b.x + b.width / 2 - side / 2), static_cast<int>(b.y + b.height / 2 - side / 2),
+                  static_cast<int>(side), static_cast<int>(side));
+  square &= cv::Rect(0, 0, rgb.cols, rgb.rows);
+  cv::Mat frame(720, 1280, CV_8UC3, cv::Scalar(128, 128, 128)), face;
+  cv::resize(rgb(square), face, cv::Size(200, 200), 0, 0, cv::INTER_AREA);
+  face.copyTo(frame(cv::Rect(540, 260, 200, 200)));
+  return frame;
+}
+
+} // namespace
+
+TEST_CASE("a followed face that becomes another person goes back to the detector, and what followed it is redone", "[faces]") {
+  CURATOR_SHARED_DATA(shared);
+  const auto a = face_on_grey(shared / "identity/deepface/img1.jpg"), b = face_on_grey(shared / "identity/deepface/img8.jpg");
+  std::vector<cv::Mat> frames;
+  for (int i = 0; i < 8; ++i) frames.push_back(i < 4 ? a : b);
+  std::vector<uint64_t> hashes;
+  for (const auto& f : frames) hashes.push_back(ingest::dhash(f));
+  ingest::FollowSettings s;
+  s.detect_every = 8;
+  // Not a scene cut: only the identity check can notice the new person.
+  REQUIRE(__builtin_popcountll(hashes[3] ^ hashes[4]) <= s.scene_cut_bits);
+  ingest::FaceFollower follower(test::face_pipeline(), s);
+  std::vector<size_t> done;
+  const auto found = follower.follow_clip(frames, hashes, [&](size_t n) { done.push_back(n); });
+  REQUIRE(found.size() == 8);
+  for (const auto& f : found) {
+    REQUIRE(f.size() == 1);
+    REQUIRE(f[0].embedding);
+  }
+  REQUIRE(found[4][0].box.iou(found[3][0].box) >= s.min_follow_iou); // the box alone would have passed
+  const auto& person_a = *found[0][0].embedding;
+  const auto& person_b = *found[4][0].embedding;
+  CHECK(faces::embedding_distance(person_a, person_b) > s.max_identity_distance);
+  for (int i = 1; i < 8; ++i) {
+    INFO("frame " << i);
+    CHECK(faces::embedding_distance(*found[i][0].embedding, i < 4 ? person_a : person_b) < 0.1);
+  }
+  const auto c = follower.counts();
+  CHECK(c.detected == 2); // frame 0, and frame 4 when the check failed
+  CHECK(c.fell_back == 1);
+  CHECK(c.followed == 6);
+  // Progress: increasing, ending with every frame.
+  REQUIRE(!done.empty());
+  CHECK(std::is_sorted(done.begin(), done.end()));
+  CHECK(std::adjacent_find(done.begin(), done.end()) == done.end());
+  CHECK(done.back() == 8);
+  CHECK_THROWS_AS(follower.follow_clip(frames, {1, 2}), std::invalid_argument);
 }
