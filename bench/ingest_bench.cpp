@@ -114,9 +114,9 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
   if (every == 1) { // the parts of the job's decode stage, one after another
     int64_t decoded = 0;
     const double whole = wall([&] { ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps, &decoded); });
-    const double hashes = wall([&] {
-      for (const auto& f : frames) ingest::dhash(f.rgb), ingest::motion_thumbnail(f.rgb);
-    });
+    std::vector<cv::Mat> rgb;
+    for (const auto& f : frames) rgb.push_back(f.rgb);
+    const double hashes = wall([&] { ingest::frame_signatures(rgb); });
     const double packets = wall([&] { ingest::count_packets(clip); });
     std::printf("  decode stage: sampling to the stream's end %.2f s (%lld frames), hashes and thumbnails %.2f s, "
                 "ffprobe packet count %.2f s (beside the sampling)\n", whole, static_cast<long long>(decoded), hashes, packets);

@@ -120,13 +120,10 @@ private:
     frames_ = sample_frames(path, indices, video_.info.fps, &decoded_frames_);
     if (frames_.size() < 2)
       return Verdict::rejected("only " + std::to_string(frames_.size()) + " frames could be decoded");
-    std::vector<cv::Mat> thumbnails;
-    for (const auto& f : frames_) {
-      video_.frame_hashes.push_back(dhash(f.rgb));
-      thumbnails.push_back(motion_thumbnail(f.rgb));
-      rgb_.push_back(f.rgb);
-    }
-    if (looks_static(thumbnails))
+    for (const auto& f : frames_) rgb_.push_back(f.rgb);
+    auto signatures = frame_signatures(rgb_);
+    video_.frame_hashes = std::move(signatures.hashes);
+    if (looks_static(signatures.thumbnails))
       return Verdict::rejected("every sampled frame is the same picture: a still image, not a video");
     return std::nullopt;
   }
@@ -141,10 +138,8 @@ private:
     follow.follow_landmarks = s_.settings_.follow_landmarks;
     follow.min_score = s_.settings_.min_score;
     FaceFollower follower(pipeline, follow);
-    std::vector<cv::Mat> rgb;
-    for (const auto& f : frames_) rgb.push_back(f.rgb);
     ctx_.check_cancelled();
-    found_ = follower.follow_clip(rgb, video_.frame_hashes, [&](size_t done) {
+    found_ = follower.follow_clip(rgb_, video_.frame_hashes, [&](size_t done) {
       ctx_.check_cancelled();
       s_.submissions_.set_progress(id_, static_cast<int64_t>(done), total);
     });

@@ -76,6 +76,19 @@ cv::Mat motion_thumbnail(const cv::Mat& rgb) {
   return small;
 }
 
+FrameSignatures frame_signatures(const std::vector<cv::Mat>& rgb) {
+  FrameSignatures out{std::vector<uint64_t>(rgb.size()), std::vector<cv::Mat>(rgb.size())};
+  cv::parallel_for_(cv::Range(0, static_cast<int>(rgb.size())), [&](const cv::Range& range) {
+    for (int i = range.start; i < range.end; ++i) {
+      cv::Mat grey; // one conversion for both: dhash() and motion_thumbnail() convert the same way
+      cv::cvtColor(rgb[i], grey, cv::COLOR_RGB2GRAY);
+      out.hashes[i] = dhash(grey);
+      cv::resize(grey, out.thumbnails[i], cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+    }
+  });
+  return out;
+}
+
 bool looks_static(const std::vector<cv::Mat>& thumbnails) {
   if (thumbnails.size() < 2) return true;
   for (size_t i = 1; i < thumbnails.size(); ++i) {

@@ -41,6 +41,14 @@ double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint
 /// A small grey copy of a frame for motion checks.
 cv::Mat motion_thumbnail(const cv::Mat& rgb);
 
+/// dhash() and motion_thumbnail() of every frame (RGB), the frames spread over OpenCV's threads: the
+/// same values as one call per frame.
+struct FrameSignatures {
+  std::vector<uint64_t> hashes;
+  std::vector<cv::Mat> thumbnails;
+};
+FrameSignatures frame_signatures(const std::vector<cv::Mat>& rgb);
+
 /// True when no sampled frame differs from the first by more than half a grey level on average:
 /// a still image dressed up as a video. (A talking head's lips and compression noise move more.)
 bool looks_static(const std::vector<cv::Mat>& thumbnails);

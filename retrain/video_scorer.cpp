@@ -44,9 +44,8 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   follow.min_score = o.min_face_score;
   ingest::FaceFollower follower(pipeline, follow);
   std::vector<cv::Mat> rgb;
-  std::vector<uint64_t> hashes;
-  for (const auto& f : frames) rgb.push_back(f.rgb), hashes.push_back(ingest::dhash(f.rgb));
-  found = follower.follow_clip(rgb, hashes);
+  for (const auto& f : frames) rgb.push_back(f.rgb);
+  found = follower.follow_clip(rgb, ingest::frame_signatures(rgb).hashes);
   for (size_t f = 0; f < frames.size(); ++f)
     for (const auto& face : found[f]) // exactly what training and evaluation read: the stored crop
       crops.push_back(faces::stored_training_crop(faces::training_crop(frames[f].rgb, face.box, o.crop_size)));

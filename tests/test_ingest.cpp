@@ -6,6 +6,7 @@
 #include "ingest/frame_sampler.hpp"
 #include "ingest/importers.hpp"
 #include "ingest/tracker.hpp"
+#include "ingest/video_checks.hpp"
 #include "ingest/video_probe.hpp"
 #include "tests/support/ingest_env.hpp"
 #include "tests/support/process.hpp"
@@ -28,6 +29,29 @@ TEST_CASE("sample indices are evenly spaced or every k-th", "[ingest]") {
   CHECK(ingest::sample_indices(3, 32, 0) == std::vector<int64_t>{0, 1, 2});
   CHECK(ingest::sample_indices(100, 3, 10) == std::vector<int64_t>{0, 10, 20});
   CHECK(ingest::sample_indices(0, 32, 0).empty());
+}
+
+TEST_CASE("frame signatures computed together equal each frame's dhash and motion thumbnail", "[ingest]") {
+  CURATOR_SHARED_DATA(data);
+  const auto clip = data / "video/retalking/1.mp4";
+  const auto info = ingest::probe_video(clip);
+  std::vector<cv::Mat> rgb;
+  for (const auto& f : ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 24, 0), info.fps)) rgb.push_back(f.rgb);
+  REQUIRE(rgb.size() == 24);
+  const auto together = ingest::frame_signatures(rgb);
+  REQUIRE(together.hashes.size() == rgb.size());
+  REQUIRE(together.thumbnails.size() == rgb.size());
+  int differ = 0; // thumbnails unlike the first frame's
+  for (size_t i = 0; i < rgb.size(); ++i) {
+    INFO("frame " << i);
+    CHECK(together.hashes[i] == ingest::dhash(rgb[i]));
+    const auto alone = ingest::motion_thumbnail(rgb[i]);
+    REQUIRE(together.thumbnails[i].size() == alone.size());
+    CHECK(cv::norm(together.thumbnails[i], alone, cv::NORM_INF) == 0);
+    differ += cv::norm(together.thumbnails[i], together.thumbnails[0], cv::NORM_INF) > 0;
+  }
+  CHECK(differ >= 20); // a talking head: the frames differ, so order mix-ups would show
+  CHECK(ingest::frame_signatures({}).hashes.empty());
 }
 
 TEST_CASE("real clips: frame counts, faces in every talking head, one track per person", "[ingest]") {
