@@ -92,23 +92,24 @@ bool FaceFollower::follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& 
   return true;
 }
 
-FaceFollower::Run FaceFollower::follow_run(const std::vector<cv::Mat>& frames, const std::vector<uint64_t>& hashes,
-                                           size_t first, std::vector<std::vector<faces::DetectedFace>>& out) {
+FaceFollower::Run FaceFollower::follow_run(const ClipFrames& frames, size_t first,
+                                           std::vector<std::vector<faces::DetectedFace>>& out) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<cv::Mat> chips; // of every followed face, in frame order
   size_t end = first;
   bool failed = false;
-  for (; end < frames.size(); ++end) {
-    if (end > first && is_key(frames[end], hashes[end])) break;
+  for (ClipFrame frame; (frame = frames(end)).rgb; ++end) {
+    if (end > first && is_key(*frame.rgb, frame.hash)) break;
     std::vector<faces::DetectedFace> followed;
-    if (!follow(frames[end], followed, chips)) {
+    if (out.size() <= end) out.resize(end + 1);
+    if (!follow(*frame.rgb, followed, chips)) {
       failed = true;
       break;
     }
     out[end] = std::move(followed);
     last_ = out[end];
     ++since_detect_;
-    last_hash_ = hashes[end];
+    last_hash_ = frame.hash;
   }
   // Compared with the key frame's embeddings: drift cannot creep in step by step. The first frame with a
   // face that is no longer its key frame's person ends the run; frames followed after it are dropped.
@@ -143,25 +144,32 @@ bool FaceFollower::is_key(const cv::Mat& rgb, uint64_t frame_hash) const {
          scene_cut || !(settings_.follow_landmarks || windows_pay(rgb.size()));
 }
 
-std::vector<std::vector<faces::DetectedFace>> FaceFollower::follow_clip(const std::vector<cv::Mat>& frames,
-                                                                        const std::vector<uint64_t>& hashes,
+std::vector<std::vector<faces::DetectedFace>> FaceFollower::follow_clip(const ClipFrames& frames,
                                                                         const std::function<void(size_t)>& done) {
-  if (frames.size() != hashes.size()) throw std::invalid_argument("follow_clip: one hash per frame");
-  std::vector<std::vector<faces::DetectedFace>> out(frames.size());
+  std::vector<std::vector<faces::DetectedFace>> out;
   size_t f = 0;
-  while (f < frames.size()) {
-    if (!is_key(frames[f], hashes[f])) {
-      const auto run = follow_run(frames, hashes, f, out);
+  for (ClipFrame frame; (frame = frames(f)).rgb;) {
+    if (!is_key(*frame.rgb, frame.hash)) {
+      const auto run = follow_run(frames, f, out);
       if (done && run.end > f) done(run.end);
       f = run.end;
       if (!run.failed) continue; // at the end, or at the next key frame
       ++counts_.fell_back;       // a check failed on frame f: it goes to the detector
+      frame = frames(f);
     }
-    out[f] = detect(frames[f], hashes[f]);
+    if (out.size() <= f) out.resize(f + 1);
+    out[f] = detect(*frame.rgb, frame.hash);
     ++f;
     if (done) done(f);
   }
   return out;
+}
+
+std::vector<std::vector<faces::DetectedFace>> FaceFollower::follow_clip(const std::vector<cv::Mat>& frames,
+                                                                        const std::vector<uint64_t>& hashes,
+                                                                        const std::function<void(size_t)>& done) {
+  if (frames.size() != hashes.size()) throw std::invalid_argument("follow_clip: one hash per frame");
+  return follow_clip([&](size_t i) { return i < frames.size() ? ClipFrame{&frames[i], hashes[i]} : ClipFrame{}; }, done);
 }
 
 } // namespace curator::ingest

@@ -40,11 +40,22 @@ class FaceFollower {
 public:
   FaceFollower(const faces::FacePipeline& pipeline, FollowSettings settings);
 
-  /// The faces of a clip's sampled frames (RGB, in order; `hashes` their difference hashes), with
-  /// landmarks and embeddings, per frame as FacePipeline::analyze(rgb, min_score, true) gives them. The
-  /// embeddings of the faces followed between two key frames are computed in one batch, then checked in
-  /// frame order. `done(n)`, when given, is called each time the first n frames are final; it may throw
-  /// to stop. Throws std::invalid_argument when the two sizes differ.
+  /// Frame i of a clip (RGB) and its difference hash; rgb is null past the clip's end.
+  struct ClipFrame {
+    const cv::Mat* rgb = nullptr;
+    uint64_t hash = 0;
+  };
+  /// Gives frame i, waiting for it to be decoded if need be; asked in increasing order, each i at most
+  /// a few times. What it returns must stay valid until follow_clip returns.
+  using ClipFrames = std::function<ClipFrame(size_t)>;
+
+  /// The faces of a clip's sampled frames (in order), with landmarks and embeddings, per frame as
+  /// FacePipeline::analyze(rgb, min_score, true) gives them. The embeddings of the faces followed between
+  /// two key frames are computed in one batch, then checked in frame order. `done(n)`, when given, is
+  /// called each time the first n frames are final; it may throw to stop.
+  std::vector<std::vector<faces::DetectedFace>> follow_clip(const ClipFrames& frames,
+                                                            const std::function<void(size_t)>& done = {});
+  /// The same for frames already in memory. Throws std::invalid_argument when the two sizes differ.
   std::vector<std::vector<faces::DetectedFace>> follow_clip(const std::vector<cv::Mat>& frames,
                                                             const std::vector<uint64_t>& hashes,
                                                             const std::function<void(size_t)>& done = {});
@@ -65,8 +76,7 @@ private:
   bool is_key(const cv::Mat& rgb, uint64_t frame_hash) const;
   std::vector<faces::DetectedFace> detect(const cv::Mat& rgb, uint64_t frame_hash);
   /// Follows faces from the non-key frame `first` until the next key frame or a failed check.
-  Run follow_run(const std::vector<cv::Mat>& frames, const std::vector<uint64_t>& hashes, size_t first,
-                 std::vector<std::vector<faces::DetectedFace>>& out);
+  Run follow_run(const ClipFrames& frames, size_t first, std::vector<std::vector<faces::DetectedFace>>& out);
   /// The last faces in `rgb`, without embeddings; their identity chips appended to `chips`.
   bool follow(const cv::Mat& rgb, std::vector<faces::DetectedFace>& out, std::vector<cv::Mat>& chips) const;
   bool follow_landmarks(const cv::Mat& rgb, std::vector<faces::FaceBox>& boxes) const;

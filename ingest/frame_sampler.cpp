@@ -25,12 +25,13 @@ std::vector<int64_t> sample_indices(int64_t frame_count, int count, int every) {
   return out;
 }
 
-std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices,
-                                        double fps, int64_t* decoded_frames) {
-  std::vector<SampledFrame> frames;
+void stream_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices, double fps,
+                   const std::function<void(SampledFrame&&)>& on_frame, int64_t* decoded_frames,
+                   const std::atomic<bool>* stop) {
+  auto stopped = [stop] { return stop && stop->load(); };
   if (decoded_frames) *decoded_frames = 0;
   cv::VideoCapture cap(video.string(), cv::CAP_FFMPEG);
-  if (!cap.isOpened()) return frames;
+  if (!cap.isOpened()) return;
   int64_t position = 0; // index of the next frame grab() returns
   bool ok = true;
   cv::Mat bgr;
@@ -38,7 +39,8 @@ std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, cons
     if (!decoded_frames && wanted - position > kSeekGap) {
       if (cap.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(wanted))) position = wanted;
     }
-    while (position < wanted && (ok = cap.grab())) ++position;
+    while (position < wanted && !stopped() && (ok = cap.grab())) ++position;
+    if (stopped()) return;
     if (!ok || !cap.read(bgr) || bgr.empty()) { // the container promised more frames than it has
       ok = false;
       break;
@@ -46,12 +48,21 @@ std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, cons
     ++position;
     SampledFrame f{wanted, fps > 0 ? static_cast<double>(wanted) / fps : 0.0, {}};
     cv::cvtColor(bgr, f.rgb, bgr.channels() == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
-    frames.push_back(std::move(f));
+    on_frame(std::move(f));
   }
   if (decoded_frames) {
-    while (ok && (ok = cap.grab())) ++position;
+    while (ok && !stopped() && (ok = cap.grab())) ++position;
     *decoded_frames = position;
   }
+}
+
+std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices,
+                                        double fps, int64_t* decoded_frames) {
+  std::vector<SampledFrame> frames;
+  stream_frames(
+      video, indices, fps,
+      [&](SampledFrame&& f) { frames.push_back(std::move(f)); },
+      decoded_frames);
   return frames;
 }
 

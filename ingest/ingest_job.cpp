@@ -1,5 +1,5 @@
 // The ingest job as stages: content (URL submissions queued before downloads had their own jobs),
-// exact duplicate, validation, frames (with the still-image check), faces, copies of earlier footage,
+// exact duplicate, validation, frames and their faces (with the still-image check), copies of earlier footage,
 // broken data, tracks and crops, then one transaction that replaces whatever an earlier, interrupted
 // attempt wrote. A stage either passes its result on or ends the job with a verdict.
 #include "ingest/ingest_service.hpp"
@@ -11,6 +11,7 @@
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/identity.hpp"
 #include "ingest/frame_sampler.hpp"
+#include "ingest/frame_stream.hpp"
 
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
@@ -69,12 +70,10 @@ public:
     lap("probe");
     // The container's packet count, beside the sampling (which decodes the whole stream): see broken().
     auto packets = count_packets_async(path);
-    if (auto v = sample(path)) return conclude(*v);
-    lap("decode");
-    // Candidates first: the same footage as far as whole frames tell (the faces decide below).
-    const auto candidates = s_.footage_candidates(id_, label_name(sub_.meta.label), sub_.meta.method, video_.frame_hashes);
-    detect_faces();
+    if (auto v = frames_and_faces(path)) return conclude(*v);
     lap("faces");
+    // The same footage as far as whole frames tell; the faces decide.
+    const auto candidates = s_.footage_candidates(id_, label_name(sub_.meta.label), sub_.meta.method, video_.frame_hashes);
     if (auto v = copy_of(candidates)) return conclude(*v);
     if (auto v = broken(decode_report(path, packets.get()))) return conclude(*v);
     lap("checks");
@@ -113,37 +112,41 @@ private:
     return info;
   }
 
-  // 4. Sampled frames, their hashes, and the still-image check.
-  std::optional<Verdict> sample(const std::filesystem::path& path) {
+  // 4. Sampled frames, decoded on a thread of their own (the whole stream, to count its frames), and the
+  //    faces on them (landmarks, embeddings) found as the frames come; then the frames' hashes and the
+  //    still-image check. Progress is visible meanwhile. The job's "decode" seconds are the decoding
+  //    thread's, inside "faces".
+  std::optional<Verdict> frames_and_faces(const std::filesystem::path& path) {
     const auto& st = s_.settings_;
     const auto indices = sample_indices(video_.info.frame_count, st.sample_frames, st.sample_every);
-    frames_ = sample_frames(path, indices, video_.info.fps, &decoded_frames_);
+    const auto total = static_cast<int64_t>(indices.size());
+    s_.submissions_.set_progress(id_, 0, total);
+    ctx_.check_cancelled();
+    FrameStream stream(path, indices, video_.info.fps, /*decode_all=*/true);
+    FollowSettings follow;
+    follow.detect_every = st.detect_every;
+    follow.follow_landmarks = st.follow_landmarks;
+    follow.min_score = st.min_score;
+    FaceFollower follower(s_.faces_(), follow);
+    {
+      StreamedClip clip(stream);
+      found_ = follower.follow_clip(clip.frames(), [&](size_t done) {
+        ctx_.check_cancelled();
+        s_.submissions_.set_progress(id_, static_cast<int64_t>(done), total);
+      });
+    }
+    auto decoded = stream.finish();
+    seconds_["decode"] = decoded.seconds;
+    frames_ = std::move(decoded.frames);
+    decoded_frames_ = decoded.decoded_frames;
     if (frames_.size() < 2)
       return Verdict::rejected("only " + std::to_string(frames_.size()) + " frames could be decoded");
     for (const auto& f : frames_) rgb_.push_back(f.rgb);
-    auto signatures = frame_signatures(rgb_);
-    video_.frame_hashes = std::move(signatures.hashes);
-    if (looks_static(signatures.thumbnails))
+    video_.frame_hashes = std::move(decoded.signatures.hashes);
+    if (looks_static(decoded.signatures.thumbnails))
       return Verdict::rejected("every sampled frame is the same picture: a still image, not a video");
-    return std::nullopt;
-  }
-
-  // 6. Faces on every sampled frame, with landmarks and embeddings; progress is visible meanwhile.
-  void detect_faces() {
-    const auto& pipeline = s_.faces_();
-    const auto total = static_cast<int64_t>(frames_.size());
-    s_.submissions_.set_progress(id_, 0, total);
-    FollowSettings follow;
-    follow.detect_every = s_.settings_.detect_every;
-    follow.follow_landmarks = s_.settings_.follow_landmarks;
-    follow.min_score = s_.settings_.min_score;
-    FaceFollower follower(pipeline, follow);
-    ctx_.check_cancelled();
-    found_ = follower.follow_clip(rgb_, video_.frame_hashes, [&](size_t done) {
-      ctx_.check_cancelled();
-      s_.submissions_.set_progress(id_, static_cast<int64_t>(done), total);
-    });
     video_.face_prints = largest_face_prints(rgb_, found_);
+    return std::nullopt;
   }
 
   // 5. Only footage whose faces also match is a copy; the same footage with other faces (a face swap
@@ -157,7 +160,7 @@ private:
     return std::nullopt;
   }
 
-  // 7. Broken data: packets that decode to no frame. When every packet gave the sampler a frame nothing
+  // 6. Broken data: packets that decode to no frame. When every packet gave the sampler a frame nothing
   //    is broken; otherwise FFmpeg's decoder, which goes on past broken data where OpenCV's reader
   //    stops, decodes the stream again to count them.
   std::optional<DecodeReport> decode_report(const std::filesystem::path& path, std::optional<int64_t> packets) const {
@@ -173,7 +176,7 @@ private:
                              percent(s_.settings_.max_broken_share) + " is accepted)");
   }
 
-  // 8. Tracks, and crops under deterministic names written atomically, so a re-run overwrites rather
+  // 7. Tracks, and crops under deterministic names written atomically, so a re-run overwrites rather
   //    than duplicates.
   void build_tracks_and_crops() {
     const auto& st = s_.settings_;
@@ -213,7 +216,7 @@ private:
     }
   }
 
-  // 9. One transaction replaces any partial result of an earlier attempt; what other modules start from
+  // 8. One transaction replaces any partial result of an earlier attempt; what other modules start from
   //    a new video commits with it.
   nlohmann::json store() {
     video_.video = id_;

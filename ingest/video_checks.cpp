@@ -76,14 +76,21 @@ cv::Mat motion_thumbnail(const cv::Mat& rgb) {
   return small;
 }
 
+FrameSignature frame_signature(const cv::Mat& rgb) {
+  cv::Mat grey; // one conversion for both: dhash() and motion_thumbnail() convert the same way
+  cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+  FrameSignature out{dhash(grey), {}};
+  cv::resize(grey, out.thumbnail, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+  return out;
+}
+
 FrameSignatures frame_signatures(const std::vector<cv::Mat>& rgb) {
   FrameSignatures out{std::vector<uint64_t>(rgb.size()), std::vector<cv::Mat>(rgb.size())};
   cv::parallel_for_(cv::Range(0, static_cast<int>(rgb.size())), [&](const cv::Range& range) {
     for (int i = range.start; i < range.end; ++i) {
-      cv::Mat grey; // one conversion for both: dhash() and motion_thumbnail() convert the same way
-      cv::cvtColor(rgb[i], grey, cv::COLOR_RGB2GRAY);
-      out.hashes[i] = dhash(grey);
-      cv::resize(grey, out.thumbnails[i], cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+      auto one = frame_signature(rgb[i]);
+      out.hashes[i] = one.hash;
+      out.thumbnails[i] = std::move(one.thumbnail);
     }
   });
   return out;

@@ -41,8 +41,14 @@ double mean_hash_distance(const std::vector<uint64_t>& a, const std::vector<uint
 /// A small grey copy of a frame for motion checks.
 cv::Mat motion_thumbnail(const cv::Mat& rgb);
 
-/// dhash() and motion_thumbnail() of every frame (RGB), the frames spread over OpenCV's threads: the
-/// same values as one call per frame.
+/// dhash() and motion_thumbnail() of one frame (RGB), from one grey conversion: the same values.
+struct FrameSignature {
+  uint64_t hash = 0;
+  cv::Mat thumbnail;
+};
+FrameSignature frame_signature(const cv::Mat& rgb);
+
+/// frame_signature() of every frame, the frames spread over OpenCV's threads.
 struct FrameSignatures {
   std::vector<uint64_t> hashes;
   std::vector<cv::Mat> thumbnails;

@@ -4,6 +4,7 @@
 #include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
+#include "ingest/frame_stream.hpp"
 #include "ingest/video_checks.hpp"
 #include "ingest/video_probe.hpp"
 #include "retrain/metrics.hpp"
@@ -32,25 +33,28 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   const auto t0 = Clock::now();
   auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   const auto info = ingest::probe_video(video);
-  const auto frames = ingest::sample_frames(video, ingest::sample_indices(info.frame_count, o.sample_frames, 0), info.fps);
-  if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");
-  const double decode_s = since(t0);
-  const auto t1 = Clock::now();
-  std::vector<std::vector<faces::DetectedFace>> found;
-  std::vector<cv::Mat> crops;
+  // Frames are decoded on their own thread while the faces of the first ones are found.
+  ingest::FrameStream stream(video, ingest::sample_indices(info.frame_count, o.sample_frames, 0), info.fps,
+                             /*decode_all=*/false);
   ingest::FollowSettings follow;
   follow.detect_every = o.detect_every;
   follow.follow_landmarks = o.follow_landmarks;
   follow.min_score = o.min_face_score;
   ingest::FaceFollower follower(pipeline, follow);
-  std::vector<cv::Mat> rgb;
-  for (const auto& f : frames) rgb.push_back(f.rgb);
-  found = follower.follow_clip(rgb, ingest::frame_signatures(rgb).hashes);
+  std::vector<std::vector<faces::DetectedFace>> found;
+  {
+    ingest::StreamedClip clip(stream);
+    found = follower.follow_clip(clip.frames());
+  }
+  auto decoded = stream.finish();
+  const auto& frames = decoded.frames;
+  if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");
+  std::vector<cv::Mat> crops;
   for (size_t f = 0; f < frames.size(); ++f)
     for (const auto& face : found[f]) // exactly what training and evaluation read: the stored crop
       crops.push_back(faces::stored_training_crop(faces::training_crop(frames[f].rgb, face.box, o.crop_size)));
   const auto tracks = ingest::assign_tracks(found, o.tracker);
-  const double faces_s = since(t1);
+  const double faces_s = since(t0);
   const auto t2 = Clock::now();
   const auto probs = model.score(crops);
   const double model_s = since(t2);
@@ -81,7 +85,7 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   }
   return {{"frames_sampled", frames.size()}, {"faces", faces_json}, {"frames", frames_json}, {"tracks", tracks_json},
           {"video", verdict},
-          {"seconds", {{"decode", decode_s}, {"faces", faces_s}, {"model", model_s}, {"total", since(t0)}}}};
+          {"seconds", {{"decode", decoded.seconds}, {"faces", faces_s}, {"model", model_s}, {"total", since(t0)}}}};
 }
 
 } // namespace curator::retrain

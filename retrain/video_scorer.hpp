@@ -29,7 +29,8 @@ ScoreOptions score_options(const core::Config& config, int frames);
 
 /// {"frames_sampled", "faces": [{frame, time_s, track, box, p_fake}], "frames": [{frame, time_s, faces,
 /// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}, "seconds":
-/// {decode, faces, model, total}} (wall time of each stage of this call).
+/// {decode, faces, model, total}} (wall time of this call's stages: faces from the start, with the decoding,
+/// which runs beside it on a thread of its own; decode is that thread's).
 /// Throws InvalidInput for a file that is not a readable video.
 nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& faces, const std::filesystem::path& video,
                            const ScoreOptions& options);
