@@ -1,7 +1,6 @@
 #include "ingest/frame_sampler.hpp"
 
-#include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
+#include "ingest/video_decoder.hpp"
 
 #include <algorithm>
 
@@ -27,42 +26,36 @@ std::vector<int64_t> sample_indices(int64_t frame_count, int count, int every) {
 
 void stream_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices, double fps,
                    const std::function<void(SampledFrame&&)>& on_frame, int64_t* decoded_frames,
-                   const std::atomic<bool>* stop) {
-  auto stopped = [stop] { return stop && stop->load(); };
+                   const std::atomic<bool>* stop, bool skip_unsampled) {
   if (decoded_frames) *decoded_frames = 0;
-  cv::VideoCapture cap(video.string(), cv::CAP_FFMPEG);
-  if (!cap.isOpened()) return;
-  int64_t position = 0; // index of the next frame grab() returns
-  bool ok = true;
-  cv::Mat bgr;
-  for (int64_t wanted : indices) {
-    if (!decoded_frames && wanted - position > kSeekGap) {
-      if (cap.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(wanted))) position = wanted;
-    }
-    while (position < wanted && !stopped() && (ok = cap.grab())) ++position;
-    if (stopped()) return;
-    if (!ok || !cap.read(bgr) || bgr.empty()) { // the container promised more frames than it has
-      ok = false;
-      break;
-    }
-    ++position;
-    SampledFrame f{wanted, fps > 0 ? static_cast<double>(wanted) / fps : 0.0, {}};
-    cv::cvtColor(bgr, f.rgb, bgr.channels() == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
+  VideoDecoder decoder(video);
+  if (!decoder.is_open()) return;
+  size_t next = 0; // the first index still wanted
+  const auto wanted = [&](int64_t i) { return std::binary_search(indices.begin() + next, indices.end(), i); };
+  int64_t position = 0; // the index after the last frame handed out
+  while (next < indices.size()) {
+    if (!decoded_frames && indices[next] - position > kSeekGap && decoder.seek(indices[next])) position = indices[next];
+    auto frame = decoder.next(wanted, !decoded_frames || skip_unsampled, stop);
+    if (!frame) break;
+    position = frame->index + 1;
+    while (next < indices.size() && indices[next] <= frame->index) ++next;
+    SampledFrame f{frame->index, fps > 0 ? static_cast<double>(frame->index) / fps : 0.0, std::move(frame->rgb)};
     on_frame(std::move(f));
   }
   if (decoded_frames) {
-    while (ok && !stopped() && (ok = cap.grab())) ++position;
-    *decoded_frames = position;
+    while (decoder.next([](int64_t) { return false; }, skip_unsampled, stop)) {
+    }
+    if (!(stop && stop->load())) *decoded_frames = decoder.frames_read();
   }
 }
 
 std::vector<SampledFrame> sample_frames(const std::filesystem::path& video, const std::vector<int64_t>& indices,
-                                        double fps, int64_t* decoded_frames) {
+                                        double fps, int64_t* decoded_frames, bool skip_unsampled) {
   std::vector<SampledFrame> frames;
   stream_frames(
       video, indices, fps,
       [&](SampledFrame&& f) { frames.push_back(std::move(f)); },
-      decoded_frames);
+      decoded_frames, nullptr, skip_unsampled);
   return frames;
 }
 

@@ -7,13 +7,14 @@
 
 namespace curator::ingest {
 
-FrameStream::FrameStream(std::filesystem::path video, std::vector<int64_t> indices, double fps, bool decode_all) {
+FrameStream::FrameStream(std::filesystem::path video, std::vector<int64_t> indices, double fps, bool decode_all,
+                         bool skip_unsampled) {
   if (faces::torch_threads_here() < 2) {
-    decode(video, indices, fps, decode_all);
+    decode(video, indices, fps, decode_all, skip_unsampled);
     return;
   }
-  thread_ = std::thread([this, video = std::move(video), indices = std::move(indices), fps, decode_all] {
-    decode(video, indices, fps, decode_all);
+  thread_ = std::thread([this, video = std::move(video), indices = std::move(indices), fps, decode_all, skip_unsampled] {
+    decode(video, indices, fps, decode_all, skip_unsampled);
   });
 }
 
@@ -23,7 +24,7 @@ FrameStream::~FrameStream() {
 }
 
 void FrameStream::decode(const std::filesystem::path& video, const std::vector<int64_t>& indices, double fps,
-                         bool decode_all) {
+                         bool decode_all, bool skip_unsampled) {
   const auto start = std::chrono::steady_clock::now();
   int64_t decoded = 0;
   try {
@@ -35,7 +36,7 @@ void FrameStream::decode(const std::filesystem::path& video, const std::vector<i
           frames_.push_back({std::move(f), std::move(signature)});
           changed_.notify_all();
         },
-        decode_all ? &decoded : nullptr, &stop_);
+        decode_all ? &decoded : nullptr, &stop_, skip_unsampled);
   } catch (...) {
     const std::lock_guard lock(mutex_);
     error_ = std::current_exception();

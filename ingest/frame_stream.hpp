@@ -24,9 +24,11 @@ namespace curator::ingest {
 class FrameStream {
 public:
   /// Starts decoding `indices` of `video` (sample_frames' arguments; with `decode_all` the whole stream
-  /// is decoded and its frames counted). Decodes them all before returning when the calling thread's
-  /// torch threads are 1 (see above).
-  FrameStream(std::filesystem::path video, std::vector<int64_t> indices, double fps, bool decode_all);
+  /// is read and its frames counted, skipping the pictures of unsampled frames no frame refers to when
+  /// `skip_unsampled`). Decodes them all before returning when the calling thread's torch threads are 1
+  /// (see above).
+  FrameStream(std::filesystem::path video, std::vector<int64_t> indices, double fps, bool decode_all,
+              bool skip_unsampled = true);
   ~FrameStream();
   FrameStream(const FrameStream&) = delete;
   FrameStream& operator=(const FrameStream&) = delete;
@@ -52,7 +54,8 @@ public:
   Decoded finish();
 
 private:
-  void decode(const std::filesystem::path& video, const std::vector<int64_t>& indices, double fps, bool decode_all);
+  void decode(const std::filesystem::path& video, const std::vector<int64_t>& indices, double fps, bool decode_all,
+              bool skip_unsampled);
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -122,7 +122,7 @@ private:
     const auto total = static_cast<int64_t>(indices.size());
     s_.submissions_.set_progress(id_, 0, total);
     ctx_.check_cancelled();
-    FrameStream stream(path, indices, video_.info.fps, /*decode_all=*/true);
+    FrameStream stream(path, indices, video_.info.fps, /*decode_all=*/true, !st.check_every_picture);
     FollowSettings follow;
     follow.detect_every = st.detect_every;
     follow.follow_landmarks = st.follow_landmarks;

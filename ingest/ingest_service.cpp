@@ -38,6 +38,7 @@ IngestSettings IngestSettings::from_config(const core::Config& c) {
   s.fetch.max_redirects = static_cast<int>(c.get_int("ingest.url_max_redirects"));
   s.fetch.min_bytes_per_s = static_cast<int>(c.get_int("ingest.url_min_kb_per_s")) * 1024;
   s.max_broken_share = c.get_double("ingest.max_broken_share");
+  s.check_every_picture = c.get_bool("ingest.check_every_picture");
   s.fetch.allowed = core::NetworkList(c.get_string("ingest.url_allow_networks"), "ingest.url_allow_networks");
   s.fetch.ports.clear();
   std::stringstream ports(c.get_string("ingest.url_ports"));

@@ -41,6 +41,7 @@ struct IngestSettings {
   TrackerOptions tracker;
   FetchLimits fetch;
   double max_broken_share = 0.02; ///< ingest.max_broken_share: more undecodable frames: rejected
+  bool check_every_picture = false; ///< ingest.check_every_picture: decode unsampled non-reference frames too
   static IngestSettings from_config(const core::Config& config);
 };
 

@@ -25,6 +25,8 @@ PACKAGES=(
   libtorch-dev libopencv-dev libcurl4-openssl-dev libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev
   libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsodium-dev
   libbenchmark-dev prometheus-cpp-dev
+  # FFmpeg's libraries: ingest decodes with them directly (frames nobody looks at are parsed, not decoded).
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   # Boost.Beast and Asio (header-only): the HTTP server.
   libboost-dev
   # Debian's default libblas3 is the netlib reference BLAS; OpenBLAS takes over libblas.so.3 through
