@@ -27,8 +27,10 @@
 #include "serve/services.hpp"
 
 #include <httplib.h>
+#include <opencv2/videoio.hpp>
 #include <fstream>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -113,13 +115,23 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
   const auto c = follower.counts();
   if (every == 1) { // the parts of the job's decode stage, one after another
     int64_t decoded = 0;
-    const double whole = wall([&] { ingest::sample_frames(clip, ingest::sample_indices(info.frame_count, 32, 0), info.fps, &decoded); });
+    const auto indices = ingest::sample_indices(info.frame_count, 32, 0);
+    const double whole = wall([&] { ingest::sample_frames(clip, indices, info.fps, &decoded); });
+    const double every_picture = wall([&] { ingest::sample_frames(clip, indices, info.fps, &decoded, false); });
+    const double opencv = wall([&] { // the reader ingest used before: grab() every frame, read() the sampled
+      cv::VideoCapture cap(clip.string(), cv::CAP_FFMPEG);
+      cv::Mat bgr;
+      for (int64_t i = 0; cap.grab(); ++i)
+        if (std::binary_search(indices.begin(), indices.end(), i)) cap.retrieve(bgr);
+    });
     std::vector<cv::Mat> rgb;
     for (const auto& f : frames) rgb.push_back(f.rgb);
     const double hashes = wall([&] { ingest::frame_signatures(rgb); });
     const double packets = wall([&] { ingest::count_packets(clip); });
-    std::printf("  decode stage: sampling to the stream's end %.2f s (%lld frames), hashes and thumbnails %.2f s, "
-                "ffprobe packet count %.2f s (beside the sampling)\n", whole, static_cast<long long>(decoded), hashes, packets);
+    std::printf("  decode stage: sampling to the stream's end %.2f s (%lld frames; every picture decoded: %.2f s; "
+                "OpenCV's reader: %.2f s), hashes and thumbnails %.2f s, ffprobe packet count %.2f s (beside the "
+                "sampling)\n",
+                whole, static_cast<long long>(decoded), every_picture, opencv, hashes, packets);
   }
   if (every == 1) { // each model alone on the same frames
     double detect = 0, marks = 0, embed = 0;
