@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -52,6 +53,21 @@ double wall(const std::function<void()>& fn) {
   auto t0 = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Wall and CPU seconds (the whole process's, every thread: FFmpeg's own decoding threads included).
+struct Timed {
+  double wall, cpu;
+};
+double cpu_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+Timed timed(const std::function<void()>& fn) {
+  const double c0 = cpu_now();
+  const double w = wall(fn);
+  return {w, cpu_now() - c0};
 }
 
 int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
@@ -116,9 +132,9 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
   if (every == 1) { // the parts of the job's decode stage, one after another
     int64_t decoded = 0;
     const auto indices = ingest::sample_indices(info.frame_count, 32, 0);
-    const double whole = wall([&] { ingest::sample_frames(clip, indices, info.fps, &decoded); });
-    const double every_picture = wall([&] { ingest::sample_frames(clip, indices, info.fps, &decoded, false); });
-    const double opencv = wall([&] { // the reader ingest used before: grab() every frame, read() the sampled
+    const auto whole = timed([&] { ingest::sample_frames(clip, indices, info.fps, &decoded); });
+    const auto every_picture = timed([&] { ingest::sample_frames(clip, indices, info.fps, &decoded, false); });
+    const auto opencv = timed([&] { // the reader ingest used before: grab() every frame, retrieve() the sampled
       cv::VideoCapture cap(clip.string(), cv::CAP_FFMPEG);
       cv::Mat bgr;
       for (int64_t i = 0; cap.grab(); ++i)
@@ -128,10 +144,11 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
     for (const auto& f : frames) rgb.push_back(f.rgb);
     const double hashes = wall([&] { ingest::frame_signatures(rgb); });
     const double packets = wall([&] { ingest::count_packets(clip); });
-    std::printf("  decode stage: sampling to the stream's end %.2f s (%lld frames; every picture decoded: %.2f s; "
-                "OpenCV's reader: %.2f s), hashes and thumbnails %.2f s, ffprobe packet count %.2f s (beside the "
-                "sampling)\n",
-                whole, static_cast<long long>(decoded), every_picture, opencv, hashes, packets);
+    std::printf("  decode stage: sampling to the stream's end %.2f s, %.2f s CPU (%lld frames; every picture decoded: "
+                "%.2f s, %.2f s CPU; OpenCV's reader: %.2f s, %.2f s CPU), hashes and thumbnails %.2f s, ffprobe "
+                "packet count %.2f s (beside the sampling)\n",
+                whole.wall, whole.cpu, static_cast<long long>(decoded), every_picture.wall, every_picture.cpu,
+                opencv.wall, opencv.cpu, hashes, packets);
   }
   if (every == 1) { // each model alone on the same frames
     double detect = 0, marks = 0, embed = 0;
