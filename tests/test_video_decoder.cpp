@@ -223,3 +223,35 @@ TEST_CASE("broken frames are counted: reference frames always, skipped pictures 
   CHECK(count(broken_p, false) < 200);
   CHECK(count(garbled("B"), false) < 200); // ingest.check_every_picture: skipped pictures' damage too
 }
+
+TEST_CASE("damaged and truncated files give fewer frames, never a crash or a frame of the wrong size", "[ingest]") {
+  test::TempDir tmp;
+  const auto clip = make_clip(tmp, "b.mp4", 100, {"-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"});
+  std::ifstream in(clip, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 rng(7);
+  const std::vector<int64_t> sampled = {0, 20, 40, 60, 80, 99};
+  for (int variant = 0; variant < 40; ++variant) {
+    std::string copy = bytes;
+    if (variant % 4 == 0) {
+      copy.resize(rng() % copy.size()); // cut anywhere
+    } else { // a burst of random bytes anywhere, the container's header included
+      const size_t at = rng() % copy.size(), length = 1 + rng() % 2048;
+      for (size_t i = at; i < std::min(copy.size(), at + length); ++i) copy[i] = static_cast<char>(rng());
+    }
+    const auto damaged = tmp / ("damaged" + std::to_string(variant) + ".mp4");
+    std::ofstream(damaged, std::ios::binary) << copy;
+    INFO("variant " << variant);
+    for (bool skip : {true, false}) {
+      int64_t decoded = -1;
+      const auto frames = ingest::sample_frames(damaged, sampled, 25, &decoded, skip);
+      CHECK(frames.size() <= sampled.size());
+      CHECK(decoded >= 0);
+      CHECK(decoded <= 100);
+      for (const auto& f : frames) {
+        CHECK(std::binary_search(sampled.begin(), sampled.end(), f.index));
+        CHECK(f.rgb.size() == cv::Size(320, 240));
+      }
+    }
+  }
+}
