@@ -43,8 +43,13 @@ std::string timestamp_id(const char* prefix) {
 }
 
 retrain::TrainParams params_from(const TrainFlags& f, const core::Config& config) {
-  retrain::TrainParams p = configured_train_params(config, f.params_json);
-  if (!f.backbone.empty()) p.backbone = f.backbone;
+  nlohmann::json overrides = nlohmann::json::object();
+  if (!f.params_json.empty()) {
+    overrides = nlohmann::json::parse(f.params_json, nullptr, false);
+    if (overrides.is_discarded() || !overrides.is_object()) throw InvalidInput("--params must be a JSON object");
+  }
+  if (!f.backbone.empty()) overrides["backbone"] = f.backbone; // before the weights and size that follow it
+  retrain::TrainParams p = retrain::configured_train_params(config, overrides);
   if (!f.optimizer.empty()) p.optimizer = f.optimizer;
   if (!f.schedule.empty()) p.schedule = f.schedule;
   if (!f.source.empty()) p.train_source = f.source;
@@ -76,8 +81,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   train->add_option("--budget-minutes", f->budget_minutes, "Stop starting runs after this long (0: no limit)");
   train->add_option("--max-epochs", f->max_epochs, "Upper bound of the searched epochs")->check(CLI::Range(1, 1000));
   train->add_option("--params", f->params_json, "Training parameters as a JSON object (see docs/operations.md)");
-  train->add_option("--backbone", f->backbone, "resnet18 or xception (default train.backbone)")
-      ->check(CLI::IsMember({"resnet18", "xception"}));
+  train->add_option("--backbone", f->backbone, "faceapi, resnet18 or xception (default train.backbone)")
+      ->check(CLI::IsMember({"faceapi", "resnet18", "xception"}));
   train->add_option("--optimizer", f->optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}));
   train->add_option("--schedule", f->schedule, "constant or one_cycle")->check(CLI::IsMember({"constant", "one_cycle"}));
   train->add_option("--source", f->source, "Train on one source's crops only (default all)");

@@ -166,16 +166,38 @@ std::vector<SettingSpec> catalog() {
               "it derives from (0: never)."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
-      text("train.backbone", T::string, "resnet18",
-           "The detector's backbone: ResNet18 (the seed study's), or Xception (FaceForensics++'s detector; "
-           "3.4x ResNet18's training time per image at 224 px on 2 threads; FF++ trains it at 299 px).",
-           {"resnet18", "xception"}),
+      text("train.backbone", T::string, "faceapi",
+           "The detector's backbone: faceapi (face-api's recognition net, a dlib-style ResNet trained on millions "
+           "of faces, which the install already downloads into faces.models_dir: face-pretrained with no other "
+           "download), ResNet18 (the seed study's) or Xception (FaceForensics++'s detector); resnet18 and xception "
+           "need ImageNet weights (train.init_weights) to be promotable.",
+           {"faceapi", "resnet18", "xception"}),
       text("train.init_weights", T::string, "",
-           "ImageNet weights of the backbone: torchvision's ResNet18 (TorchScript or a pickled dict, made by "
-           "ops/export_resnet18.py on a machine with internet), or Xception's from ops/export_xception.py; "
-           "empty: train from scratch."),
-      integer("train.image_size", 224, 32, 1024, "Side of the square face crops the detector sees."),
+           "ImageNet weights of a resnet18 or xception backbone: torchvision's ResNet18 (TorchScript or a pickled "
+           "dict, made by ops/export_resnet18.py on a machine with internet), or Xception's from "
+           "ops/export_xception.py; empty: from scratch. The faceapi backbone reads face-api's pinned recognition "
+           "weights from faces.models_dir instead."),
+      integer("train.image_size", 0, 0, 1024,
+              "Side of the square face crops the detector sees; 0: the backbone's own (faceapi 160, resnet18 224, "
+              "xception 299)."),
       integer("train.loader_workers", 2, 1, 64, "Threads that decode and augment training crops."),
+      text("train.augment", T::string, "mild",
+           "Training augmentations: mild (flip, +-10 deg, light colour, blur and JPEG: blending boundaries survive) "
+           "or strong (the seed study's set for ImageNet models on 100k+ crops).",
+           {"mild", "strong"}),
+      number("train.sbi", "0.5", 0, 1,
+             "Share of the training positives that are self-blended images (Shiohara & Yamasaki 2022) made on the "
+             "fly from confirmed real crops, each next to its real in the batch; a source with real videos only "
+             "gets all its positives this way (0: none)."),
+      text("train.source_weights", T::string, "sqrt",
+           "How often training draws each source: sqrt (in proportion to the square root of its videos) or "
+           "equal.",
+           {"sqrt", "equal"}),
+      text("train.freeze", T::string, "none",
+           "none: the backbone trains with the head (at train.backbone_lr of its rate); backbone: only the head "
+           "trains, a probe of the backbone's features (fastest).",
+           {"none", "backbone"}),
+      number("train.backbone_lr", "0.1", 0, 100, "The backbone's learning rate as a share of the head's."),
       text("promotion.metric", T::string, "videos_confident",
            "The AUC the promotion gate judges per source: video level with the DFDC confident strategy (what "
            "the served verdict uses), video level with the mean, or frame level. Frame-level AUC is always "

@@ -10,6 +10,8 @@
 #include <SQLiteCpp/Transaction.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -19,9 +21,12 @@ namespace curator::dataset {
 
 nlohmann::json ManifestItem::to_json() const {
   // Keys in a fixed order (nlohmann sorts them), so equal items serialise to equal bytes.
-  return {{"crop", crop},   {"sha256", sha256}, {"label", label}, {"source", source}, {"split", split},
-          {"group", group}, {"video", video},   {"track", track}, {"frame", frame},   {"small", small},
-          {"blurred", blurred}};
+  nlohmann::json j = {{"crop", crop},   {"sha256", sha256}, {"label", label}, {"source", source}, {"split", split},
+                      {"group", group}, {"video", video},   {"track", track}, {"frame", frame},   {"small", small},
+                      {"blurred", blurred}};
+  if (!landmarks.empty()) j["landmarks"] = landmarks;
+  if (!derived_from.empty()) j["derived_from"] = derived_from;
+  return j;
 }
 
 ManifestItem ManifestItem::from_json(const nlohmann::json& j) {
@@ -47,6 +52,13 @@ ManifestItem ManifestItem::from_json(const nlohmann::json& j) {
   m.frame = field("frame", T::number_integer).get<int>();
   m.small = field("small", T::boolean).get<bool>();
   m.blurred = field("blurred", T::boolean).get<bool>();
+  try {
+    if (j.contains("landmarks")) m.landmarks = j.at("landmarks").get<std::vector<float>>();
+    if (j.contains("derived_from")) m.derived_from = j.at("derived_from").get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception&) {
+    throw InvalidInput("fields 'landmarks' and 'derived_from' must be lists of numbers");
+  }
+  if (!m.landmarks.empty() && m.landmarks.size() != 136) throw InvalidInput("field 'landmarks' must hold 136 values");
   return m;
 }
 
@@ -74,6 +86,43 @@ nlohmann::json summarize(const std::vector<ManifestItem>& items, const DatasetSe
           {"sources", sources}};
 }
 
+// The landmarks of the current row's face as shares of its training crop (faces::training_crop_box: 1.3
+// times the box's longer side, around its centre).
+std::vector<float> crop_landmarks(SQLite::Statement& q) {
+  const auto blob = q.getColumn("landmarks");
+  if (blob.getBytes() != 136 * static_cast<int>(sizeof(float))) return {};
+  const double x = q.getColumn("x").getDouble(), y = q.getColumn("y").getDouble(), w = q.getColumn("w").getDouble(),
+               h = q.getColumn("h").getDouble();
+  const double side = std::max(1.0, static_cast<double>(std::lround(std::max(w, h) * 1.3)));
+  const double x0 = std::lround(x + w / 2 - std::max(w, h) * 1.3 / 2), y0 = std::lround(y + h / 2 - std::max(w, h) * 1.3 / 2);
+  std::vector<float> raw(136), out(136);
+  std::memcpy(raw.data(), blob.getBlob(), raw.size() * sizeof(float));
+  for (size_t i = 0; i < 136; i += 2) {
+    out[i] = static_cast<float>(std::round((raw[i] - x0) / side * 1e4) / 1e4);
+    out[i + 1] = static_cast<float>(std::round((raw[i + 1] - y0) / side * 1e4) / 1e4);
+  }
+  return out;
+}
+
+// Each item's originals among the snapshot's videos ("#<id>", or the external id of a submission of the same
+// source), from ingest's declared relations.
+void add_derived_from(SQLite::Database& conn, std::vector<ManifestItem>& items) {
+  std::set<int64_t> present;
+  for (const auto& m : items) present.insert(m.video);
+  SQLite::Statement q(conn, "SELECT r.submission_id, COALESCE(o.id, CASE WHEN substr(r.derived_from, 1, 1) = '#' "
+                            "THEN CAST(substr(r.derived_from, 2) AS INTEGER) END) AS original "
+                            "FROM submission_relations r JOIN submissions s ON s.id = r.submission_id "
+                            "LEFT JOIN submissions o ON o.external_id = r.derived_from AND o.source = s.source");
+  std::map<int64_t, std::set<int64_t>> originals;
+  while (q.executeStep()) {
+    if (q.getColumn("original").isNull()) continue;
+    const int64_t original = q.getColumn("original").getInt64();
+    if (present.count(original)) originals[q.getColumn("submission_id").getInt64()].insert(original);
+  }
+  for (auto& m : items)
+    if (auto it = originals.find(m.video); it != originals.end()) m.derived_from.assign(it->second.begin(), it->second.end());
+}
+
 SnapshotInfo from_row(SQLite::Statement& q, const core::DataDir& dir) {
   SnapshotInfo s;
   s.id = q.getColumn(0).getString();
@@ -94,7 +143,8 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
   {
     SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
     SQLite::Statement q(*conn, "SELECT f.crop_path, r.label, s.source, d.split, d.group_key, f.video_id, f.track_index, "
-                               "f.frame_index, f.small, f.blurred FROM faces f JOIN submissions s ON s.id = f.video_id "
+                               "f.frame_index, f.small, f.blurred, f.x, f.y, f.w, f.h, f.landmarks "
+                               "FROM faces f JOIN submissions s ON s.id = f.video_id "
                                "JOIN dataset_videos d ON d.submission_id = f.video_id AND d.state = 'assigned' AND d.conflict IS NULL "
                                "JOIN review_items r ON r.submission_id = f.video_id AND r.state = 'confirmed' "
                                "WHERE s.state = 'done' ORDER BY f.video_id, f.track_index, f.frame_index");
@@ -110,8 +160,10 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
       m.frame = q.getColumn("frame_index").getInt();
       m.small = q.getColumn("small").getInt() != 0;
       m.blurred = q.getColumn("blurred").getInt() != 0;
+      m.landmarks = crop_landmarks(q);
       items.push_back(std::move(m));
     }
+    add_derived_from(*conn, items);
   }
   std::string manifest;
   std::set<int64_t> videos;

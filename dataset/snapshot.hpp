@@ -32,6 +32,12 @@ struct ManifestItem {
   int track = 0;
   int frame = 0;
   bool small = false, blurred = false;
+  /// The face's 68 landmarks in the crop, as shares of its side (x0, y0, x1, y1, ...; 136 values); empty
+  /// when unknown (older snapshots). Lets training self-blend real crops.
+  std::vector<float> landmarks;
+  /// Submissions this video declares it derives from and that have crops in the same snapshot
+  /// (a fake's originals), sorted.
+  std::vector<int64_t> derived_from;
 
   nlohmann::json to_json() const;
   /// Throws InvalidInput naming the missing or mistyped field.

@@ -82,23 +82,44 @@ cv::Mat augment(const cv::Mat& rgb, const AugmentOptions& o, std::mt19937& rng) 
   return img;
 }
 
-const char* input_norm_name(InputNorm norm) { return norm == InputNorm::half ? "half" : "imagenet"; }
+AugmentOptions mild_augment() {
+  AugmentOptions o;
+  o.rotate_deg = 10, o.scale_min = 0.95, o.scale_max = 1.05;
+  o.perspective_p = 0;
+  o.jitter = 0.1;
+  o.erase_p = 0;
+  o.jpeg_p = 0.3, o.jpeg_min = 70;
+  o.blur_p = 0.1, o.blur_sigma_max = 1.0;
+  return o;
+}
+
+AugmentOptions augment_preset(const std::string& name) {
+  if (name == "strong") return AugmentOptions{};
+  if (name == "mild") return mild_augment();
+  throw InvalidInput("unknown augmentation set '" + name + "' (strong or mild)");
+}
+
+const char* input_norm_name(InputNorm norm) {
+  return norm == InputNorm::half ? "half" : norm == InputNorm::faceapi ? "faceapi" : "imagenet";
+}
 
 InputNorm parse_input_norm(const std::string& text) {
   if (text == "imagenet") return InputNorm::imagenet;
   if (text == "half") return InputNorm::half;
-  throw InvalidInput("unknown input normalisation '" + text + "' (imagenet or half)");
+  if (text == "faceapi") return InputNorm::faceapi;
+  throw InvalidInput("unknown input normalisation '" + text + "' (imagenet, half or faceapi)");
 }
 
 InputNorm input_norm_for(const std::string& backbone) {
-  return backbone == "xception" ? InputNorm::half : InputNorm::imagenet;
+  return backbone == "xception" ? InputNorm::half : backbone == "faceapi" ? InputNorm::faceapi : InputNorm::imagenet;
 }
 
 void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm) {
   static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f}, imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-  static const float half[3] = {0.5f, 0.5f, 0.5f};
-  const float* mean = norm == InputNorm::half ? half : imagenet_mean;
-  const float* stdev = norm == InputNorm::half ? half : imagenet_std;
+  static const float half[3] = {0.5f, 0.5f, 0.5f}, one[3] = {1.f, 1.f, 1.f};
+  static const float faceapi_mean[3] = {122.782f / 255, 117.001f / 255, 104.298f / 255};
+  const float* mean = norm == InputNorm::half ? half : norm == InputNorm::faceapi ? faceapi_mean : imagenet_mean;
+  const float* stdev = norm == InputNorm::half ? half : norm == InputNorm::faceapi ? one : imagenet_std;
   cv::Mat resized;
   if (rgb.cols == size && rgb.rows == size) resized = rgb;
   else cv::resize(rgb, resized, cv::Size(size, size), 0, 0, cv::INTER_AREA);

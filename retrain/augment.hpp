@@ -25,11 +25,19 @@ struct AugmentOptions {
 /// An augmented copy of an 8-bit RGB image, the same size.
 cv::Mat augment(const cv::Mat& rgb, const AugmentOptions& options, std::mt19937& rng);
 
+/// The mild set (DeepfakeBench-style, for pretrained backbones on small data: blending boundaries are a few
+/// pixels wide and strong transforms erase them): flip, +-10 deg, scale 0.95-1.05, colour 0.1, blur p 0.1,
+/// JPEG 70-100 p 0.3, no perspective, no erasing.
+AugmentOptions mild_augment();
+/// "strong" (the defaults above) or "mild". Throws InvalidInput otherwise.
+AugmentOptions augment_preset(const std::string& name);
+
 /// How pixels become model inputs: (x / 255 - mean) / std per channel. ImageNet's constants for
-/// torchvision's ResNet18; 0.5 / 0.5 (inputs in [-1, 1]) for Xception, whose ImageNet weights expect it.
-enum class InputNorm { imagenet, half };
+/// torchvision's ResNet18; 0.5 / 0.5 (inputs in [-1, 1]) for Xception, whose ImageNet weights expect it;
+/// face-api's channel means and std 1 for the faceapi backbone.
+enum class InputNorm { imagenet, half, faceapi };
 const char* input_norm_name(InputNorm norm);
-/// Throws InvalidInput for anything but "imagenet" or "half".
+/// Throws InvalidInput for anything but "imagenet", "half" or "faceapi".
 InputNorm parse_input_norm(const std::string& text);
 /// The normalisation a backbone's ImageNet weights were trained with.
 InputNorm input_norm_for(const std::string& backbone);

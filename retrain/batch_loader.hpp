@@ -3,6 +3,9 @@
 //! Each crop is read from disk, augmented (training only) and normalised into a float batch, channels
 //! first. The order of samples is the caller's and batches come out in that order whatever the thread
 //! timing; each sample's augmentation is seeded from (seed, position), so an epoch is reproducible.
+//! Self-blended pairs (Sample::pair): two consecutive samples of one real crop, the real half and its
+//! self-blend (synth/self_blend.hpp), drawn from the same seed so both get the same blend draw and the
+//! same augmentation.
 //! A BatchLoader is used by one consumer thread; its workers are internal.
 #include "retrain/augment.hpp"
 
@@ -17,12 +20,17 @@
 
 namespace curator::retrain {
 
+/// The part a sample plays in a self-blended pair.
+enum class PairPart { none, real, blend };
+
 struct Sample {
   std::string crop; ///< relative to the data folder
   int label = 0;    ///< 1 fake, 0 real
   std::string source;
   int64_t video = 0;
   int frame = 0;
+  std::vector<float> landmarks; ///< 68 points as shares of the crop's side (ManifestItem); may be empty
+  PairPart pair = PairPart::none; ///< real: the first of a pair; blend: the second (label 1), same crop
 };
 
 struct Batch {
@@ -72,10 +80,19 @@ private:
   std::vector<std::thread> threads_;
 };
 
-/// An epoch's training order, `count` draws from (seed, epoch) only: each draw picks a source uniformly,
-/// then one of that source's labels uniformly, then a sample of that (source, label) uniformly. Labels
-/// are balanced within every source that has both (a one-class source keeps its one class).
-std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t count, uint64_t seed, int epoch);
+struct EpochOptions {
+  /// Share of the positives that are self-blended pairs (a real crop with landmarks and its blend). A
+  /// source with real crops but no fakes gets all its positives this way.
+  double sbi = 0;
+  bool sqrt_weights = false; ///< draw sources in proportion to the square root of their videos (else equally)
+};
+
+/// An epoch's training order, about `count` samples drawn from (seed, epoch) only: each draw picks a
+/// source (equally, or by the square root of its videos), then a real crop, a fake crop or a self-blended
+/// pair (counts as one real and one fake) so that labels are balanced within every source that has both
+/// (or can self-blend); a one-class source keeps its one class. Pairs are two consecutive samples.
+std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t count, uint64_t seed, int epoch,
+                                   const EpochOptions& options = {});
 
 /// Sources whose samples all have one label, sorted.
 std::vector<std::string> one_class_sources(const std::vector<Sample>& samples);

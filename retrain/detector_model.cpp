@@ -38,8 +38,8 @@ nn::Sequential layer(int64_t in, int64_t out, int64_t stride) {
 } // namespace
 
 void check_backbone(const std::string& backbone) {
-  if (backbone != "resnet18" && backbone != "xception")
-    throw InvalidInput("backbone must be resnet18 or xception, not '" + backbone + "'");
+  if (backbone != "resnet18" && backbone != "xception" && backbone != "faceapi")
+    throw InvalidInput("backbone must be faceapi, resnet18 or xception, not '" + backbone + "'");
 }
 
 DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
@@ -48,6 +48,9 @@ DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
   if (options.backbone == "xception") {
     xception = std::make_unique<XceptionTrunk>(*this);
     features = 2048;
+  } else if (options.backbone == "faceapi") {
+    faceapi = register_module("faceapi", FaceApiTrunk());
+    features = kFaceApiFeatures;
   } else {
     conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
     bn1 = register_module("bn1", nn::BatchNorm2d(64));
@@ -68,16 +71,33 @@ DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
 }
 
 torch::Tensor DetectorImpl::forward(torch::Tensor x) {
-  if (xception) {
+  if (faceapi) {
+    x = faceapi->pooled(x);
+  } else if (xception) {
     x = torch::relu(xception->forward(x));
+    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   } else {
     x = torch::relu(bn1(conv1(x)));
     x = torch::max_pool2d(x, 3, 2, 1);
     x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   x = drop(x);
   return (fc_hidden ? fc_hidden->forward(x) : fc_linear(x)).squeeze(1);
+}
+
+std::vector<torch::Tensor> DetectorImpl::backbone_parameters() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : named_parameters(true))
+    if (p.key().rfind("fc.", 0) != 0) out.push_back(p.value());
+  return out;
+}
+
+std::vector<torch::Tensor> DetectorImpl::head_parameters() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : named_parameters(true))
+    if (p.key().rfind("fc.", 0) == 0) out.push_back(p.value());
+  return out;
 }
 
 void use_channels_last(nn::Module& model) {

@@ -1,10 +1,12 @@
 #pragma once
 // Internal to retrain/ (includes LibTorch; the module's precompiled header makes that cheap): the
-// detector. Backbone: ResNet18 with torchvision's layout and parameter names (the default), or Xception
-// with pretrainedmodels' (xception.hpp), so ImageNet weights load by name. The head is the backbone's
+// detector. Backbone: ResNet18 with torchvision's layout and parameter names, Xception with
+// pretrainedmodels' (xception.hpp), so ImageNet weights load by name, or face-api's recognition trunk
+// (`faceapi`, faceapi_trunk.hpp: registered as "faceapi", 480 pooled features). The head is the backbone's
 // `fc` replaced by one fake logit: either linear, or one hidden layer (Linear, ReLU, BatchNorm1d,
 // Dropout, Linear); dropout also applies to the pooled features. Not thread-safe: one thread trains or
 // evaluates a model at a time.
+#include "retrain/faceapi_trunk.hpp"
 #include "retrain/xception.hpp"
 
 #include <torch/torch.h>
@@ -25,11 +27,11 @@ struct BasicBlockImpl : torch::nn::Module {
 TORCH_MODULE(BasicBlock);
 
 struct DetectorOptions {
-  std::string backbone = "resnet18"; ///< resnet18 or xception
+  std::string backbone = "resnet18"; ///< resnet18, xception or faceapi
   int hidden = 0;        ///< 0: a linear head; else the hidden layer's width
   double dropout = 0.5;  ///< on the pooled features (512 or 2048) and in the hidden layer
 };
-/// Throws curator::InvalidInput for a backbone other than resnet18 or xception.
+/// Throws curator::InvalidInput for a backbone other than resnet18, xception or faceapi.
 void check_backbone(const std::string& backbone);
 
 struct DetectorImpl : torch::nn::Module {
@@ -42,6 +44,10 @@ struct DetectorImpl : torch::nn::Module {
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   std::unique_ptr<XceptionTrunk> xception; ///< registered at top level, as in pretrainedmodels
+  FaceApiTrunk faceapi{nullptr};           ///< registered as "faceapi"
+  /// The backbone's parameters (all but the head's), e.g. to freeze them or give them their own rate.
+  std::vector<torch::Tensor> backbone_parameters();
+  std::vector<torch::Tensor> head_parameters();
   torch::nn::Dropout drop{nullptr};
   // Registered as "fc", whichever the head is: Linear(features, 1), or the hidden-layer Sequential.
   torch::nn::Linear fc_linear{nullptr};

@@ -45,13 +45,7 @@ RoundOptions RoundOptions::from_config(const core::Config& c) {
   RoundOptions o;
   auto params = nlohmann::json::parse(c.get_string("scheduler.params"), nullptr, false);
   if (params.is_discarded() || !params.is_object()) throw ConfigError("scheduler.params must be a JSON object");
-  auto base = TrainParams().to_json();
-  base["backbone"] = c.get_string("train.backbone");
-  base["init_weights"] = c.get_string("train.init_weights");
-  base["image_size"] = c.get_int("train.image_size");
-  base["loader_workers"] = c.get_int("train.loader_workers");
-  base.update(params);
-  o.base = TrainParams::from_json(base);
+  o.base = configured_train_params(c, params);
   o.search_runs = static_cast<int>(c.get_int("scheduler.search_runs"));
   o.max_epochs = o.base.epochs;
   o.gate = GateConfig::from_config(c);
@@ -81,8 +75,18 @@ void update_round(core::Database& db, const RoundResult& r, int64_t now) {
   RoundStore(db).update(row, now);
 }
 
+// How a round ranks its runs: the mean over sources of the video-level validation AUC (as the gate judges
+// per source, on test videos), else the pooled frame AUC (1 below any video-level value).
 double val_auc(const RunRecord& r) {
   try {
+    double sum = 0;
+    int n = 0;
+    for (const auto& [source, m] : r.metrics.at("val").items()) {
+      if (source == "all" || !m.is_object() || !m.contains("videos_mean")) continue;
+      const auto& v = m.at("videos_mean").at("auc").at("value");
+      if (v.is_number()) sum += v.get<double>(), ++n;
+    }
+    if (n > 0) return 1 + sum / n;
     const auto& v = r.metrics.at("val").at("all").at("frames").at("auc").at("value");
     return v.is_number() ? v.get<double>() : -1;
   } catch (const std::exception&) {

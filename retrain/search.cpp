@@ -216,6 +216,9 @@ TrainParams sample_params(const TrainParams& base, const std::vector<std::string
   std::vector<std::string> choices = {"all"};
   choices.insert(choices.end(), sources.begin(), sources.end());
   p.train_source = choices[pick(static_cast<int>(choices.size()))];
+  p.augment = pick(2) ? "mild" : "strong";
+  const double sbi_shares[] = {0.0, 0.25, 0.5, 0.75};
+  p.sbi = sbi_shares[pick(4)];
   p.seed = base.seed * 7919 + static_cast<uint64_t>(index);
   return p;
 }

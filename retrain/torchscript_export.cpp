@@ -37,9 +37,9 @@ std::string bn(const std::string& in, const std::string& name) {
          flat(name + ".running_mean") + ", self." + flat(name + ".running_var") + ", False, 0.1, 1e-05, False)";
 }
 
-// Pooling and the head, after either backbone's last ReLU.
-std::string head_source(const DetectorImpl& m, std::ostringstream& s) {
-  s << "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n";
+// Pooling (unless the backbone pooled already) and the head, after the backbone's last ReLU.
+std::string head_source(const DetectorImpl& m, std::ostringstream& s, bool pooled = false) {
+  if (!pooled) s << "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n";
   if (m.options.hidden > 0) {
     s << "    x = torch.relu(torch.linear(x, self." << flat("fc.0.weight") << ", self." << flat("fc.0.bias") << "))\n";
     s << "    x = " << bn("x", "fc.2") << "\n";
@@ -75,9 +75,46 @@ void xception_source(std::ostringstream& s) {
   s << "    x = torch.relu(" << bn(separable("x", "conv4", 1536), "bn4") << ")\n";
 }
 
+std::string conv_bias(const std::string& in, const std::string& name, int stride, int pad) {
+  return "torch.conv2d(" + in + ", self." + flat(name + ".weight") + ", self." + flat(name + ".bias") + ", [" +
+         std::to_string(stride) + ", " + std::to_string(stride) + "], [" + std::to_string(pad) + ", " +
+         std::to_string(pad) + "], [1, 1], 1)";
+}
+
+// face-api's trunk (faceapi_trunk.hpp) and its four stages' pooled outputs.
+void faceapi_source(const DetectorImpl& m, std::ostringstream& s) {
+  s << "    x = torch.relu(" << conv_bias("x", "faceapi.conv32_down", 2, 0) << ")\n";
+  s << "    x = torch.max_pool2d(x, [3, 3], [2, 2], [0, 0], [1, 1], False)\n";
+  std::vector<std::string> stages;
+  const auto& blocks = m.faceapi->blocks;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::string p = "faceapi." + blocks[i].first;
+    if (!blocks[i].second->down) {
+      s << "    y = torch.relu(" << conv_bias("x", p + ".conv1", 1, 1) << ")\n";
+      s << "    x = torch.relu(" << conv_bias("y", p + ".conv2", 1, 1) << " + x)\n";
+    } else {
+      s << "    y = torch.relu(" << conv_bias("x", p + ".conv1", 2, 0) << ")\n";
+      s << "    y = " << conv_bias("y", p + ".conv2", 1, 1) << "\n";
+      s << "    q = torch.avg_pool2d(x, [2, 2], [2, 2], [0, 0], False, True, None)\n";
+      s << "    y = torch.constant_pad_nd(y, [0, q.size(3) - y.size(3), 0, q.size(2) - y.size(2)], 0.0)\n";
+      s << "    q = torch.constant_pad_nd(q, [0, 0, 0, 0, 0, y.size(1) - q.size(1)], 0.0)\n";
+      s << "    x = torch.relu(q + y)\n";
+    }
+    if (FaceApiTrunkImpl::ends_stage(i)) {
+      stages.push_back("s" + std::to_string(stages.size()));
+      s << "    " << stages.back() << " = torch.mean(x, [2, 3])\n";
+    }
+  }
+  s << "    x = torch.cat([" << stages[0] << ", " << stages[1] << ", " << stages[2] << ", " << stages[3] << "], 1)\n";
+}
+
 std::string forward_source(const DetectorImpl& m) {
   std::ostringstream s;
   s << "def forward(self, x):\n";
+  if (m.faceapi) {
+    faceapi_source(m, s);
+    return head_source(m, s, /*pooled=*/true);
+  }
   if (m.xception) {
     xception_source(s);
     return head_source(m, s);

@@ -1,5 +1,7 @@
+#include "core/config.hpp"
 #include "core/error.hpp"
 #include "retrain/augment.hpp"
+#include "retrain/faceapi_trunk.hpp"
 #include "retrain/training.hpp"
 
 #include <cmath>
@@ -8,6 +10,8 @@ namespace curator::retrain {
 
 nlohmann::json TrainParams::to_json() const {
   return {{"backbone", backbone},       {"optimizer", optimizer},     {"lr", lr},
+          {"backbone_lr", backbone_lr}, {"freeze", freeze},           {"augment", augment},
+          {"sbi", sbi},                 {"source_weights", source_weights},
           {"schedule", schedule},       {"epochs", epochs},
           {"batch", batch},             {"dropout", dropout},
           {"weight_decay", weight_decay}, {"hidden", hidden},
@@ -30,6 +34,11 @@ TrainParams TrainParams::from_json(const nlohmann::json& j) {
       if (key == "backbone") p.backbone = value.get<std::string>();
       else if (key == "optimizer") p.optimizer = value.get<std::string>();
       else if (key == "lr") p.lr = value.get<double>();
+      else if (key == "backbone_lr") p.backbone_lr = value.get<double>();
+      else if (key == "freeze") p.freeze = value.get<std::string>();
+      else if (key == "augment") p.augment = value.get<std::string>();
+      else if (key == "sbi") p.sbi = value.get<double>();
+      else if (key == "source_weights") p.source_weights = value.get<std::string>();
       else if (key == "schedule") p.schedule = value.get<std::string>();
       else if (key == "epochs") p.epochs = value.get<int>();
       else if (key == "batch") p.batch = value.get<int>();
@@ -58,7 +67,15 @@ void TrainParams::validate() const {
   auto need = [](bool ok, const std::string& what) {
     if (!ok) throw InvalidInput("training parameter out of range: " + what);
   };
-  need(backbone == "resnet18" || backbone == "xception", "backbone is resnet18 or xception");
+  need(backbone == "resnet18" || backbone == "xception" || backbone == "faceapi", "backbone is faceapi, resnet18 or xception");
+  need(backbone_lr >= 0 && backbone_lr <= 100, "0 <= backbone_lr <= 100");
+  need(freeze == "none" || freeze == "backbone", "freeze is none or backbone");
+  need(augment == "strong" || augment == "mild", "augment is strong or mild");
+  need(sbi >= 0 && sbi <= 1, "0 <= sbi <= 1");
+  need(source_weights == "equal" || source_weights == "sqrt", "source_weights is equal or sqrt");
+  need(backbone != "faceapi" || image_size >= 112, "image_size >= 112 for the faceapi backbone (four halvings)");
+  need(backbone != "faceapi" || !init_weights.empty(),
+       "the faceapi backbone needs face-api's recognition weights (init_weights: the manifest in faces.models_dir)");
   need(optimizer == "adam" || optimizer == "sgd", "optimizer is adam or sgd");
   need(schedule == "constant" || schedule == "one_cycle", "schedule is constant or one_cycle");
   need(lr > 0 && lr < 10 && std::isfinite(lr), "0 < lr < 10");
@@ -73,7 +90,41 @@ void TrainParams::validate() const {
   need(loader_workers >= 1 && loader_workers <= 64, "1 <= loader_workers <= 64");
   need(bootstrap >= 0 && bootstrap <= 100000, "0 <= bootstrap <= 100000");
   need(!train_source.empty(), "train_source is a source name or all");
-  need(input_norm.empty() || input_norm == "imagenet" || input_norm == "half", "input_norm is imagenet or half");
+  need(input_norm.empty() || input_norm == "imagenet" || input_norm == "half" || input_norm == "faceapi",
+       "input_norm is imagenet, half or faceapi");
+}
+
+TrainParams configured_train_params(const core::Config& c, const nlohmann::json& overrides) {
+  if (!overrides.is_null() && !overrides.is_object()) throw InvalidInput("training parameters must be a JSON object");
+  TrainParams p;
+  p.backbone = c.get_string("train.backbone");
+  if (overrides.contains("backbone") && overrides["backbone"].is_string()) p.backbone = overrides["backbone"];
+  p.init_weights = default_init_weights(p.backbone, c.get_string("train.init_weights"), c.get_path("faces.models_dir"));
+  const auto size = static_cast<int>(c.get_int("train.image_size"));
+  p.image_size = size > 0 ? size : native_image_size(p.backbone);
+  p.loader_workers = static_cast<int>(c.get_int("train.loader_workers"));
+  p.augment = c.get_string("train.augment");
+  p.sbi = c.get_double("train.sbi");
+  p.source_weights = c.get_string("train.source_weights");
+  p.freeze = c.get_string("train.freeze");
+  p.backbone_lr = c.get_double("train.backbone_lr");
+  if (overrides.is_null() || overrides.empty()) {
+    p.validate();
+    return p;
+  }
+  auto j = p.to_json();
+  j.update(overrides);
+  return TrainParams::from_json(j);
+}
+
+int native_image_size(const std::string& backbone) {
+  return backbone == "faceapi" ? 160 : backbone == "xception" ? 299 : 224;
+}
+
+std::string default_init_weights(const std::string& backbone, const std::string& configured,
+                                 const std::filesystem::path& face_models_dir) {
+  if (!configured.empty()) return configured;
+  return backbone == "faceapi" ? faceapi_manifest(face_models_dir).string() : std::string();
 }
 
 } // namespace curator::retrain

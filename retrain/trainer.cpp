@@ -8,6 +8,7 @@
 #include "core/logging.hpp"
 #include "core/version.hpp"
 #include "retrain/batch_loader.hpp"
+#include "retrain/changed_faces.hpp"
 #include "retrain/detector_model.hpp"
 #include "retrain/metrics.hpp"
 #include "retrain/model_io.hpp"
@@ -38,12 +39,13 @@ torch::Tensor to_model_input(Batch& b, torch::Device device) {
   return device.is_cpu() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
+// The crops of a split (and source), as samples. With `keep`, the items it marks false are left out.
 std::vector<Sample> samples_of(const std::vector<dataset::ManifestItem>& items, const std::string& split,
-                               const std::string& source) {
+                               const std::string& source, const std::vector<bool>* keep = nullptr) {
   std::vector<Sample> out;
-  for (const auto& m : items)
-    if (m.split == split && (source == "all" || m.source == source))
-      out.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
+  for (size_t i = 0; i < items.size(); ++i)
+    if (const auto& m = items[i]; m.split == split && (source == "all" || m.source == source) && (!keep || (*keep)[i]))
+      out.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame, m.landmarks, PairPart::none});
   return out;
 }
 
@@ -56,14 +58,42 @@ double lr_at(const TrainParams& p, int64_t step, int64_t total) {
   return p.lr / 1e4 + (p.lr - p.lr / 1e4) * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress)));
 }
 
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+void set_lr(torch::optim::Optimizer& opt, const std::vector<double>& shares, double lr) {
+  auto& groups = opt.param_groups();
+  for (size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lr * (i < shares.size() ? shares[i] : 1.0));
 }
 
 struct EvalOut {
   double loss = NAN, auc = NAN;
   nlohmann::json auc_by_source = nlohmann::json::object(); ///< null where a source lacks a class
+  /// Video level (a video's mean fake probability): per source, and their mean over the sources with
+  /// both classes (NaN when none has): what epochs and runs are chosen on, as the gate judges per source.
+  nlohmann::json video_auc_by_source = nlohmann::json::object();
+  double video_auc = NAN;
 };
+
+// Per source, the AUC of the videos' mean scores.
+void video_level(EvalOut& out, const std::vector<double>& scores, const std::vector<int>& labels,
+                 const std::vector<const Sample*>& samples) {
+  std::map<std::string, std::map<int64_t, std::pair<double, int>>> sums; // source -> video -> (sum, n)
+  std::map<int64_t, int> label_of;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    auto& [sum, n] = sums[samples[i]->source][samples[i]->video];
+    sum += scores[i], ++n;
+    label_of[samples[i]->video] = labels[i];
+  }
+  double total = 0;
+  int counted = 0;
+  for (const auto& [source, videos] : sums) {
+    std::vector<double> s;
+    std::vector<int> l;
+    for (const auto& [video, sn] : videos) s.push_back(sn.first / sn.second), l.push_back(label_of[video]);
+    const double auc = roc_auc(s, l);
+    out.video_auc_by_source[source] = std::isnan(auc) ? nlohmann::json() : nlohmann::json(auc);
+    if (!std::isnan(auc)) total += auc, ++counted;
+  }
+  out.video_auc = counted ? total / counted : NAN;
+}
 
 // Loss and frame AUC on a split (no augmentation).
 EvalOut validate(Detector& model, const std::filesystem::path& root, const std::vector<Sample>& samples,
@@ -80,6 +110,7 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
   std::vector<double> scores;
   std::vector<int> labels;
   std::vector<const std::string*> sources;
+  std::vector<const Sample*> of;
   double loss_sum = 0;
   while (loader.next(b)) {
     auto x = to_model_input(b, device);
@@ -91,8 +122,10 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
       scores.push_back(prob[i].item<double>());
       labels.push_back(static_cast<int>(b.labels[i]));
       sources.push_back(&samples[b.positions[i]].source);
+      of.push_back(&samples[b.positions[i]]);
     }
   }
+  video_level(out, scores, labels, of);
   out.loss = loss_sum / samples.size();
   out.auc = roc_auc(scores, labels);
   std::map<std::string, std::pair<std::vector<double>, std::vector<int>>> by_source;
@@ -134,35 +167,63 @@ RunState state_from(const nlohmann::json& j) {
 }
 
 
-// The model and optimizer of a run, initialised from ImageNet weights or from scratch.
+// The model and optimizer of a run, initialised from face-api's recognition net, ImageNet weights or
+// from scratch. The optimizer has one parameter group for the head and, unless the backbone is frozen, one
+// for the backbone at `backbone_lr` times the head's rate.
 struct Setup {
   Detector model{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt;
+  std::vector<double> lr_shares; ///< per parameter group, of the scheduled rate
   std::string init;
 };
 
-Setup set_up(const TrainParams& p, torch::Device device) {
+std::string initialise(Detector& model, const TrainParams& p) {
   auto log = core::logger("train");
+  if (p.backbone == "faceapi") {
+    const auto sha = load_faceapi_weights(model->faceapi, p.init_weights);
+    log->info("initialised the faceapi backbone from {}", p.init_weights);
+    return "faceapi:" + sha;
+  }
+  if (!p.init_weights.empty()) {
+    const auto report = load_imagenet_weights(model, p.init_weights);
+    log->info("initialised from {}: {} tensors loaded, {} skipped (the head)", p.init_weights, report.loaded, report.skipped);
+    return "imagenet:" + report.sha256;
+  }
+  log->warn("no ImageNet weights given (train.init_weights): training {} from scratch; the gate refuses such a "
+            "model unless promotion.allow_scratch", p.backbone);
+  return "scratch";
+}
+
+template <typename Options>
+std::vector<torch::optim::OptimizerParamGroup> param_groups(Setup& s, const TrainParams& p, const Options& base) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(s.model->head_parameters(), std::make_unique<Options>(base));
+  s.lr_shares = {1.0};
+  if (p.freeze == "backbone") {
+    for (auto& t : s.model->backbone_parameters()) t.set_requires_grad(false);
+  } else {
+    auto o = std::make_unique<Options>(base);
+    o->lr(p.lr * p.backbone_lr);
+    groups.emplace_back(s.model->backbone_parameters(), std::move(o));
+    s.lr_shares.push_back(p.backbone_lr);
+  }
+  return groups;
+}
+
+Setup set_up(const TrainParams& p, torch::Device device) {
   torch::manual_seed(p.seed);
   Setup s;
   s.model = Detector(DetectorOptions{p.backbone, p.hidden, p.dropout});
-  if (!p.init_weights.empty()) {
-    const auto report = load_imagenet_weights(s.model, p.init_weights);
-    s.init = "imagenet:" + report.sha256;
-    log->info("initialised from {}: {} tensors loaded, {} skipped (the head)", p.init_weights, report.loaded, report.skipped);
-  } else {
-    s.init = "scratch";
-    log->warn("no ImageNet weights given (train.init_weights): training {} from scratch; the gate refuses such a "
-              "model unless promotion.allow_scratch", p.backbone);
-  }
+  s.init = initialise(s.model, p);
   s.model->to(device);
   if (device.is_cpu()) use_channels_last(*s.model); // lets oneDNN run the convolutions
-  if (p.optimizer == "sgd")
-    s.opt = std::make_unique<torch::optim::SGD>(s.model->parameters(),
-                                                torch::optim::SGDOptions(p.lr).momentum(0.9).weight_decay(p.weight_decay));
-  else
-    s.opt = std::make_unique<torch::optim::Adam>(s.model->parameters(),
-                                                 torch::optim::AdamOptions(p.lr).weight_decay(p.weight_decay));
+  if (p.optimizer == "sgd") {
+    const auto o = torch::optim::SGDOptions(p.lr).momentum(0.9).weight_decay(p.weight_decay);
+    s.opt = std::make_unique<torch::optim::SGD>(param_groups(s, p, o), o);
+  } else {
+    const auto o = torch::optim::AdamOptions(p.lr).weight_decay(p.weight_decay);
+    s.opt = std::make_unique<torch::optim::Adam>(param_groups(s, p, o), o);
+  }
   return s;
 }
 
@@ -175,13 +236,16 @@ double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& tra
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
   lo.norm = parse_input_norm(p.resolved_input_norm());
+  lo.augment = augment_preset(p.augment);
   lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
-  BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch), lo);
+  EpochOptions eo;
+  eo.sbi = p.sbi, eo.sqrt_weights = p.source_weights == "sqrt";
+  BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch, eo), lo);
   Batch b;
   double loss_sum = 0;
   size_t seen = 0;
   while (loader.next(b)) {
-    set_lr(*s.opt, lr_at(p, st.step, total_steps));
+    set_lr(*s.opt, s.lr_shares, lr_at(p, st.step, total_steps));
     auto x = to_model_input(b, device);
     auto y = torch::from_blob(b.labels.data(), {static_cast<int64_t>(b.count())}).to(device);
     s.opt->zero_grad();
@@ -246,13 +310,19 @@ RunState resume_or_start(const TrainJob& job, Setup& setup, torch::Device device
 struct EpochScores {
   double train_loss, probe_loss, val_loss, val_auc, lr, seconds;
   nlohmann::json val_auc_by_source;
+  double val_video_auc;
+  nlohmann::json val_video_auc_by_source;
 };
 
-// After an epoch: the best weights so far (validation AUC decides; without both classes in val, the
-// lowest validation loss; without validation crops at all, the lowest training loss), the curve, and a
-// checkpoint with the run's state, so a killed run resumes after this epoch.
+// After an epoch: the best weights so far (the mean over sources of the video-level validation AUC
+// decides; without a source with both classes of validation videos, the frame AUC; without both classes
+// in val, the lowest validation loss; without validation crops at all, the lowest training loss), the
+// curve, and a checkpoint with the run's state, so a killed run resumes after this epoch.
 void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, const EpochScores& e) {
-  const double score = !std::isnan(e.val_auc) ? e.val_auc : !std::isnan(e.val_loss) ? -e.val_loss : -e.train_loss;
+  const double score = !std::isnan(e.val_video_auc) ? 1 + e.val_video_auc
+                       : !std::isnan(e.val_auc)     ? e.val_auc
+                       : !std::isnan(e.val_loss)    ? -1 - e.val_loss
+                                                    : -1 - e.train_loss;
   st.epoch = epoch;
   if (score > st.best_score) {
     st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
@@ -263,12 +333,14 @@ void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, con
   auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   st.curves.push_back({{"epoch", epoch}, {"train_loss", e.train_loss}, {"train_eval_loss", num(e.probe_loss)},
                        {"train_eval_loss_before", num(st.probe_loss_before)}, {"val_loss", num(e.val_loss)},
-                       {"val_auc", num(e.val_auc)}, {"val_auc_by_source", e.val_auc_by_source}, {"lr", e.lr},
+                       {"val_auc", num(e.val_auc)}, {"val_auc_by_source", e.val_auc_by_source},
+                       {"val_video_auc", num(e.val_video_auc)}, {"val_video_auc_by_source", e.val_video_auc_by_source}, {"lr", e.lr},
                        {"seconds", e.seconds}});
   save_checkpoint(job.run_dir / "checkpoint.pt", *setup.model, *setup.opt);
   core::write_file_atomic(job.run_dir / "state.json", state_json(st).dump());
-  core::logger("train")->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {}", epoch, job.params.epochs,
-                              e.train_loss, st.curves.back()["val_loss"].dump(), st.curves.back()["val_auc"].dump());
+  core::logger("train")->info("epoch {}/{}: train loss {:.4f}, val loss {}, val AUC {} (videos, mean over sources {})",
+                              epoch, job.params.epochs, e.train_loss, st.curves.back()["val_loss"].dump(),
+                              st.curves.back()["val_auc"].dump(), st.curves.back()["val_video_auc"].dump());
 }
 
 } // namespace
@@ -281,13 +353,24 @@ TrainResult train_detector(const TrainJob& job) {
   keep_freed_memory();
   const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   std::filesystem::create_directories(job.run_dir);
-  const auto train = samples_of(job.items, "train", p.train_source);
+  // Positives only where the face was changed: faces a fake shows as its original did are left out.
+  const auto changed = changed_faces(job.items, job.data_root);
+  const auto train = samples_of(job.items, "train", p.train_source, &changed);
+  if (const auto unchanged = std::count(changed.begin(), changed.end(), false); unchanged > 0)
+    log->info("{} faces of fake videos are unchanged from their originals: left out of the positives", unchanged);
   // A single-source run picks its best epoch on its own source's validation videos; the others are
   // cross-source results in its card.
   const auto val = samples_of(job.items, "val", p.train_source);
   if (train.empty()) throw InvalidInput("the snapshot has no training crops for source '" + p.train_source + "'");
   TrainResult result;
+  std::set<std::string> blendable; // sources whose positives can be self-blends of their reals
+  for (const auto& s : train)
+    if (p.sbi > 0 && s.label == 0 && s.landmarks.size() == 136) blendable.insert(s.source);
   for (const auto& source : one_class_sources(train)) {
+    if (blendable.count(source)) {
+      log->info("training source {} has real videos only: its positives are self-blends of its reals", source);
+      continue;
+    }
     result.warnings.push_back("training source " + source +
                               " has one class only: the sampler cannot balance its labels, and the label mix of "
                               "the whole run leans towards that class");
@@ -315,7 +398,8 @@ TrainResult train_detector(const TrainJob& job) {
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
     close_epoch(job, setup, st, epoch,
                 {train_loss, probe_loss, v.loss, v.auc, lr_at(p, st.step - 1, total_steps),
-                 std::chrono::duration<double>(Clock::now() - t0).count(), v.auc_by_source});
+                 std::chrono::duration<double>(Clock::now() - t0).count(), v.auc_by_source, v.video_auc,
+                 v.video_auc_by_source});
     if ((job.stop_after_epoch > 0 && epoch >= job.stop_after_epoch) || (job.should_stop && job.should_stop())) {
       stopped = st.epoch < p.epochs && st.since_best < p.patience;
       break;

@@ -20,12 +20,18 @@
 #include <string>
 #include <vector>
 
+namespace curator::core {
+class Config;
+}
+
 namespace curator::retrain {
 
 struct TrainParams {
-  std::string backbone = "resnet18"; ///< resnet18 or xception (FF++'s detector; 3.4x the time per image)
+  std::string backbone = "resnet18"; ///< faceapi (face-pretrained, the configured default), resnet18 or xception
   std::string optimizer = "adam";   ///< adam or sgd (momentum 0.9)
-  double lr = 1e-3;                 ///< the (maximum) learning rate
+  double lr = 1e-3;                 ///< the (maximum) learning rate of the head
+  double backbone_lr = 1.0;         ///< the backbone's learning rate as a share of lr
+  std::string freeze = "none";      ///< none, or backbone: only the head trains (a probe of the backbone's features)
   std::string schedule = "one_cycle"; ///< constant, or one_cycle (30% warm-up, cosine down)
   int epochs = 5;
   int batch = 32;
@@ -37,10 +43,15 @@ struct TrainParams {
   int steps_per_epoch = 0;          ///< 0: one pass over the training crops
   int patience = 3;                 ///< epochs without validation improvement before stopping
   uint64_t seed = 1;
-  std::string init_weights;         ///< ImageNet weights of the backbone (a file); empty: from scratch
+  /// Weights the backbone starts from: ImageNet weights of resnet18/xception (a file; empty: from
+  /// scratch), or for faceapi the recognition net's weights manifest (required).
+  std::string init_weights;
   int loader_workers = 2;
   int bootstrap = 1000;             ///< resamples for confidence intervals
-  std::string input_norm;           ///< imagenet or half; empty: the backbone's (input_norm_for)
+  std::string input_norm;           ///< imagenet, half or faceapi; empty: the backbone's (input_norm_for)
+  std::string augment = "strong";   ///< strong (the seed study's set) or mild (flip, small shifts, light colour, JPEG)
+  double sbi = 0;                   ///< share of the positives that are self-blends of real training crops
+  std::string source_weights = "equal"; ///< how often each source is drawn: equal, or sqrt (of its videos)
   /// The normalisation this model's inputs get, at training, evaluation and serving alike.
   std::string resolved_input_norm() const;
   nlohmann::json to_json() const;
@@ -48,6 +59,17 @@ struct TrainParams {
   static TrainParams from_json(const nlohmann::json& j);
   void validate() const;
 };
+
+/// The training parameters the configuration gives (train.*; faces.models_dir for faceapi's weights), the
+/// others at their defaults, then `overrides` (a JSON object of TrainParams fields; the weights and image
+/// size follow an overridden backbone unless given too). Throws InvalidInput for values TrainParams refuses.
+TrainParams configured_train_params(const core::Config& config, const nlohmann::json& overrides = nullptr);
+/// The side a backbone is trained at by default (train.image_size = 0): faceapi 160, resnet18 224, xception 299.
+int native_image_size(const std::string& backbone);
+/// The weights training starts from: `configured` when set; for faceapi, the recognition net's manifest in
+/// `face_models_dir` (faces.models_dir); otherwise empty (from scratch).
+std::string default_init_weights(const std::string& backbone, const std::string& configured,
+                                 const std::filesystem::path& face_models_dir);
 
 struct TrainJob {
   std::filesystem::path data_root; ///< the data folder: manifest crop paths are relative to it
@@ -64,7 +86,7 @@ struct TrainJob {
 
 struct TrainResult {
   std::string state;        ///< done (finished or stopped early by patience) or stopped (resumable)
-  std::string init;         ///< "scratch" or "imagenet:<sha256 of the weights file>"
+  std::string init;         ///< "scratch", "imagenet:<sha256 of the weights file>" or "faceapi:<sha256 of its weights>"
   std::string device;       ///< cpu or cuda
   int epochs_run = 0, best_epoch = 0, resumed_after_epoch = 0;
   nlohmann::json curves = nlohmann::json::array(); ///< per epoch: train_loss, val_loss, val_auc (and val_auc_by_source), lr, seconds
@@ -129,6 +151,13 @@ struct WeightsReport {
 /// that backbone, as training's init does, and reports it. Throws InvalidInput for a file that is
 /// neither, or an unknown backbone.
 WeightsReport inspect_init_weights(const std::filesystem::path& file, const std::string& backbone = "resnet18");
+
+/// face-api's 128-d descriptors of 150 x 150 RGB chips (8-bit), computed by the faceapi backbone's trunk as
+/// training initialises it from `face_models_dir` (faces.models_dir), with face-api's own 128-d layer on its
+/// last stage's pooled output: to compare with the recognition net the faces module runs. Throws
+/// InvalidInput when the weights are not the pinned ones.
+std::vector<std::vector<float>> faceapi_descriptors_for_check(const std::filesystem::path& face_models_dir,
+                                                              const std::vector<cv::Mat>& chips);
 
 /// The largest absolute difference between two weight files' tensors (for resume checks).
 double max_weight_difference(const std::filesystem::path& a, const std::filesystem::path& b);

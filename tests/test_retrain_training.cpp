@@ -355,23 +355,29 @@ TEST_CASE("a random search records every run and resumes where it stopped", "[re
 TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model's outputs", "[retrain]") {
   CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
-  for (const auto& [backbone, hidden] : std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}}) {
+  for (const auto& [backbone, hidden] :
+       std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}, {"faceapi", 0}}) {
     auto params = tiny();
     params.epochs = 1;
     params.steps_per_epoch = 2;
     params.hidden = hidden;
     params.backbone = backbone;
+    if (backbone == "faceapi") {
+      params.image_size = 112; // the trunk halves its input four times
+      params.init_weights = retrain::default_init_weights("faceapi", "", test::required_env_path("CURATOR_MODELS_DIR"));
+    }
     const auto name = "export-" + backbone + "-" + std::to_string(hidden);
     REQUIRE(retrain::train_detector(job_for(p, name, params)).state == "done");
     const auto ref = retrain::ModelRef::from_dir(p.env->dir / name);
     const auto file = p.env->dir / (name + ".ts");
     retrain::export_torchscript(ref, file);
-    const auto expected = retrain::logits_for_check(ref, 64);
+    const int size = params.image_size;
+    const auto expected = retrain::logits_for_check(ref, size);
     const std::string code = "import sys, torch\n"
                              "sys.path.insert(0, sys.argv[2])\n"
                              "from formula_weights import check_input\n"
                              "m = torch.jit.load(sys.argv[1])\n"
-                             "x = check_input(64)\n"
+                             "x = check_input(" + std::to_string(size) + ")\n"
                              "with torch.no_grad():\n"
                              "    y = m(x)\n"
                              "print(' '.join(repr(float(v)) for v in y))\n";
