@@ -1,6 +1,7 @@
-// curator synth --method M --seed N --out DIR INPUT...: pseudo-fakes from real clips, a manifest line each;
-// with --ingest, submitted as trusted fakes derived from their originals (so each lands in its original's
-// split unit).
+// curator synth --method M --seed N --out DIR [--donors DIR] INPUT...: pseudo-fakes from real clips, a
+// manifest line each; with --ingest, submitted as trusted fakes derived from their originals, each
+// original submitted as its re-encode made exactly as the fake (so neither codec nor container tells
+// them apart, and each fake lands in its original's split unit).
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -19,13 +20,13 @@ namespace {
 
 struct SynthFlags {
   std::vector<std::string> inputs;
-  std::string method = "self-blend", out, source, original_source, operator_name;
+  std::string method = "self-blend", out, source, original_source, operator_name, donors;
   uint64_t seed = 1;
   int crf = 18;
   bool ingest = false, wait = false;
 };
 
-// The original's submission (by content), submitted as a trusted real clip first when it is new.
+// The re-encoded original's submission (by content), submitted as a trusted real clip first when it is new.
 int64_t original_submission(serve::Services& s, const std::filesystem::path& file, const SynthFlags& f) {
   if (const auto id = s.ingest->submissions().earlier_with_blob(core::sha256_file(file), INT64_MAX)) return *id;
   ingest::SubmissionMeta meta;
@@ -42,7 +43,7 @@ void submit(const DataOptions& options, const SynthFlags& f, const std::vector<s
   serve::Services services(config, clock);
   std::vector<int64_t> ids;
   for (const auto& item : items) {
-    const int64_t original = original_submission(services, item.derived_from, f);
+    const int64_t original = original_submission(services, item.original, f);
     ingest::SubmissionMeta meta;
     meta.label = ingest::Label::fake;
     meta.source = f.source;
@@ -52,7 +53,8 @@ void submit(const DataOptions& options, const SynthFlags& f, const std::vector<s
     meta.confirmed_by = f.operator_name;
     const auto receipt = services.ingest->submit_file(item.file, meta, "path");
     ids.push_back(original), ids.push_back(receipt.id);
-    std::cout << nlohmann::json{{"file", item.file.string()}, {"submission", receipt.id}, {"derived_from", original}}.dump()
+    std::cout << nlohmann::json{{"file", item.file.string()}, {"submission", receipt.id}, {"original", item.original.string()},
+                                {"derived_from", original}}.dump()
               << std::endl;
   }
   if (!f.wait) return;
@@ -68,15 +70,19 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("synth", "Make labelled pseudo-fake videos from real clips (one per input), with a "
                                           "JSONL manifest (manifest.jsonl in --out)");
   add_data_options(*cmd, *options);
-  cmd->add_option("inputs", f->inputs, "Real clips or folders of them (blend and swap take donors from the others)")
+  cmd->add_option("inputs", f->inputs, "Real clips or folders of them (blend and swap take donors from the others "
+                                       "unless --donors is given)")
       ->required();
+  cmd->add_option("--donors", f->donors, "Folder of clips or images of people outside the dataset: blend and swap "
+                                         "take donors only from it");
   cmd->add_option("--method", f->method, "blend (Face X-ray), self-blend (SBI), lowres, swap")
       ->check(CLI::IsMember({"blend", "self-blend", "lowres", "swap"}));
   cmd->add_option("--seed", f->seed, "Random seed: the same seed makes the same fakes");
   cmd->add_option("--out", f->out, "Folder for the fakes and manifest.jsonl")->required();
   cmd->add_option("--crf", f->crf, "H.264 quality, 0-51 (lower is better)")->check(CLI::Range(0, 51));
   cmd->add_flag("--ingest", f->ingest, "Submit the fakes as trusted fakes derived from their originals (needs "
-                                       "--source and --operator; new originals are submitted as trusted real)");
+                                       "--source and --operator; each original is submitted as trusted real in its "
+                                       "re-encode made exactly as the fakes, <name>.original.mp4)");
   cmd->add_option("--source", f->source, "Source name of the fakes (with --ingest)");
   cmd->add_option("--original-source", f->original_source, "Source name of originals not yet ingested (default: --source)");
   cmd->add_option("--operator", f->operator_name, "Who vouches for the labels (with --ingest)");
@@ -95,6 +101,10 @@ void add_synth_command(CLI::App& app, int& exit_code) {
     o.seed = f->seed;
     o.crf = f->crf;
     o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
+    if (!f->donors.empty()) {
+      if (!synth::needs_donor(o.method)) throw InvalidInput("--donors is for blend and swap, not " + f->method);
+      o.donors = synth::find_donor_files(f->donors);
+    }
     faces::SharedFacePipeline faces(config.get_path("faces.models_dir"));
     synth::Synthesizer synthesizer(faces.get(), o);
     const auto items = synthesizer.run(inputs, f->out, [](const synth::SynthItem& item) {

@@ -36,29 +36,42 @@ cv::Mat hull_mask(cv::Size frame, const faces::Landmarks68& lm) {
   return mask;
 }
 
-cv::Mat random_blend_mask(cv::Size frame, const faces::Landmarks68& lm, Rng& rng, double min_ratio) {
+MaskParams draw_mask(Rng& rng) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  MaskParams p;
+  p.morph = 0.02 + 0.06 * unit(rng);
+  p.grow = unit(rng) >= 0.5;
+  p.amplitude = 0.04 * unit(rng);
+  p.blur = 0.03 + 0.12 * unit(rng);
+  p.field_seed = rng();
+  return p;
+}
+
+nlohmann::json to_json(const MaskParams& p) {
+  return {{"grow", p.grow}, {"morph", p.morph}, {"amplitude", p.amplitude}, {"blur", p.blur}, {"field_seed", p.field_seed}};
+}
+
+cv::Mat deformed_mask(cv::Size frame, const faces::Landmarks68& lm, const MaskParams& p) {
   const auto b = bounds(lm);
   const double size = std::max(b.width, b.height);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   cv::Mat mask = hull_mask(frame, lm);
   const cv::Rect region = face_region(frame, lm);
   if (region.empty()) return cv::Mat::zeros(frame, CV_32F);
-  // Shrink or grow the hull a little.
-  const int k = odd(size * (0.02 + 0.06 * unit(rng)));
+  const int k = odd(size * p.morph);
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, {k, k});
   cv::Mat roi = mask(region);
-  if (unit(rng) < 0.5) cv::erode(roi, roi, kernel);
-  else cv::dilate(roi, roi, kernel);
-  // A smooth random displacement field over the face region (elastic deformation).
-  cv::Mat dx(region.size(), CV_32F), dy(region.size(), CV_32F);
-  const double amplitude = size * 0.04 * unit(rng);
-  const int smooth = odd(size * 0.25);
-  cv::RNG cv_rng(rng());
+  if (p.grow) cv::dilate(roi, roi, kernel);
+  else cv::erode(roi, roi, kernel);
+  // The displacement field on a fixed grid over the region, stretched to the region: it moves with the face.
+  constexpr int kGrid = 64;
+  cv::Mat dx(kGrid, kGrid, CV_32F), dy(kGrid, kGrid, CV_32F);
+  cv::RNG cv_rng(p.field_seed);
   cv_rng.fill(dx, cv::RNG::UNIFORM, -1.0, 1.0), cv_rng.fill(dy, cv::RNG::UNIFORM, -1.0, 1.0);
-  cv::GaussianBlur(dx, dx, {smooth, smooth}, 0), cv::GaussianBlur(dy, dy, {smooth, smooth}, 0);
+  cv::GaussianBlur(dx, dx, {11, 11}, 0), cv::GaussianBlur(dy, dy, {11, 11}, 0);
   double lo, hi;
   cv::minMaxLoc(cv::abs(dx), &lo, &hi);
-  const double norm = hi > 1e-6 ? amplitude / hi : 0;
+  const double norm = hi > 1e-6 ? p.amplitude * size / hi : 0;
+  cv::resize(dx, dx, region.size(), 0, 0, cv::INTER_LINEAR), cv::resize(dy, dy, region.size(), 0, 0, cv::INTER_LINEAR);
   cv::Mat map_x(region.size(), CV_32F), map_y(region.size(), CV_32F);
   for (int y = 0; y < region.height; ++y)
     for (int x = 0; x < region.width; ++x) {
@@ -67,12 +80,11 @@ cv::Mat random_blend_mask(cv::Size frame, const faces::Landmarks68& lm, Rng& rng
     }
   cv::Mat bent;
   cv::remap(roi.clone(), bent, map_x, map_y, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
-  // Feather: a random blur, at most a sixth of the face (the region's margin keeps it inside).
-  const int blur = odd(size * (0.03 + 0.12 * unit(rng)));
+  // Feather: at most a sixth of the face (the region's margin keeps it inside).
+  const int blur = odd(size * p.blur);
   cv::GaussianBlur(bent, bent, {blur, blur}, 0);
-  const double ratio = min_ratio + (1.0 - min_ratio) * unit(rng);
   mask = cv::Mat::zeros(frame, CV_32F);
-  mask(region) += bent * ratio;
+  bent.copyTo(mask(region));
   return mask;
 }
 

@@ -1,12 +1,15 @@
 #pragma once
-//! Blending masks over a face, as the published pseudo-fake methods draw them (Face X-ray, Self-Blended
-//! Images): the convex hull of the 68 landmarks, randomly deformed and blurred. Masks are CV_32F in
-//! [0, 1], the frame's size, and zero outside the face's region (`face_region`). Pure functions of their
-//! inputs and the random engine; thread-safe.
+//! Blending masks over a face, as Face X-ray draws them: the convex hull of the 68 landmarks, randomly
+//! deformed and blurred. The randomness is drawn once (MaskParams) and expressed relative to the face,
+//! so one draw gives every frame of a clip the same mask, moving and scaling with the face. Masks are
+//! CV_32F in [0, 1], the frame's size, and zero outside the face's region (`face_region`). Pure
+//! functions of their inputs; thread-safe.
 #include "ingest/faces/face_types.hpp"
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <random>
 
 namespace curator::synth {
@@ -20,9 +23,24 @@ cv::Rect face_region(cv::Size frame, const faces::Landmarks68& lm, double margin
 /// The filled convex hull of the landmarks, 1 inside.
 cv::Mat hull_mask(cv::Size frame, const faces::Landmarks68& lm);
 
-/// The hull, shrunk or grown a little, bent by a smooth random displacement (a few percent of the face)
-/// and feathered with a random blur; scaled by a random blend ratio in [min_ratio, 1].
-cv::Mat random_blend_mask(cv::Size frame, const faces::Landmarks68& lm, Rng& rng, double min_ratio = 0.5);
+/// Everything random about one deformed mask; sizes are shares of the face size (the landmarks' box's
+/// longer side).
+struct MaskParams {
+  bool grow = false;       ///< dilate the hull (else erode it)
+  double morph = 0.05;     ///< the erosion or dilation kernel: 0.02-0.08
+  double amplitude = 0.02; ///< the bend's largest displacement: 0-0.04
+  double blur = 0.1;       ///< the feathering blur's kernel: 0.03-0.15
+  uint64_t field_seed = 0; ///< drives the bend's displacement field
+};
+
+/// One draw within the ranges above.
+MaskParams draw_mask(Rng& rng);
+/// The parameters as a JSON object (field names as in MaskParams), for manifests.
+nlohmann::json to_json(const MaskParams& params);
+
+/// The hull, shrunk or grown, bent by a smooth displacement field defined over the face region (so it
+/// follows the face) and feathered by a Gaussian blur, as `params` say.
+cv::Mat deformed_mask(cv::Size frame, const faces::Landmarks68& lm, const MaskParams& params);
 
 /// A soft version of the hull (feathered by `feather` of the face size), for pasting whole regions.
 cv::Mat feathered_hull(cv::Size frame, const faces::Landmarks68& lm, double feather = 0.08);

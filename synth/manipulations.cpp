@@ -1,6 +1,7 @@
 #include "synth/manipulations.hpp"
 
 #include "core/enum_names.hpp"
+#include "core/error.hpp"
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
@@ -23,8 +24,6 @@ cv::Point2f mean_of(const faces::Landmarks68& lm) {
   for (const auto& p : lm) m += p;
   return m * (1.0f / 68);
 }
-
-double face_size(const faces::Landmarks68& lm) { return cv::boundingRect(std::vector<cv::Point2f>(lm.begin(), lm.end())).width; }
 
 // The similarity transform (scale, rotation, shift) that best maps `from` onto `to` in least squares.
 cv::Mat similarity(const faces::Landmarks68& from, const faces::Landmarks68& to) {
@@ -135,42 +134,27 @@ double shape_distance(const faces::Landmarks68& a, const faces::Landmarks68& b) 
   return std::sqrt(d / 68);
 }
 
-cv::Mat blend_face(const cv::Mat& frame, const faces::Landmarks68& lm, const Donor& donor, Rng& rng) {
+cv::Mat blend_face(const cv::Mat& frame, const faces::Landmarks68& lm, const Donor& donor, const MaskParams& mask) {
   cv::Mat warped;
   cv::warpAffine(donor.image, warped, similarity(donor.landmarks, lm), frame.size(), cv::INTER_LINEAR,
                  cv::BORDER_REFLECT_101);
   const cv::Mat hull = hull_mask(frame.size(), lm);
   const cv::Mat matched = match_colours(warped, frame, hull);
-  return blend(matched, frame, random_blend_mask(frame.size(), lm, rng, 0.75));
+  return blend(matched, frame, deformed_mask(frame.size(), lm, mask));
 }
 
-cv::Mat self_blend_face(const cv::Mat& frame, const faces::Landmarks68& lm, Rng& rng) {
-  // Colour: contrast, brightness and a shift per channel.
-  cv::Mat source;
-  frame.convertTo(source, CV_32FC3, uniform(rng, 0.9, 1.1), uniform(rng, -10, 10));
-  source += cv::Scalar(uniform(rng, -12, 12), uniform(rng, -12, 12), uniform(rng, -12, 12));
-  source.convertTo(source, CV_8UC3);
-  // Sharpness: blurred or sharpened.
-  cv::Mat soft;
-  cv::GaussianBlur(source, soft, {5, 5}, uniform(rng, 0.6, 1.5));
-  if (uniform(rng, 0, 1) < 0.5) source = soft;
-  else cv::addWeighted(source, 1.6, soft, -0.6, 0, source);
-  // Scale and shift about the face's centre.
-  const double size = face_size(lm);
-  cv::Mat m = cv::getRotationMatrix2D(mean_of(lm), 0.0, uniform(rng, 0.95, 1.05));
-  m.at<double>(0, 2) += uniform(rng, -0.03, 0.03) * size;
-  m.at<double>(1, 2) += uniform(rng, -0.03, 0.03) * size;
-  cv::Mat moved;
-  cv::warpAffine(source, moved, m, frame.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
-  return blend(moved, frame, random_blend_mask(frame.size(), lm, rng, 0.5));
+LowresParams draw_lowres(Rng& rng) {
+  LowresParams p;
+  p.sigma = uniform(rng, 0.3, 0.8);
+  return p;
 }
 
-cv::Mat lowres_face(const cv::Mat& frame, const faces::Landmarks68& lm, Rng& rng, int side) {
+cv::Mat lowres_face(const cv::Mat& frame, const faces::Landmarks68& lm, const LowresParams& p) {
   const cv::Rect region = face_region(frame.size(), lm, 0.1);
   if (region.width < 2 || region.height < 2) return frame.clone();
   cv::Mat small, back;
-  cv::resize(frame(region), small, {side, side}, 0, 0, cv::INTER_AREA);
-  cv::GaussianBlur(small, small, {3, 3}, uniform(rng, 0.3, 0.8)); // a decoder's smooth output
+  cv::resize(frame(region), small, {p.side, p.side}, 0, 0, cv::INTER_AREA);
+  cv::GaussianBlur(small, small, {3, 3}, p.sigma); // a decoder's smooth output
   cv::resize(small, back, region.size(), 0, 0, cv::INTER_CUBIC);
   cv::Mat rendered = frame.clone();
   back.copyTo(rendered(region));
@@ -194,6 +178,39 @@ cv::Mat swap_face(const cv::Mat& frame, const faces::Landmarks68& lm, const Dono
   cv::Mat out;
   cv::seamlessClone(warped, frame, mask, cv::Point(box.x + box.width / 2, box.y + box.height / 2), out, cv::NORMAL_CLONE);
   return out;
+}
+
+ClipParams draw_clip(Method method, Rng& rng) {
+  ClipParams p;
+  p.method = method;
+  switch (method) {
+  case Method::blend: p.mask = draw_mask(rng); break;
+  case Method::self_blend: p.self_blend = draw_self_blend(rng); break;
+  case Method::lowres: p.lowres = draw_lowres(rng); break;
+  case Method::swap: break;
+  }
+  return p;
+}
+
+nlohmann::json to_json(const ClipParams& p) {
+  switch (p.method) {
+  case Method::blend: return to_json(p.mask);
+  case Method::self_blend: return to_json(p.self_blend);
+  case Method::lowres: return {{"side", p.lowres.side}, {"sigma", p.lowres.sigma}};
+  case Method::swap: break;
+  }
+  return nlohmann::json::object();
+}
+
+cv::Mat manipulate(const cv::Mat& frame, const faces::Landmarks68& lm, const ClipParams& p, const Donor* donor) {
+  if (needs_donor(p.method) && !donor) throw InvalidInput(std::string(method_name(p.method)) + " needs a donor face");
+  switch (p.method) {
+  case Method::blend: return blend_face(frame, lm, *donor, p.mask);
+  case Method::self_blend: return self_blend(frame, lm, p.self_blend).image;
+  case Method::lowres: return lowres_face(frame, lm, p.lowres);
+  case Method::swap: return swap_face(frame, lm, *donor);
+  }
+  throw std::logic_error("unknown synth method");
 }
 
 } // namespace curator::synth

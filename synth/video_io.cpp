@@ -45,11 +45,11 @@ std::string quoted(const std::string& s) {
 } // namespace
 
 H264Writer::H264Writer(const std::filesystem::path& out, cv::Size size, double fps, int crf) : size_(size), out_(out) {
-  const bool even = size.width % 2 == 0 && size.height % 2 == 0;
   std::ostringstream cmd;
   cmd.precision(10);
   cmd << "ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -s " << size.width << "x" << size.height << " -r " << fps
-      << " -i - -an -c:v libx264 -preset medium -crf " << crf << " -pix_fmt " << (even ? "yuv420p" : "yuv444p")
+      << " -i - -an -vf 'pad=ceil(iw/2)*2:ceil(ih/2)*2' -c:v libx264 -preset medium -crf " << crf
+      << " -pix_fmt yuv420p"
       << " -movflags +faststart " << quoted(out.string());
   pipe_ = ::popen(cmd.str().c_str(), "w");
   if (!pipe_) throw Error(ErrorCode::internal, "cannot start ffmpeg to write " + out.filename().string());

@@ -28,9 +28,11 @@ private:
   cv::Size size_;
 };
 
-/// Encodes RGB frames of one size as H.264 (libx264, CRF `crf`, no audio) at `fps`. Frames of odd
-/// width or height are kept as they are (4:4:4 chroma instead of 4:2:0). close() finishes the file and
-/// throws Error(internal) when ffmpeg failed.
+/// Encodes RGB frames of one size as H.264 at `fps`, always the same way: libx264, preset medium, CRF
+/// `crf`, yuv420p, no audio, faststart mp4. An odd width or height is padded to even with one black
+/// column or row (right, bottom). Fakes and their re-encoded originals both go through it, so a real
+/// and its fake cannot be told apart by codec, settings, pixel format, size or rate. close() finishes
+/// the file and throws Error(internal) when ffmpeg failed.
 class H264Writer {
 public:
   H264Writer(const std::filesystem::path& out, cv::Size size, double fps, int crf);
