@@ -86,11 +86,11 @@ retrain::PromotionOutlook ModelLoop::outlook() {
 void ModelLoop::note(const retrain::PromotionOutlook& o) {
   std::lock_guard<std::mutex> lock(outlook_mutex_);
   if (last_outlook_ && *last_outlook_ == o) return;
-  const bool first = !last_outlook_;
+  const bool was_blocked = last_outlook_ && !last_outlook_->can_promote;
   last_outlook_ = o;
   auto log = core::logger("scheduler");
   if (!o.can_promote) log->warn("no retraining round will start: {}", o.sentence);
-  else if (!first) log->info("retraining rounds can start again: {}", o.sentence);
+  else if (was_blocked) log->info("retraining rounds can start again: {}", o.sentence);
   else log->info("{}", o.sentence);
 }
 
