@@ -3,6 +3,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "retrain/promotion_outlook.hpp"
 #include "retrain/retrain_round.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/services.hpp"
@@ -111,10 +112,17 @@ void add_model_command(CLI::App& app, int& exit_code) {
     });
   });
 
-  auto* round = cmd->add_subcommand("round", "Run one retraining round now: snapshot, train, gate, promote");
+  auto* round = cmd->add_subcommand("round", "Run one retraining round now: snapshot, train, gate, promote (when "
+                                             "nothing could be promoted, says why on stderr first, then runs)");
   add_data_options(*round, *options);
   round->callback([open, &exit_code] {
     open([&](const core::Config& config, auto& clock, serve::Services& s, auto&) {
+      {
+        auto conn = s.db->connect();
+        const auto outlook = retrain::promotion_outlook(config, *conn);
+        if (!outlook.can_promote) // the round still runs: an operator may want the run anyway
+          std::cerr << "warning: " << outlook.sentence << "\n";
+      }
       auto o = retrain::RoundOptions::from_config(config);
       const auto r = retrain::run_round(*s.db, s.dir, clock, o, [] { return false; });
       std::cout << r.to_json().dump() << "\n";

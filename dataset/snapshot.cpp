@@ -69,6 +69,12 @@ nlohmann::json SnapshotInfo::to_json() const {
 
 namespace {
 
+// Which videos (submissions s) a snapshot holds: done, assigned a split outside any conflict, and
+// confirmed (d and r name the split and the review). Shared by the snapshot and its counts.
+constexpr const char* kMembers =
+    "JOIN dataset_videos d ON d.submission_id = s.id AND d.state = 'assigned' AND d.conflict IS NULL "
+    "JOIN review_items r ON r.submission_id = s.id AND r.state = 'confirmed' WHERE s.state = 'done'";
+
 nlohmann::json summarize(const std::vector<ManifestItem>& items, const DatasetSettings& settings) {
   nlohmann::json sources = nlohmann::json::object();
   std::set<std::pair<int64_t, std::string>> seen; // (video, label) counted once
@@ -142,12 +148,10 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
   std::vector<ManifestItem> items;
   {
     SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
-    SQLite::Statement q(*conn, "SELECT f.crop_path, r.label, s.source, d.split, d.group_key, f.video_id, f.track_index, "
-                               "f.frame_index, f.small, f.blurred, f.x, f.y, f.w, f.h, f.landmarks "
-                               "FROM faces f JOIN submissions s ON s.id = f.video_id "
-                               "JOIN dataset_videos d ON d.submission_id = f.video_id AND d.state = 'assigned' AND d.conflict IS NULL "
-                               "JOIN review_items r ON r.submission_id = f.video_id AND r.state = 'confirmed' "
-                               "WHERE s.state = 'done' ORDER BY f.video_id, f.track_index, f.frame_index");
+    SQLite::Statement q(*conn, std::string("SELECT f.crop_path, r.label, s.source, d.split, d.group_key, f.video_id, "
+                                           "f.track_index, f.frame_index, f.small, f.blurred, f.x, f.y, f.w, f.h, "
+                                           "f.landmarks FROM faces f JOIN submissions s ON s.id = f.video_id ") +
+                                   kMembers + " ORDER BY f.video_id, f.track_index, f.frame_index");
     while (q.executeStep()) {
       ManifestItem m;
       m.crop = q.getColumn("crop_path").getString();
@@ -290,6 +294,19 @@ nlohmann::json export_ffpp_pairs(core::Database& db, const std::vector<ManifestI
                                              : nlohmann::json{self, self};
     if (seen.emplace(info.second, pair).second) out[info.second].push_back(pair);
   }
+  return out;
+}
+
+std::vector<MemberCount> member_counts(SQLite::Database& conn) {
+  std::vector<MemberCount> out;
+  for (const char* table : {"submissions", "dataset_videos", "review_items", "faces"})
+    if (!conn.tableExists(table)) return out;
+  SQLite::Statement q(conn, std::string("SELECT s.source, d.split, SUM(r.label = 'real'), SUM(r.label = 'fake') FROM "
+                                        "submissions s ") +
+                                kMembers + " AND EXISTS (SELECT 1 FROM faces f WHERE f.video_id = s.id) GROUP BY 1, 2 "
+                                           "ORDER BY 1, 2");
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt(), q.getColumn(3).getInt()});
   return out;
 }
 

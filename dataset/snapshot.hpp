@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace SQLite {
+class Database;
+}
+
 namespace curator::core {
 class DataDir;
 }
@@ -57,6 +61,16 @@ struct SnapshotInfo {
 /// The same membership gives the same id and file. Throws Conflict when nothing is confirmed yet.
 SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const core::Clock& clock,
                              const DatasetSettings& settings);
+
+/// Videos a snapshot taken now would hold (face crops on disk aside), per source and split, by confirmed
+/// label: what the promotion gate will count, as of the last split refresh.
+struct MemberCount {
+  std::string source, split;
+  int real_videos = 0, fake_videos = 0;
+};
+
+/// By source, then split. Read-only; empty on a database that predates the tables.
+std::vector<MemberCount> member_counts(SQLite::Database& conn);
 
 std::vector<SnapshotInfo> list_snapshots(core::Database& db, const core::DataDir& dir);
 

@@ -1,7 +1,8 @@
 #pragma once
 //! curator::retrain — trains and evaluates the detector on dataset snapshots with LibTorch: ResNet18 or
 //! Xception with the study's augmentations (training.hpp, augment.hpp), random search (search.hpp),
-//! per-source metrics with bootstrap intervals (metrics.hpp), the promotion gate (promotion_gate.hpp),
+//! per-source metrics with bootstrap intervals (metrics.hpp), the promotion gate (promotion_gate.hpp) and
+//! whether a round could promote at all (promotion_outlook.hpp),
 //! the model registry with its champion alias (model_registry.hpp), retraining rounds and their
 //! triggers (retrain_round.hpp, round_store.hpp), and scoring a video with a model (video_scorer.hpp).
 //! Depends on core, dataset and labeling. The only module besides faces compiled against LibTorch; its
@@ -9,6 +10,7 @@
 #include "retrain/metrics.hpp"
 #include "retrain/model_registry.hpp"
 #include "retrain/promotion_gate.hpp"
+#include "retrain/promotion_outlook.hpp"
 #include "retrain/retrain_round.hpp"
 #include "retrain/round_store.hpp"
 #include "retrain/search.hpp"

@@ -252,7 +252,7 @@ Response runs_page(ServiceContext& ctx, const Request& req) {
         if (s != "all") tested.insert(s);
   const std::string query = query_string(filter);
   const std::string body =
-      "<form class=\"filters\" method=\"get\" action=\"/runs\">" + text_input("q", "Search id", filter.text) +
+      model_api::outlook_banner(ctx) + "<form class=\"filters\" method=\"get\" action=\"/runs\">" + text_input("q", "Search id", filter.text) +
       select("experiment", "Experiment", distinct(all, [](auto& r) { return r.experiment_id; }), filter.experiment_id) +
       select("state", "State", {"running", "stopped", "done", "failed"}, filter.state) +
       select("backbone", "Backbone", distinct(all, [](auto& r) { return r.params.backbone; }), filter.backbone) +

@@ -70,6 +70,8 @@ Response version(ServiceContext&, const Request&);
 Response torchscript(ServiceContext&, const Request&);
 Response score(ServiceContext&, const Request&, BodyReader&);
 Response models_page(ServiceContext&, const Request&);
+/// A page banner with the promotion outlook's sentence when no round can promote; empty when one can.
+std::string outlook_banner(ServiceContext&);
 } // namespace model_api
 
 namespace dashboard_api { // dashboard_api.cpp: runs, experiments and the faces the pages show

@@ -30,6 +30,7 @@ label{display:block;margin:.6rem 0 .2rem;font-weight:600}
 input[type=text],input[type=email],input[type=url],input[type=password],select,textarea{width:100%;max-width:32rem;padding:.35rem}
 button{padding:.4rem .9rem;margin:.3rem .3rem .3rem 0;cursor:pointer}
 .note{color:#555;font-size:.9rem}.error{color:#a00;font-weight:600}
+.blocked{background:#fff4d6;border:1px solid #d9a400;padding:.5rem .8rem;margin:.5rem 0 1rem}
 progress{width:100%;max-width:32rem;height:1.2rem}
 .faces img{width:96px;height:96px;object-fit:cover;margin:.2rem;border:1px solid #ccc}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.25rem .6rem;text-align:left;vertical-align:top}

@@ -78,7 +78,26 @@ nlohmann::json ModelLoop::score(const core::Job& job) {
   return result;
 }
 
+retrain::PromotionOutlook ModelLoop::outlook() {
+  auto conn = services_.db->connect();
+  return retrain::promotion_outlook(config_, *conn);
+}
+
+void ModelLoop::note(const retrain::PromotionOutlook& o) {
+  std::lock_guard<std::mutex> lock(outlook_mutex_);
+  if (last_outlook_ && *last_outlook_ == o) return;
+  const bool was_blocked = last_outlook_ && !last_outlook_->can_promote;
+  last_outlook_ = o;
+  auto log = core::logger("scheduler");
+  if (!o.can_promote) log->warn("no retraining round will start: {}", o.sentence);
+  else if (was_blocked) log->info("retraining rounds can start again: {}", o.sentence);
+  else log->info("{}", o.sentence);
+}
+
 std::optional<int64_t> ModelLoop::tick() {
+  const auto answer = outlook();
+  note(answer);
+  if (!answer.can_promote) return std::nullopt; // a round would spend the cores and promote nothing
   const auto in = retrain::trigger_inputs(*services_.db, clock_.now_ms());
   const auto trigger = retrain::retrain_trigger(in, config_.get_int("scheduler.min_new_confirmed"),
                                                 config_.get_double("scheduler.every_hours"));

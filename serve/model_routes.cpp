@@ -33,7 +33,15 @@ Response models(ServiceContext& ctx, const Request&) {
   return Response::json({{"champion", champion ? nlohmann::json(champion->version) : nlohmann::json()},
                          {"versions", versions},
                          {"decisions", decisions},
-                         {"rounds", rounds(ctx, 50)}});
+                         {"rounds", rounds(ctx, 50)},
+                         {"outlook", ctx.models.outlook().to_json()}});
+}
+
+std::string outlook_banner(ServiceContext& ctx) {
+  const auto o = ctx.models.outlook();
+  if (o.can_promote) return "";
+  return "<p class=\"blocked\" id=\"outlook\" data-reason=\"" + std::string(retrain::outlook_reason_name(o.reason)) +
+         "\">" + escape(o.sentence) + "</p>";
 }
 
 Response champion(ServiceContext& ctx, const Request&) {
@@ -144,7 +152,7 @@ Response models_page(ServiceContext& ctx, const Request& req) {
   auto& reg = ctx.models.registry();
   // Versions are compared only inside a decision, where both were scored on the same test faces; each
   // version's own card numbers come from its own snapshot and are not put side by side here.
-  std::string body = "<h2>Versions</h2><table id=\"versions\"><tr><th>Version</th><th>State</th><th>Created</th>"
+  std::string body = outlook_banner(ctx) + "<h2>Versions</h2><table id=\"versions\"><tr><th>Version</th><th>State</th><th>Created</th>"
                      "<th>Backbone</th><th>Init</th><th>Trained on</th><th>Snapshot</th><th>Download</th></tr>";
   for (const auto& v : reg.list()) {
     const std::string init = v.card.value("init", "scratch");

@@ -7,6 +7,7 @@
 #include "dataset/stats.hpp"
 #include "ingest/submission.hpp"
 #include "retrain/model_registry.hpp"
+#include "retrain/promotion_outlook.hpp"
 #include "retrain/round_store.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/daemon_runs.hpp"
@@ -21,7 +22,16 @@ namespace curator::serve {
 
 namespace {
 
-nlohmann::json database_status(const core::DataDir& dir) {
+// Whether a retraining round could promote now; an unreadable configuration is reported, not thrown.
+nlohmann::json outlook_status(const core::Config& config, SQLite::Database& conn) {
+  try {
+    return retrain::promotion_outlook(config, conn).to_json();
+  } catch (const std::exception& e) {
+    return {{"error", e.what()}};
+  }
+}
+
+nlohmann::json database_status(const core::Config& config, const core::DataDir& dir) {
   nlohmann::json db = {{"path", dir.database().string()}, {"exists", std::filesystem::exists(dir.database())}};
   if (!db["exists"]) {
     db["note"] = "no database yet: `curator migrate` or `curator serve` creates it";
@@ -51,6 +61,7 @@ nlohmann::json database_status(const core::DataDir& dir) {
     db["models"] = models;
   }
   if (conn.tableExists("dataset_videos")) db["dataset"] = dataset::split_counts(conn);
+  if (conn.tableExists("model_versions")) db["promotion_outlook"] = outlook_status(config, conn);
   if (const auto run = DaemonRuns::last(conn)) db["last_daemon_run"] = run->to_json();
   return db;
 }
@@ -83,7 +94,7 @@ nlohmann::json status_report(const core::Config& config, bool probe_daemon) {
   report["version"] = CURATOR_VERSION;
   report["data_dir"] = std::filesystem::absolute(dir.root()).string();
   try {
-    report["database"] = database_status(dir);
+    report["database"] = database_status(config, dir);
   } catch (const std::exception& e) {
     report["database"] = {{"path", dir.database().string()}, {"error", e.what()}};
   }
@@ -117,6 +128,9 @@ std::string format_status(const nlohmann::json& r) {
     if (db.contains("submissions")) out << "submissions:  " << db["submissions"].dump() << "\n";
     if (db.contains("dataset")) out << "dataset:      " << db["dataset"].dump() << "\n";
     if (db.contains("models")) out << "models:       " << db["models"].dump() << "\n";
+    const auto& outlook = db.value("promotion_outlook", nlohmann::json::object());
+    if (outlook.contains("error")) out << "promotion:    cannot tell: " << outlook["error"].get<std::string>() << "\n";
+    else if (!outlook.value("can_promote", true)) out << "promotion:    " << outlook.value("sentence", "") << "\n";
   }
   const auto& d = r["daemon"];
   if (d["running"].get<bool>()) {

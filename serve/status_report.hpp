@@ -1,6 +1,8 @@
 #pragma once
 //! The status report shown by `curator status` and GET /api/v1/status: version, data folder, schema,
-//! jobs by kind and state, the running daemon (if any) and the LibTorch runtime. Read-only: never
+//! jobs by kind and state, models, whether a retraining round could promote
+//! (database.promotion_outlook: {can_promote, reason, sentence}, promotion_outlook.hpp; the text shows the
+//! sentence only when none can), the running daemon (if any) and the LibTorch runtime. Read-only: never
 //! creates or migrates the database. Thread-safe.
 #include "core/config.hpp"
 

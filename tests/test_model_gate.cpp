@@ -219,10 +219,17 @@ TEST_CASE("retraining triggers on the count of new confirmations and on time", "
 
 TEST_CASE("the daemon's scheduler queues one round when due, by its clock", "[models]") {
   test::DatasetFixture fx;
-  for (int i = 0; i < 3; ++i) fx.add({"v" + std::to_string(i), "contributor", "real", {fx.face_of(i)}});
+  for (int i = 0; i < 3; ++i) {
+    test::FakeVideo v{"v" + std::to_string(i), "contributor", i == 1 ? "fake" : "real", {fx.face_of(i)}};
+    if (i < 2) v.official_split = "test"; // a real and a fake test video: a round could promote
+    fx.add(v);
+  }
+  dataset::refresh_splits(fx.db, fx.clock, {});
   auto config = core::Config::defaults(core::default_settings(), {{"data.dir", fx.dir.root().string()},
                                                                   {"scheduler.min_new_confirmed", "5"},
-                                                                  {"scheduler.every_hours", "2"}});
+                                                                  {"scheduler.every_hours", "2"},
+                                                                  {"promotion.min_test_videos", "1"},
+                                                                  {"promotion.allow_scratch", "true"}});
   serve::Services services(config, fx.clock);
   serve::ModelLoop loop(services, config, fx.clock);
   CHECK_FALSE(loop.tick()); // 3 new confirmations, the oldest just now
