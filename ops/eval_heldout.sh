@@ -12,6 +12,7 @@
 #   PARAMS='{"epochs": 3}'   training parameters on top of the defaults (curator train --params)
 #   SKIP_TRAIN=1             score with the newest run in EVAL_DIR
 #   INGEST_ONLY=1            stop after the ingest
+#   TAG=name                 names this run's files (train-TAG.jsonl, scores-TAG.tsv), to compare settings
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,7 @@ HALF="${HALF:-report}"
 EVAL_DIR="${EVAL_DIR:-var/eval-$HALF}"
 CURATOR="${CURATOR_BUILD_DIR:-build}/curator"
 PARAMS="${PARAMS:-}"
+TAG="${TAG:+-$TAG}"
 [[ -f "$DATA/deepfake/wild/LABELS.tsv" ]] || { echo "no $DATA/deepfake/wild/LABELS.tsv: set CURATOR_TEST_DATA" >&2; exit 2; }
 [[ -x "$CURATOR" ]] || { echo "no $CURATOR: run ops/setup.sh first" >&2; exit 2; }
 [[ "$HALF" == report || "$HALF" == tune ]] || { echo "HALF is report or tune" >&2; exit 2; }
@@ -77,23 +79,24 @@ echo "[eval] ingest: $(( $(date +%s) - start )) s"
 # Train with the defaults.
 start=$(date +%s)
 if [[ -z "${SKIP_TRAIN:-}" ]]; then
-  if [[ -n "$PARAMS" ]]; then "$CURATOR" train --params "$PARAMS" > "$EVAL_DIR/train.jsonl"
-  else "$CURATOR" train > "$EVAL_DIR/train.jsonl"; fi
+  if [[ -n "$PARAMS" ]]; then "$CURATOR" train --params "$PARAMS" > "$EVAL_DIR/train$TAG.jsonl"
+  else "$CURATOR" train > "$EVAL_DIR/train$TAG.jsonl"; fi
 fi
 run=$(ls -td "$CURATOR_DATA_DIR"/runs/*/ | head -1)
+run=${run%/}
 echo "[eval] train: $(( $(date +%s) - start )) s, run $run"
 
 # Score every held-out clip with the run's model.
 start=$(date +%s)
-: > "$EVAL_DIR/scores.tsv"
+: > "$EVAL_DIR/scores$TAG.tsv"
 while IFS=$'\t' read -r path label source role; do
   [[ "$role" == heldout ]] || continue
   p=$("$CURATOR" score "$DATA/$path" --model "$run" 2>/dev/null | python3 -c 'import json,sys; v=json.load(sys.stdin)["video"]; print(v.get("p_fake_confident"), v.get("p_fake_mean"))' || echo "None None")
-  printf '%s\t%s\t%s\n' "$path" "$label" "$p" >> "$EVAL_DIR/scores.tsv"
+  printf '%s\t%s\t%s\n' "$path" "$label" "$p" >> "$EVAL_DIR/scores$TAG.tsv"
 done < "$EVAL_DIR/plan.tsv"
 echo "[eval] score: $(( $(date +%s) - start )) s"
 
-python3 - "$EVAL_DIR/scores.tsv" <<'EOF'
+python3 - "$EVAL_DIR/scores$TAG.tsv" <<'EOF'
 import random, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 def auc(pairs):

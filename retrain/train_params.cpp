@@ -123,8 +123,8 @@ int native_image_size(const std::string& backbone) {
 
 std::string default_init_weights(const std::string& backbone, const std::string& configured,
                                  const std::filesystem::path& face_models_dir) {
-  if (!configured.empty()) return configured;
-  return backbone == "faceapi" ? faceapi_manifest(face_models_dir).string() : std::string();
+  if (backbone == "faceapi") return faceapi_manifest(face_models_dir).string(); // ImageNet files are not for it
+  return configured;
 }
 
 } // namespace curator::retrain

@@ -49,6 +49,21 @@ std::vector<Sample> samples_of(const std::vector<dataset::ManifestItem>& items, 
   return out;
 }
 
+// Validation with self-blends: with SBI on, each real validation video with landmarks also appears as a
+// self-blended fake video (its own pseudo-id), so every source with real validation videos can be judged
+// at video level, a real-only source included; a source's real fakes still count as they are.
+std::vector<Sample> with_self_blended_videos(std::vector<Sample> val, const TrainParams& p) {
+  if (p.sbi <= 0) return val;
+  const size_t n = val.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (val[i].label != 0 || val[i].landmarks.size() != 136) continue;
+    Sample blend = val[i];
+    blend.pair = PairPart::blend, blend.label = 1, blend.video = -1 - val[i].video;
+    val.push_back(std::move(blend));
+  }
+  return val;
+}
+
 double lr_at(const TrainParams& p, int64_t step, int64_t total) {
   if (p.schedule == "constant" || total <= 1) return p.lr;
   // One cycle: linear warm-up from lr/25 over 30% of the steps, then cosine down to lr/1e4.
@@ -360,7 +375,7 @@ TrainResult train_detector(const TrainJob& job) {
     log->info("{} faces of fake videos are unchanged from their originals: left out of the positives", unchanged);
   // A single-source run picks its best epoch on its own source's validation videos; the others are
   // cross-source results in its card.
-  const auto val = samples_of(job.items, "val", p.train_source);
+  const auto val = with_self_blended_videos(samples_of(job.items, "val", p.train_source), p);
   if (train.empty()) throw InvalidInput("the snapshot has no training crops for source '" + p.train_source + "'");
   TrainResult result;
   std::set<std::string> blendable; // sources whose positives can be self-blends of their reals

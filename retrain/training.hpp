@@ -66,8 +66,8 @@ struct TrainParams {
 TrainParams configured_train_params(const core::Config& config, const nlohmann::json& overrides = nullptr);
 /// The side a backbone is trained at by default (train.image_size = 0): faceapi 160, resnet18 224, xception 299.
 int native_image_size(const std::string& backbone);
-/// The weights training starts from: `configured` when set; for faceapi, the recognition net's manifest in
-/// `face_models_dir` (faces.models_dir); otherwise empty (from scratch).
+/// The weights training starts from: for faceapi, the recognition net's manifest in `face_models_dir`
+/// (faces.models_dir); else `configured` (train.init_weights; empty: from scratch).
 std::string default_init_weights(const std::string& backbone, const std::string& configured,
                                  const std::filesystem::path& face_models_dir);
 

@@ -117,7 +117,7 @@ TEST_CASE("the outlook counts what the gate will see: confirmed test videos with
   fx.add({"no-face", "youtube", "fake", {}}); // no face crops: nothing to score
   dataset::refresh_splits(fx.db, fx.clock, {});
   auto conn = fx.db.connect();
-  auto in = retrain::outlook_inputs(config_of(fx, {{"promotion.min_test_videos", "2"}}), *conn);
+  auto in = retrain::outlook_inputs(config_of(fx, {{"promotion.min_test_videos", "2"}, {"train.backbone", "resnet18"}}), *conn);
   CHECK(in.confirmed_videos == 2 + 2 + 8 + 6);
   REQUIRE(in.test.size() == 2);
   CHECK((in.test[0].source == "ffpp" && in.test[0].real == 5 && in.test[0].fake == 1));
@@ -129,11 +129,13 @@ TEST_CASE("the outlook counts what the gate will see: confirmed test videos with
   auto o = retrain::promotion_outlook(
       config_of(fx, {{"promotion.min_test_videos", "2"}, {"scheduler.params", R"({"backbone": "faceapi"})"}}), *conn);
   CHECK(o.can_promote);
-  o = retrain::promotion_outlook(config_of(fx, {{"promotion.min_test_videos", "3"}, {"promotion.allow_scratch", "true"}}),
+  o = retrain::promotion_outlook(config_of(fx, {{"promotion.min_test_videos", "3"}, {"promotion.allow_scratch", "true"},
+                                                {"train.backbone", "resnet18"}}),
                                  *conn);
   CHECK(o.reason == retrain::OutlookReason::too_few_test_videos);
   CHECK_THAT(o.sentence, Contains("(best: youtube with 2 real, 2 fake)"));
-  o = retrain::promotion_outlook(config_of(fx, {{"train.init_weights", (fx.dir.root() / "none.pt").string()}}), *conn);
+  o = retrain::promotion_outlook(
+      config_of(fx, {{"train.backbone", "resnet18"}, {"train.init_weights", (fx.dir.root() / "none.pt").string()}}), *conn);
   CHECK(o.reason == retrain::OutlookReason::init_weights_missing);
 }
 
@@ -143,7 +145,8 @@ TEST_CASE("the scheduler starts no round that cannot promote, and starts one onc
   add_videos(fx, "youtube", "train", 3, 3);
   dataset::refresh_splits(fx.db, fx.clock, {});
   const std::vector<std::pair<std::string, std::string>> due = {{"scheduler.min_new_confirmed", "3"},
-                                                                {"promotion.min_test_videos", "2"}};
+                                                                {"promotion.min_test_videos", "2"},
+                                                                {"train.backbone", "resnet18"}};
   const auto scratch_only = config_of(fx, due);
   auto allowed_settings = due;
   allowed_settings.emplace_back("promotion.allow_scratch", "true");
@@ -177,7 +180,8 @@ TEST_CASE("status, the API, the pages and `curator status` say why nothing can b
   auto config = core::Config::defaults(core::default_settings(), {{"data.dir", data},
                                                                   {"server.port", "0"},
                                                                   {"jobs.workers", "1"},
-                                                                  {"scheduler.enabled", "false"}});
+                                                                  {"scheduler.enabled", "false"},
+                                                                  {"train.backbone", "resnet18"}});
   const auto expected = [&] {
     auto conn = fx.db.connect();
     return retrain::promotion_outlook(config, *conn);
@@ -205,13 +209,14 @@ TEST_CASE("status, the API, the pages and `curator status` say why nothing can b
   }
 
   const std::string bin = test::required_env_path("CURATOR_BIN").string();
-  const auto json = test::run({bin, "status", "--json", "--data-dir", data}, {}, fx.tmp.path());
+  const auto json = test::run({bin, "status", "--json", "--data-dir", data, "--set", "train.backbone=resnet18"}, {}, fx.tmp.path());
   REQUIRE(json.exit_code == 0);
   CHECK(nlohmann::json::parse(json.out)["database"]["promotion_outlook"] == expected.to_json());
-  const auto text = test::run({bin, "status", "--data-dir", data}, {}, fx.tmp.path());
+  const auto text = test::run({bin, "status", "--data-dir", data, "--set", "train.backbone=resnet18"}, {}, fx.tmp.path());
   CHECK_THAT(text.out, Contains("promotion:    " + expected.sentence));
   // When a round can promote, the text says nothing more.
-  const auto ok = test::run({bin, "status", "--data-dir", data, "--set", "promotion.allow_scratch=true", "--set",
+  const auto ok = test::run({bin, "status", "--data-dir", data, "--set", "train.backbone=resnet18", "--set",
+                             "promotion.allow_scratch=true", "--set",
                              "promotion.min_test_videos=1"},
                             {}, fx.tmp.path());
   REQUIRE(ok.exit_code == 0);
