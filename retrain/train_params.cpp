@@ -106,7 +106,9 @@ TrainParams configured_train_params(const core::Config& c, const nlohmann::json&
   p.augment = c.get_string("train.augment");
   p.sbi = c.get_double("train.sbi");
   p.source_weights = c.get_string("train.source_weights");
-  p.freeze = c.get_string("train.freeze");
+  // Freezing only makes sense for pretrained weights: a backbone from scratch always trains.
+  const bool pretrained = p.backbone == "faceapi" || !p.init_weights.empty();
+  p.freeze = pretrained ? c.get_string("train.freeze") : "none";
   p.backbone_lr = c.get_double("train.backbone_lr");
   if (overrides.is_null() || overrides.empty()) {
     p.validate();

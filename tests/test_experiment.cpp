@@ -31,7 +31,7 @@ TEST_CASE("experiment cross-source: a full matrix, killed mid-way and resumed wi
   const std::string bin = test::required_env_path("CURATOR_BIN").string();
   const std::vector<std::string> argv = {
       bin, "experiment", "cross-source", "--id", "e1", "--sources", "left,right", "--seeds", "2", "--json",
-      "--params", R"({"image_size": 64, "batch": 8, "steps_per_epoch": 2, "epochs": 1, "bootstrap": 50})",
+      "--params", R"({"backbone": "resnet18", "image_size": 64, "batch": 8, "steps_per_epoch": 2, "epochs": 1, "bootstrap": 50})",
       "--data-dir", env.services.dir.root().string(), "--set", "log.level=warn", "--set", "torch.threads=1"};
   // Killed as soon as its first run is recorded as done.
   {
@@ -96,7 +96,7 @@ TEST_CASE("experiment cross-source: a full matrix, killed mid-way and resumed wi
   // parameters drawn from the seed study's space.
   const auto searched = test::run({bin, "experiment", "cross-source", "--id", "s1", "--sources", "left,right", "--search",
                                    "2", "--max-epochs", "1", "--json", "--params",
-                                   R"({"image_size": 64, "steps_per_epoch": 2, "bootstrap": 50})", "--data-dir",
+                                   R"({"backbone": "resnet18", "image_size": 64, "steps_per_epoch": 2, "bootstrap": 50})", "--data-dir",
                                    env.services.dir.root().string(), "--set", "log.level=warn", "--set", "torch.threads=1"},
                                   {}, env.dir.path());
   INFO(searched.err);

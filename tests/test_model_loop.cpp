@@ -35,6 +35,8 @@ struct Loop {
 
 retrain::RoundOptions tiny_round(const core::Config& config) {
   auto o = retrain::RoundOptions::from_config(config);
+  o.base.backbone = "resnet18"; // tiny and fast at 64 px (faceapi needs 112 or more)
+  o.base.init_weights.clear();
   o.base.image_size = 64;
   o.base.batch = 16;
   o.base.steps_per_epoch = 3;
