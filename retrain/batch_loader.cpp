@@ -161,7 +161,8 @@ std::vector<Sample> balanced_epoch(const std::vector<Sample>& samples, size_t co
   while (out.size() < count) {
     const auto& pool = *sources[pick_source(rng)];
     const bool can_pair = options.sbi > 0 && !pool.blendable.empty();
-    const bool pair = can_pair && (pool.fake.empty() || unit(rng) < q);
+    // The last slot takes a single sample, so an epoch has exactly `count` (a batch of one cannot train).
+    const bool pair = can_pair && out.size() + 2 <= count && (pool.fake.empty() || unit(rng) < q);
     if (pair) {
       Sample real = pick(pool.blendable), blend = real;
       real.pair = PairPart::real, blend.pair = PairPart::blend, blend.label = 1;

@@ -87,7 +87,7 @@ struct EpochOptions {
   bool sqrt_weights = false; ///< draw sources in proportion to the square root of their videos (else equally)
 };
 
-/// An epoch's training order, about `count` samples drawn from (seed, epoch) only: each draw picks a
+/// An epoch's training order, `count` samples drawn from (seed, epoch) only: each draw picks a
 /// source (equally, or by the square root of its videos), then a real crop, a fake crop or a self-blended
 /// pair (counts as one real and one fake) so that labels are balanced within every source that has both
 /// (or can self-blend); a one-class source keeps its one class. Pairs are two consecutive samples.

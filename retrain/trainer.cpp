@@ -339,7 +339,7 @@ void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, con
                        : !std::isnan(e.val_loss)    ? -1 - e.val_loss
                                                     : -1 - e.train_loss;
   st.epoch = epoch;
-  if (score > st.best_score) {
+  if (score >= st.best_score) { // a tie goes to the later, longer-trained epoch
     st.best_score = score, st.best_epoch = epoch, st.since_best = 0;
     save_weights(*setup.model, job.run_dir / "model.pt");
   } else {

@@ -6,6 +6,7 @@
 #include "retrain/changed_faces.hpp"
 #include "retrain/metrics.hpp"
 #include "retrain/training.hpp"
+#include "synth/self_blend.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -141,8 +142,8 @@ namespace {
 
 // Crops of two made-up sources that differ only in colour: "reals" (blue-tinted texture, real only) and
 // "fakes" (red-tinted, fake only: the colour is all that tells them apart, a pure source cue), plus held-out
-// fakes of the real-only source's look (the inner face replaced by a blurred copy: a blending artifact) and
-// held-out reals.
+// reals of the real-only source's look and held-out self-blends of such reals (other images, other draws):
+// manipulated faces in the real-only source's look.
 struct ConfoundedData {
   test::TempDir dir;
   std::vector<dataset::ManifestItem> items;
@@ -154,23 +155,6 @@ cv::Mat tinted_texture(cv::RNG& rng, const cv::Scalar& tint) {
   cv::GaussianBlur(m, m, {0, 0}, 0.7);
   m += tint;
   return m;
-}
-
-// The face hull's inside replaced by a blurred copy (feathered edge).
-cv::Mat blurred_face(const cv::Mat& img, const std::vector<float>& lm) {
-  std::vector<cv::Point> points, hull;
-  for (size_t i = 0; i < lm.size(); i += 2) points.emplace_back(cvRound(lm[i] * img.cols), cvRound(lm[i + 1] * img.rows));
-  cv::convexHull(points, hull);
-  cv::Mat mask = cv::Mat::zeros(img.size(), CV_32F), soft, blurred, out;
-  cv::fillConvexPoly(mask, hull, 1.0);
-  cv::GaussianBlur(mask, soft, {0, 0}, 2.0);
-  cv::GaussianBlur(img, blurred, {0, 0}, 1.2);
-  cv::Mat f_img, f_blur, soft3;
-  img.convertTo(f_img, CV_32FC3), blurred.convertTo(f_blur, CV_32FC3);
-  cv::merge(std::vector<cv::Mat>{soft, soft, soft}, soft3);
-  cv::Mat mixed = f_blur.mul(soft3) + f_img.mul(cv::Scalar::all(1) - soft3);
-  mixed.convertTo(out, CV_8UC3);
-  return out;
 }
 
 ConfoundedData& confounded() {
@@ -190,7 +174,12 @@ ConfoundedData& confounded() {
   for (int i = 0; i < 32; ++i) add(tinted_texture(rng, blue), "reals", "real", "train");
   for (int i = 0; i < 32; ++i) add(tinted_texture(rng, red), "fakes", "fake", "train");
   for (int i = 0; i < 24; ++i) add(tinted_texture(rng, blue), "heldout", "real", "test");
-  for (int i = 0; i < 24; ++i) add(blurred_face(tinted_texture(rng, blue), lm), "heldout", "fake", "test");
+  std::mt19937_64 draws(99);
+  for (int i = 0; i < 24; ++i) {
+    faces::Landmarks68 points;
+    for (size_t k = 0; k < points.size(); ++k) points[k] = {lm[2 * k] * 96, lm[2 * k + 1] * 96};
+    add(synth::self_blend(tinted_texture(rng, blue), points, synth::draw_self_blend(draws)).image, "heldout", "fake", "test");
+  }
   return d;
 }
 
@@ -198,7 +187,7 @@ ConfoundedData& confounded() {
 double heldout_auc(double sbi, const std::string& name) {
   auto& d = confounded();
   retrain::TrainParams p;
-  p.image_size = 48, p.batch = 32, p.steps_per_epoch = 10, p.epochs = 2, p.patience = 100, p.bootstrap = 10;
+  p.image_size = 64, p.batch = 32, p.steps_per_epoch = 25, p.epochs = 4, p.patience = 100, p.bootstrap = 10;
   p.augment = "mild", p.sbi = sbi, p.seed = 3;
   retrain::TrainJob job{d.dir.path(), "confounded", d.items, d.dir / name, p, 2, 0, nullptr};
   REQUIRE(retrain::train_detector(job).state == "done");
@@ -213,7 +202,8 @@ double heldout_auc(double sbi, const std::string& name) {
 
 TEST_CASE("a real-only source trained next to a fake-only one: self-blends make the model look at the face, not the source", "[retrain]") {
   const double without = heldout_auc(0.0, "no-sbi"), with = heldout_auc(0.5, "sbi");
-  INFO("held-out fakes of the real-only source's look, AUC without self-blends " << without << ", with " << with);
+  INFO("held-out manipulated faces in the real-only source's look, AUC without self-blends " << without << ", with "
+                                                                                              << with);
   // Trained on the source cue alone, the real-only source's fakes mostly pass as real; its own self-blends
   // teach what a blend looks like in it.
   CHECK(without <= 0.85);
