@@ -92,6 +92,7 @@ std::filesystem::path scoring_run(Prepared& p, const std::string& name, uint64_t
   params.backbone = backbone;
   params.hidden = hidden;
   params.epochs = backbone == "resnet18" && hidden == 0 ? 3 : 1;
+  if (backbone == "resnet18" && hidden == 0) params.steps_per_epoch = 6; // long enough to tell crops apart
   params.dropout = 0;
   params.schedule = "constant";
   params.seed = seed;
@@ -184,7 +185,10 @@ TEST_CASE("scoring in bf16 gives float32's fake probabilities within 0.02, on CP
     }
     WARN(name << ", " << crops.size() << " crops: largest |p_fake(bf16) - p_fake(fp32)| " << worst
               << "; fp32 scores spread " << spread);
-    if (name == "score-a") CHECK(spread > 0.1); // the model tells crops apart: the comparison means something
+    if (name == "score-a") { // the model tells crops apart, by far more than bf16 moves them: the comparison means something
+      CHECK(spread > 0.05);
+      CHECK(worst < spread / 10);
+    }
     CHECK(differ > 0);                          // bf16 really ran
     CHECK(worst <= 0.02);
   }
