@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "retrain/promotion_outlook.hpp"
 #include "retrain/retrain_round.hpp"
+#include "retrain/search.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/services.hpp"
 
@@ -68,6 +69,10 @@ void add_model_command(CLI::App& app, int& exit_code) {
   reg->add_flag("--gate", f->gate, "Put it through the promotion gate right away");
   reg->callback([open, f, &exit_code] {
     open([&](const core::Config& config, auto& clock, serve::Services& s, retrain::ModelRegistry& r) {
+      if (const auto run = retrain::find_run(*s.db, f->run)) {
+        const auto warning = retrain::test_selection_warning(*run, retrain::list_run_summaries(*s.db, {}));
+        if (!warning.empty()) std::cerr << "warning: " << warning << "\n";
+      }
       const auto v = r.register_run(f->run, s.dir.root() / "runs" / f->run);
       std::cout << nlohmann::json{{"version", v.version}, {"dir", v.dir.string()}}.dump() << "\n";
       if (f->gate) {

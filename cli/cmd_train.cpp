@@ -7,6 +7,7 @@
 #include "dataset/audit.hpp"
 #include "dataset/dataset_store.hpp"
 #include "dataset/snapshot.hpp"
+#include "retrain/video_scorer.hpp"
 #include "retrain/search.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "retrain/video_scorer.hpp"
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -27,7 +30,7 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 
 struct TrainFlags {
   std::string snapshot, search_id, params_json, model, video, optimizer, schedule, source, backbone;
-  int search = 0, max_epochs = 10, epochs = 0, batch = 0, hidden = -1, steps = 0, image_size = 0, frames = 32;
+  int search = 0, max_epochs = 10, epochs = 0, batch = 0, hidden = -1, steps = 0, image_size = 0, frames = 0;
   double budget_minutes = 0, lr = 0, dropout = -1, weight_decay = -1;
   uint64_t seed = 0;
   bool json = false;
@@ -116,6 +119,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     o.budget_seconds = f->budget_minutes * 60;
     o.max_epochs = f->max_epochs;
     o.threads = static_cast<int>(config.get_int("torch.threads"));
+    o.serving = retrain::serving_settings(config);
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     retrain::SearchContext ctx{*s.db, clock, s.dir.root(), snap.id, dataset::read_manifest(snap.manifest),
@@ -142,11 +146,15 @@ void add_train_command(CLI::App& app, int& exit_code) {
   add_data_options(*score, *options);
   score->add_option("video", f->video, "Video file")->required()->check(CLI::ExistingFile);
   score->add_option("--model", f->model, "Model folder (a run under var/runs, or a model version)")->required();
-  score->add_option("--frames", f->frames, "Frames sampled evenly")->check(CLI::Range(1, 10000));
+  score->add_option("--frames", f->frames, "Frames sampled evenly (default: the model card's, else ingest.sample_frames)")->check(CLI::Range(1, 10000));
   score->callback([options, f, &exit_code] {
     const core::Config config = load_config(*options);
     faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
-    const auto o = retrain::score_options(config, f->frames);
+    // The model's card says how its faces were made; its settings win over the configuration's.
+    const auto card_file = std::filesystem::path(f->model) / "card.json";
+    const auto card = std::filesystem::exists(card_file) ? nlohmann::json::parse(std::ifstream(card_file), nullptr, false)
+                                                         : nlohmann::json();
+    const auto o = retrain::score_options(config, f->frames, card.is_discarded() ? nlohmann::json() : card);
     retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
     const retrain::ScoringModel model(retrain::ModelRef::from_dir(f->model),
                                       retrain::parse_precision(config.get_string("score.precision")));

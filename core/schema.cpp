@@ -370,6 +370,19 @@ CREATE TABLE experiments (
 ALTER TABLE training_runs ADD COLUMN experiment_id TEXT;
 CREATE INDEX training_runs_experiment ON training_runs(experiment_id);
 )sql"},
+      {13, "labeling: review intake (random share served in random order)", R"sql(
+-- How an item entered review: 'random' items are served in random order, before the others, so that the
+-- champion's disagreement never chose them; 'ranked' items by disagreement; 'trusted' imports confirmed at
+-- once. Items reviewed before this migration were ranked.
+ALTER TABLE review_items ADD COLUMN intake TEXT NOT NULL DEFAULT 'ranked'
+  CHECK (intake IN ('ranked', 'random', 'trusted'));
+ALTER TABLE review_items ADD COLUMN intake_key REAL;  -- the random order of 'random' items
+)sql"},
+      {14, "retrain: round heartbeats", R"sql(
+-- A running round's process writes this every few seconds; a round whose heartbeat stopped (its
+-- process was killed) no longer counts as running and is failed by the next look at the rounds.
+ALTER TABLE retrain_rounds ADD COLUMN heartbeat_ms INTEGER;
+)sql"},
   };
   return migrations;
 }

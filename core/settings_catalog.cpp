@@ -100,6 +100,10 @@ std::vector<SettingSpec> catalog() {
       number("ingest.max_duration_s", "900", 0.1, 86400, "Longest accepted video."),
       integer("ingest.min_side_px", 64, 1, 100000, "Smallest accepted frame side."),
       integer("ingest.max_side_px", 7680, 1, 100000, "Largest accepted frame side."),
+      integer("ingest.max_frame_pixels", 3840LL * 2160, 4096, 1000000000,
+              "Largest accepted frame area (width x height, read from the header before anything is decoded): "
+              "4K UHD by default. Decoded frames are scaled down to 1920 px on their long side, so a sampled "
+              "frame costs at most ~6 MB; this bounds what the decoder itself holds."),
       integer("ingest.min_frames", 8, 2, 1000000, "Fewest frames a video must have (fewer: a still image)."),
       number("ingest.max_fps", "240", 1, 10000, "Highest accepted frame rate."),
       integer("ingest.sample_frames", 32, 1, 10000, "Frames sampled evenly from each video (DeepfakeBench: 32)."),
@@ -164,6 +168,14 @@ std::vector<SettingSpec> catalog() {
               "A new video that would join two identity groups of at least this many other videos each (a face "
               "swap between two people, two people in one clip) is quarantined instead, unless it declares what "
               "it derives from (0: never)."),
+      number("dataset.max_unit_share", "0.1", 0, 1,
+             "A new fake that would chain several split units into one holding more than this share of the "
+             "videos (and at least 10) is quarantined instead: face swaps among the same people otherwise join "
+             "everyone into one unit the test split cannot take (1: never)."),
+      number("dataset.suspect_distance", "0.45", 0, 4,
+             "The leakage audit's independent check lists face tracks in different splits closer than this "
+             "(plain distance between unit-length identity vectors; the grouping joins at 0.31 on average) as suspects for a person to "
+             "look at; they never block training."),
       number("dataset.test_fraction", "0.166667", 0, 1, "Share of each source's videos put in the test split (1/6, as in the seed study)."),
       number("dataset.val_fraction", "0.1", 0, 1, "Share of each source's videos put in the validation split."),
       text("train.backbone", T::string, "faceapi",
@@ -208,13 +220,16 @@ std::vector<SettingSpec> catalog() {
               "A source is judged only with at least this many real and this many fake test videos; others are "
               "listed as unjudged, and a candidate with no judged source is never promoted."),
       number("promotion.tolerance", "0.02", 0, 1,
-             "A judged source passes when the lower bound of its 95% interval of candidate - champion AUC is at "
-             "least minus this."),
+             "Non-inferiority margin: a judged source is non-inferior when the lower bound of its 95% interval of "
+             "candidate - champion AUC is at least minus this, and worse (blocking) when the whole interval is "
+             "below minus this."),
       number("promotion.first_min_auc", "0.6", 0, 1,
-             "With no champion yet, the lower bound of the candidate's 95% AUC interval every judged source must "
-             "reach."),
+             "With no champion yet, the AUC every judged source must be shown to exceed (at the look's alpha)."),
+      number("promotion.alpha", "0.025", 0.000001, 0.5,
+             "One-sided family-wise error of promotions: shared among judged sources by Holm's rule and spent over "
+             "the looks at the test split (look k may use alpha * 6 / (pi^2 k^2))."),
       integer("promotion.resamples", 1000, 100, 1000000,
-              "Paired bootstrap draws over test videos (the same draws for both models) behind every interval."),
+              "Paired bootstrap draws over split units (the same draws for both models) behind every interval."),
       text("promotion.allow_scratch", T::boolean, "false",
            "Promote a candidate trained from scratch (no ImageNet weights, train.init_weights empty). Off: such a "
            "candidate is refused with that reason, however it scores."),
@@ -233,9 +248,13 @@ std::vector<SettingSpec> catalog() {
            "Number format of the model when it scores videos (POST /api/v1/score, review scores, curator score): "
            "bf16 runs ResNet18 about 2x faster on CPUs that multiply bfloat16 natively (AMX or AVX512-BF16), with "
            "fake probabilities within 0.02 of fp32's; auto picks bf16 on such CPUs, else fp32. The promotion "
-           "gate always evaluates in fp32.",
+           "gate scores both models in the same format, so the model it judges is the model that is served.",
            {"auto", "fp32", "bf16"}),
       integer("review.consensus_k", 1, 1, 20, "Agreeing reviewers needed to decide an item (k of n)."),
+      number("review.random_share", "0.2", 0, 1,
+             "Share of new review items served in random order, before the others and marked as random intake: the "
+             "champion's disagreement never chose them, so test metrics on them are unbiased by the champion "
+             "(reported next to those on all confirmed test videos)."),
       integer("review.consensus_n", 1, 1, 20,
               "Answers after which an item without k agreeing escalates to an admin (n >= k)."),
       integer("web.session_hours", 12, 1, 24 * 90, "How long a reviewer's sign-in lasts."),

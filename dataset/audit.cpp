@@ -2,11 +2,15 @@
 
 #include "core/database.hpp"
 #include "core/error.hpp"
+#include "core/logging.hpp"
 #include "dataset/evidence.hpp"
 #include "dataset/identity_grouping.hpp"
 #include "ingest/video_checks.hpp"
 
 #include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -20,8 +24,11 @@ nlohmann::json AuditReport::to_json() const {
   nlohmann::json totals = nlohmann::json::object();
   for (const char* kind : {"group_on_two_sides", "close_tracks", "near_duplicate_footage", "derived_across"})
     totals[kind] = counts.count(kind) ? counts.at(kind) : 0;
+  nlohmann::json suspects_json = nlohmann::json::array();
+  for (const auto& l : suspects) suspects_json.push_back({{"kind", l.kind}, {"detail", l.detail}, {"evidence", l.evidence}});
   return {{"snapshot", snapshot}, {"items", items},   {"videos", videos}, {"tracks", tracks},
-          {"clean", clean()},     {"counts", totals}, {"leaks", leaks_json}};
+          {"clean", clean()},     {"counts", totals}, {"leaks", leaks_json},
+          {"suspects", suspects_json}, {"suspect_count", suspect_count}};
 }
 
 std::string AuditReport::to_text() const {
@@ -32,6 +39,8 @@ std::string AuditReport::to_text() const {
     out += std::string(n ? "LEAK " : "ok   ") + kind + ": " + std::to_string(n) + "\n";
   }
   for (const auto& l : leaks) out += "  " + l.kind + ": " + l.detail + "\n";
+  out += "suspects (independent check, for a person to look at; never blocking): " + std::to_string(suspect_count) + "\n";
+  for (const auto& l : suspects) out += "  " + l.kind + ": " + l.detail + "\n";
   return out;
 }
 
@@ -80,10 +89,15 @@ void check_units(const Layout& layout, Findings& found) {
 
 // 2. Face tracks the planner's grouping (same identity vectors, distance and rule) puts together, on
 //    different sides: a crossing edge of the grouping's spanning forest.
-void check_close_tracks(SQLite::Database& conn, const Layout& layout, const DatasetSettings& settings, Findings& found) {
+// The snapshot's tracks with identity vectors (unit length), their noise and (video, track).
+struct Tracks {
   std::vector<Vec128> embeddings;
   std::vector<float> noise;
   std::vector<std::pair<int64_t, int>> owners;
+};
+
+Tracks load_tracks(SQLite::Database& conn, const Layout& layout, const DatasetSettings& settings) {
+  Tracks t;
   SQLite::Statement q(conn, "SELECT embedding, face_count FROM tracks WHERE video_id = ? AND track_index = ?");
   for (const auto& [video, track] : layout.tracks) {
     q.reset();
@@ -91,25 +105,67 @@ void check_close_tracks(SQLite::Database& conn, const Layout& layout, const Data
     if (!q.executeStep() || q.getColumn("embedding").getBytes() != 128 * 4) continue;
     Vec128 e;
     std::memcpy(e.data(), q.getColumn("embedding").getBlob(), 128 * 4);
-    embeddings.push_back(unit_length(e));
-    noise.push_back(track_noise(settings.grouping.face_noise, q.getColumn("face_count").getInt()));
-    owners.emplace_back(video, track);
+    t.embeddings.push_back(unit_length(e));
+    t.noise.push_back(track_noise(settings.grouping.face_noise, q.getColumn("face_count").getInt()));
+    t.owners.emplace_back(video, track);
   }
-  const auto grouping = group_identities(embeddings, settings.grouping, {}, noise);
+  return t;
+}
+
+float distance(const Vec128& a, const Vec128& b) {
+  float d2 = 0;
+  for (int k = 0; k < 128; ++k) d2 += (a[k] - b[k]) * (a[k] - b[k]);
+  return std::sqrt(d2);
+}
+
+std::string pair_detail(const Layout& layout, const std::pair<int64_t, int>& a, const std::pair<int64_t, int>& b,
+                        double d) {
+  return "track " + std::to_string(a.second) + " of " + video_name(a.first) + " (" + layout.split_of(a.first) +
+         ") and track " + std::to_string(b.second) + " of " + video_name(b.first) + " (" + layout.split_of(b.first) +
+         ") are " + std::to_string(d) + " apart";
+}
+
+nlohmann::json pair_evidence(const Layout& layout, const std::pair<int64_t, int>& a, const std::pair<int64_t, int>& b,
+                             double d) {
+  return {{"a", {{"video", a.first}, {"track", a.second}, {"split", layout.split_of(a.first)}}},
+          {"b", {{"video", b.first}, {"track", b.second}, {"split", layout.split_of(b.first)}}},
+          {"distance", d}};
+}
+
+void check_close_tracks(const Tracks& tracks, const Layout& layout, const DatasetSettings& settings, Findings& found) {
+  const auto& embeddings = tracks.embeddings;
+  const auto& owners = tracks.owners;
+  const auto grouping = group_identities(embeddings, settings.grouping, {}, tracks.noise);
   for (const auto& [a, b] : grouping.edges) {
     const auto& [va, ta] = owners[a];
     const auto& [vb, tb] = owners[b];
     if (!layout.apart(va, vb)) continue;
-    float d2 = 0;
-    for (int k = 0; k < 128; ++k) d2 += (embeddings[a][k] - embeddings[b][k]) * (embeddings[a][k] - embeddings[b][k]);
-    const double distance = std::sqrt(d2);
-    found.add("close_tracks",
-              "track " + std::to_string(ta) + " of " + video_name(va) + " (" + layout.split_of(va) + ") and track " +
-                  std::to_string(tb) + " of " + video_name(vb) + " (" + layout.split_of(vb) + ") are " +
-                  std::to_string(distance) + " apart",
-              {{"a", {{"video", va}, {"track", ta}, {"split", layout.split_of(va)}}},
-               {"b", {{"video", vb}, {"track", tb}, {"split", layout.split_of(vb)}}},
-               {"distance", distance}});
+    found.add("close_tracks", pair_detail(layout, owners[a], owners[b], distance(embeddings[a], embeddings[b])),
+              pair_evidence(layout, owners[a], owners[b], distance(embeddings[a], embeddings[b])));
+  }
+}
+
+// 5. Independent of the grouping: every cross-split pair of tracks under the suspect distance, all
+//    pairs measured (no linkage, no forest), nearest first.
+void check_suspects(const Tracks& tracks, const Layout& layout, const DatasetSettings& settings, AuditReport& rep) {
+  struct Pair {
+    float d;
+    size_t a, b;
+  };
+  std::vector<Pair> close;
+  const auto limit = static_cast<float>(settings.suspect_distance);
+  for (size_t a = 0; a < tracks.embeddings.size(); ++a)
+    for (size_t b = a + 1; b < tracks.embeddings.size(); ++b) {
+      if (!layout.apart(tracks.owners[a].first, tracks.owners[b].first)) continue;
+      const float d = distance(tracks.embeddings[a], tracks.embeddings[b]);
+      if (d < limit) close.push_back({d, a, b});
+    }
+  std::sort(close.begin(), close.end(), [](const Pair& x, const Pair& y) { return x.d < y.d; });
+  rep.suspect_count = static_cast<int>(close.size());
+  for (size_t i = 0; i < close.size() && i < static_cast<size_t>(kMaxListed); ++i) {
+    const auto& p = close[i];
+    rep.suspects.push_back({"close_faces", pair_detail(layout, tracks.owners[p.a], tracks.owners[p.b], p.d),
+                            pair_evidence(layout, tracks.owners[p.a], tracks.owners[p.b], p.d)});
   }
 }
 
@@ -160,7 +216,9 @@ AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, c
   check_units(layout, found);
   auto conn = db.connect();
   SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED); // one consistent read
-  check_close_tracks(*conn, layout, settings, found);
+  const auto tracks = load_tracks(*conn, layout, settings);
+  check_close_tracks(tracks, layout, settings, found);
+  check_suspects(tracks, layout, settings, rep);
   check_footage(*conn, layout, settings, found);
   check_derived(*conn, layout, found);
   return rep;
@@ -178,13 +236,11 @@ std::vector<std::string> conflicts(core::Database& db) {
 void require_no_leaks(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
                       const DatasetSettings& settings) {
   const auto units = conflicts(db);
-  if (!units.empty()) {
-    std::string what;
-    for (size_t i = 0; i < units.size() && i < 3; ++i) what += (i ? "; " : "") + units[i];
-    throw Conflict(std::to_string(units.size()) + " split unit(s) hold one person, derivation or footage in two "
-                   "splits (" + what + "): training refused until one side is excluded (`curator dataset exclude`); "
-                   "`curator dataset stats` lists them");
-  }
+  if (!units.empty()) // kept out of the snapshot: reported, never blocking
+    core::logger("dataset")->warn("{} split unit(s) hold one person, derivation or footage in two splits and are kept "
+                                  "out of snapshot {} (first: {}); `curator dataset stats` lists them, `curator "
+                                  "dataset exclude` settles one",
+                                  units.size(), snapshot_id.substr(0, 12), units.front());
   const auto report = audit_snapshot(db, snapshot_id, items, settings);
   if (report.clean()) return;
   std::string what;

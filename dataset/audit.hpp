@@ -6,6 +6,10 @@
 //!    identity vectors, distance and linkage) puts in one group;
 //!  - near_duplicate_footage: two videos in different splits are the same footage (frame hashes);
 //!  - derived_across: a fake and the video it derives from sit in different splits.
+//! And one check independent of the planner's rule, which the four cannot see past: every pair of face
+//! tracks in different splits closer than dataset.suspect_distance (plain distance between identity
+//! vectors, all pairs, no linkage), nearest first, listed as suspects for a person to look at. Suspects
+//! never block training.
 //! Read-only; thread-safe.
 #include "dataset/snapshot.hpp"
 
@@ -28,6 +32,8 @@ struct AuditReport {
   int items = 0, videos = 0, tracks = 0;
   std::vector<Leak> leaks; ///< at most `kMaxListed` per kind; `counts` has the totals
   std::map<std::string, int> counts;
+  std::vector<Leak> suspects; ///< kind "close_faces", nearest first, at most `kMaxListed`
+  int suspect_count = 0;
   bool clean() const { return leaks.empty(); }
   nlohmann::json to_json() const;
   std::string to_text() const;
@@ -42,10 +48,9 @@ AuditReport audit_snapshot(core::Database& db, const std::string& snapshot_id, c
 /// be one person, derivation or footage), one line each: "unit G: #12 (train), #34 (test)".
 std::vector<std::string> conflicts(core::Database& db);
 
-/// Before anything trains on a snapshot: throws curator::Conflict naming the units when the dataset has
-/// conflicts (they are kept out of snapshots, but a known leak is fixed before training), and naming
-/// the check and the first leaks when the snapshot's audit is not clean (`curator dataset audit ID`
-/// lists them all).
+/// Before anything trains on a snapshot: throws curator::Conflict naming the check and the first leaks
+/// when the snapshot's audit is not clean (`curator dataset audit ID` lists them all). Conflict units
+/// (conflicts()) are kept out of snapshots and logged here as a warning: they never block training.
 void require_no_leaks(core::Database& db, const std::string& snapshot_id, const std::vector<ManifestItem>& items,
                       const DatasetSettings& settings);
 

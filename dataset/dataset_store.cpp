@@ -23,6 +23,8 @@ DatasetSettings DatasetSettings::from_config(const core::Config& c) {
   s.grouping.linkage = parse_linkage(c.get_string("dataset.group_linkage"));
   s.grouping.face_noise = static_cast<float>(c.get_double("dataset.group_face_noise"));
   s.bridge_min_videos = static_cast<int>(c.get_int("dataset.bridge_min_videos"));
+  s.max_unit_share = c.get_double("dataset.max_unit_share");
+  s.suspect_distance = c.get_double("dataset.suspect_distance");
   s.test_fraction = c.get_double("dataset.test_fraction");
   s.val_fraction = c.get_double("dataset.val_fraction");
   s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
@@ -72,6 +74,7 @@ LoadedDataset load(SQLite::Database& conn, const DatasetSettings& settings, Extr
   auto& in = out.input;
   in.grouping = settings.grouping;
   in.bridge_min_videos = settings.bridge_min_videos;
+  in.max_unit_share = settings.max_unit_share;
   in.test_fraction = settings.test_fraction;
   in.val_fraction = settings.val_fraction;
   {

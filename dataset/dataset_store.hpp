@@ -22,6 +22,8 @@ namespace curator::dataset {
 struct DatasetSettings {
   GroupingOptions grouping; // dataset.group_threshold, dataset.group_linkage
   int bridge_min_videos = 3; // dataset.bridge_min_videos
+  double max_unit_share = 0.1; // dataset.max_unit_share
+  double suspect_distance = 0.45; // dataset.suspect_distance (the audit's independent check)
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
   int near_duplicate_bits = 6; ///< mean dHash bits per frame under which two videos are one footage

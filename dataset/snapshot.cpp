@@ -26,6 +26,7 @@ nlohmann::json ManifestItem::to_json() const {
                       {"blurred", blurred}};
   if (!landmarks.empty()) j["landmarks"] = landmarks;
   if (!derived_from.empty()) j["derived_from"] = derived_from;
+  if (random_intake) j["intake"] = "random";
   return j;
 }
 
@@ -58,6 +59,7 @@ ManifestItem ManifestItem::from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception&) {
     throw InvalidInput("fields 'landmarks' and 'derived_from' must be lists of numbers");
   }
+  m.random_intake = j.value("intake", nlohmann::json()) == "random";
   if (!m.landmarks.empty() && m.landmarks.size() != 136) throw InvalidInput("field 'landmarks' must hold 136 values");
   return m;
 }
@@ -150,7 +152,7 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
     SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
     SQLite::Statement q(*conn, std::string("SELECT f.crop_path, r.label, s.source, d.split, d.group_key, f.video_id, "
                                            "f.track_index, f.frame_index, f.small, f.blurred, f.x, f.y, f.w, f.h, "
-                                           "f.landmarks FROM faces f JOIN submissions s ON s.id = f.video_id ") +
+                                           "f.landmarks, r.intake FROM faces f JOIN submissions s ON s.id = f.video_id ") +
                                    kMembers + " ORDER BY f.video_id, f.track_index, f.frame_index");
     while (q.executeStep()) {
       ManifestItem m;
@@ -165,6 +167,7 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
       m.small = q.getColumn("small").getInt() != 0;
       m.blurred = q.getColumn("blurred").getInt() != 0;
       m.landmarks = crop_landmarks(q);
+      m.random_intake = q.getColumn("intake").getString() == "random";
       items.push_back(std::move(m));
     }
     add_derived_from(*conn, items);

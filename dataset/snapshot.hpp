@@ -42,6 +42,9 @@ struct ManifestItem {
   /// Submissions this video declares it derives from and that have crops in the same snapshot
   /// (a fake's originals), sorted.
   std::vector<int64_t> derived_from;
+  /// Confirmed from the review queue's random intake (labeling/review_queue.hpp): the champion did not
+  /// choose it, so test metrics on such items are not biased by the champion's mistakes.
+  bool random_intake = false;
 
   nlohmann::json to_json() const;
   /// Throws InvalidInput naming the missing or mistyped field.

@@ -122,6 +122,93 @@ size_t quarantine_large_bridges(const PlanInput& in, const Pass& pass, std::vect
   return count;
 }
 
+// Holds back the unassigned fakes whose edges would chain units past the size cap. Units are formed
+// from every edge that does not touch such a fake; then each fake, in key order, joins the units it
+// touches when the result stays within the cap. When those units are all assigned to one split, the
+// fake joins that split without merging them (assigned membership is frozen): it keeps only its edge to
+// the neighbour with the smallest key, and its other edges leave `pass`.
+size_t quarantine_percolating_fakes(const PlanInput& in, Pass& pass, std::vector<char>& active, Plan& plan) {
+  const size_t n = in.videos.size();
+  size_t active_count = 0;
+  for (size_t i = 0; i < n; ++i) active_count += active[i] != 0;
+  const auto cap = static_cast<size_t>(std::max(10.0, in.max_unit_share * static_cast<double>(active_count)));
+  if (in.max_unit_share >= 1 || active_count <= cap) return 0;
+  auto is_bridge = [&](size_t i) { return active[i] && !in.videos[i].assigned && in.videos[i].label == "fake"; };
+  DisjointSets units(n);
+  std::vector<std::vector<uint32_t>> touches(n);
+  for (const auto& [a, b] : pass.edges) {
+    const bool ba = is_bridge(a), bb = is_bridge(b);
+    if (!ba && !bb) units.unite(a, b);
+    if (ba) touches[a].push_back(b);
+    if (bb) touches[b].push_back(a);
+  }
+  std::vector<size_t> size(n, 0);
+  std::vector<uint8_t> splits(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    if (active[i]) {
+      size[units.find(i)] += 1;
+      if (in.videos[i].assigned) splits[units.find(i)] |= bit(*in.videos[i].assigned);
+    }
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < n; ++i)
+    if (is_bridge(i)) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return in.videos[a].key < in.videos[b].key; });
+  size_t held = 0;
+  std::map<uint32_t, uint32_t> attach_only; // fake -> the one neighbour it keeps
+  for (uint32_t v : order) {
+    const size_t own = units.find(v);
+    std::set<size_t> roots; // the other units it touches
+    for (uint32_t u : touches[v])
+      if (active[u] && units.find(u) != own) roots.insert(units.find(u));
+    size_t total = size[own];
+    uint8_t mask = splits[own];
+    bool all_assigned = true;
+    for (size_t r : roots) {
+      total += size[r];
+      mask |= splits[r];
+      all_assigned = all_assigned && splits[r] != 0;
+    }
+    const bool settled = all_assigned && popcount(mask) == 1; // its split is known: attach, do not merge
+    // It chains units when it touches two, or one besides the unit an earlier fake pulled it into.
+    const bool chains = roots.size() >= 2 || (!roots.empty() && size[own] > 1);
+    if (chains && total > cap && settled) {
+      uint32_t keep = touches[v].front();
+      for (uint32_t u : touches[v])
+        if (active[u] && in.videos[u].key < in.videos[keep].key) keep = u;
+      attach_only.emplace(v, keep);
+      continue;
+    }
+    if (chains && total > cap) {
+      active[v] = 0;
+      ++held;
+      plan.videos[v].decision = Decision::quarantined;
+      plan.videos[v].reason = "would chain " + std::to_string(roots.size() - 1) + " units into one of " +
+                              std::to_string(total) + " videos (over dataset.max_unit_share, " + std::to_string(cap) +
+                              " videos): held back so the people stay apart and the test split keeps its share; it "
+                              "re-enters when its units share one split";
+      continue;
+    }
+    for (size_t r : roots) {
+      const size_t a = units.find(v), b = units.find(r);
+      if (a == b) continue;
+      const size_t both = size[a] + size[b];
+      const auto mask_both = static_cast<uint8_t>(splits[a] | splits[b]);
+      units.unite(a, b);
+      size[units.find(a)] = both;
+      splits[units.find(a)] = mask_both;
+    }
+  }
+  if (held == 0 && !attach_only.empty()) {
+    auto dropped = [&](const std::pair<uint32_t, uint32_t>& e) {
+      for (const auto& [v, keep] : attach_only)
+        if ((e.first == v && e.second != keep) || (e.second == v && e.first != keep)) return true;
+      return false;
+    };
+    pass.edges.erase(std::remove_if(pass.edges.begin(), pass.edges.end(), dropped), pass.edges.end());
+  }
+  return held;
+}
+
 // Marks the unassigned videos that join units already in different splits; returns how many. Blame goes
 // first to new videos that touch two splits directly (a video showing people from both sides); a unit
 // bridged only by a chain of new videos holds back the whole chain, and a unit whose assigned videos
@@ -171,21 +258,8 @@ size_t quarantine_bridges(const PlanInput& in, const Edges& edges, std::vector<c
   return held.size();
 }
 
-std::string stratum_of(const PlanInput& in, const std::vector<size_t>& members) {
-  std::map<std::string, int> sources;
-  bool real = false, fake = false;
-  for (size_t i : members) {
-    ++sources[in.videos[i].source];
-    real |= in.videos[i].label == "real";
-    fake |= in.videos[i].label == "fake";
-  }
-  std::string main_source;
-  int best = -1;
-  for (const auto& [source, count] : sources) // map order: ties go to the smallest name
-    if (count > best) best = count, main_source = source;
-  return main_source + "|" + (real && fake ? "mixed" : real ? "real" : fake ? "fake" : "unknown");
-}
-
+// A video's stratum: its source and claimed label. Split shares are kept per stratum.
+std::string stratum_of(const VideoNode& v) { return v.source + "|" + v.label; }
 
 using Members = std::map<size_t, std::vector<size_t>>; // unit root -> active members, ascending
 using Counts = std::map<std::string, std::array<double, 3>>; // stratum -> videos per split
@@ -213,7 +287,6 @@ std::vector<std::pair<std::string, size_t>> place_assigned(const PlanInput& in, 
       continue;
     }
     if (popcount(mask) >= 2) ++plan.conflicts;
-    auto& count = counts[stratum_of(in, list)];
     for (size_t i : list) {
       auto& v = plan.videos[i];
       if (in.videos[i].assigned) {
@@ -227,36 +300,49 @@ std::vector<std::pair<std::string, size_t>> place_assigned(const PlanInput& in, 
           if (mask == bit(s)) v.split = s;
         v.decision = Decision::inherited;
       }
-      count[static_cast<int>(*v.split)] += 1;
+      counts[stratum_of(in.videos[i])][static_cast<int>(*v.split)] += 1;
     }
   }
-  std::sort(fresh_units.begin(), fresh_units.end());
+  // Largest first, then by key: the small units placed last bring every share close to its target.
+  std::sort(fresh_units.begin(), fresh_units.end(), [&](const auto& a, const auto& b) {
+    const size_t sa = members.at(a.second).size(), sb = members.at(b.second).size();
+    return sa != sb ? sa > sb : a.first < b.first;
+  });
   return fresh_units;
 }
 
-// New units, in key order: the official split of their members, else the split furthest below its
-// target share in the unit's stratum.
+// New units, largest first: the official split of their members, else the split furthest below its
+// target share over the strata (source x label) the unit's videos belong to: each stratum's deficit, as a
+// share of that stratum's videos, weighted by how many of its videos the unit brings. A unit holding
+// several sources (a person in two of them) so keeps every source's shares near their targets.
 void place_new(const PlanInput& in, const Members& members, const std::vector<std::pair<std::string, size_t>>& fresh,
                Counts& counts, Plan& plan) {
   const std::array<double, 3> target{1 - in.test_fraction - in.val_fraction, in.val_fraction, in.test_fraction};
+  std::map<std::string, double> totals; // every planned video of the stratum, placed or not
+  for (const auto& [root, list] : members)
+    for (size_t i : list) totals[stratum_of(in.videos[i])] += 1;
   for (const auto& [key, root] : fresh) {
     const auto& list = members.at(root);
     std::optional<Split> official;
     for (size_t i : list)
       if (in.videos[i].official && (!official || *in.videos[i].official > *official)) official = in.videos[i].official;
-    auto& count = counts[stratum_of(in, list)];
+    std::map<std::string, double> brings;
+    for (size_t i : list) brings[stratum_of(in.videos[i])] += 1;
     Split chosen = Split::train;
     if (official) {
       chosen = *official; // members that disagree: the most held-out side (test > val > train) wins
     } else {
-      const double total = count[0] + count[1] + count[2] + static_cast<double>(list.size());
       double best = -1e300;
       for (Split s : {Split::train, Split::val, Split::test}) {
-        const double deficit = target[static_cast<int>(s)] * total - count[static_cast<int>(s)];
-        if (target[static_cast<int>(s)] > 0 && deficit > best + 1e-9) best = deficit, chosen = s;
+        const int k = static_cast<int>(s);
+        if (target[k] <= 0) continue;
+        double deficit = 0;
+        for (const auto& [stratum, n] : brings)
+          deficit += n * (target[k] - counts[stratum][k] / totals.at(stratum));
+        if (deficit > best + 1e-9) best = deficit, chosen = s;
       }
     }
-    count[static_cast<int>(chosen)] += static_cast<double>(list.size());
+    for (const auto& [stratum, n] : brings) counts[stratum][static_cast<int>(chosen)] += n;
     for (size_t i : list) {
       plan.videos[i].split = chosen;
       plan.videos[i].decision = official ? Decision::official : Decision::rule;
@@ -305,6 +391,7 @@ Plan plan_splits(const PlanInput& in) {
     pass = group_pass(in, active);
     plan.identity_groups = pass.identity_groups;
     if (quarantine_large_bridges(in, pass, active, plan) > 0) continue;
+    if (quarantine_percolating_fakes(in, pass, active, plan) > 0) continue;
     if (quarantine_bridges(in, pass.edges, active, plan) == 0) break;
   }
 

@@ -14,10 +14,16 @@
 //!    other videos) through its own faces or its near-duplicate footage is quarantined too, unless it
 //!    declares what it derives from: one face swap between two people with many videos, or one interview
 //!    of two of them, must not turn both into one unit that starves the test split;
+//!  - an unassigned fake whose edges join several units (a face swap of two people, a blend of many) is
+//!    quarantined when the unit it would make holds more than `max_unit_share` of the active videos
+//!    (and at least 10): swaps between the same few people otherwise chain everyone into one unit that
+//!    the test split cannot take (the people stay apart, as DFDC kept its actors disjoint); fakes are
+//!    visited in key order, each joining what it may. It re-enters once its units share one split;
 //!  - a new unit takes the official split of its members when one was imported (FF++ json), else the
-//!    split furthest below its target share in the unit's stratum (main source x label mix), counting
-//!    videos. New units are visited in order of their key (the smallest content hash among members),
-//!    so the plan depends on the data, never on the order rows were inserted.
+//!    split furthest below its target share over the strata (source x claimed label) of the unit's
+//!    videos, each as a share of its stratum's planned videos, weighted by the videos the unit brings.
+//!    New units are visited largest first, then in order of their key (the smallest content hash
+//!    among members), so the plan depends on the data, never on the order rows were inserted.
 //! Deterministic; pure function; thread-safe.
 #include "dataset/identity_grouping.hpp"
 #include "dataset/split.hpp"
@@ -52,6 +58,7 @@ struct PlanInput {
   std::vector<std::pair<uint32_t, uint32_t>> duplicates; ///< video index pairs: near-duplicate footage
   GroupingOptions grouping;  // dataset.group_threshold, dataset.group_linkage
   int bridge_min_videos = 3; // dataset.bridge_min_videos
+  double max_unit_share = 0.1; // dataset.max_unit_share
   double test_fraction = 1.0 / 6;
   double val_fraction = 0.1;
 };

@@ -74,7 +74,7 @@ public:
     lap("faces");
     // The same footage as far as whole frames tell; the faces decide.
     const auto candidates = s_.footage_candidates(id_, label_name(sub_.meta.label), sub_.meta.method, video_.frame_hashes);
-    if (auto v = copy_of(candidates)) return conclude(*v);
+    same_footage_as_ = same_footage_as(candidates);
     if (auto v = broken(decode_report(path, packets.get()))) return conclude(*v);
     lap("checks");
     build_tracks_and_crops();
@@ -149,14 +149,13 @@ private:
     return std::nullopt;
   }
 
-  // 5. Only footage whose faces also match is a copy; the same footage with other faces (a face swap
-  //    claimed with the same label) is kept, and its near-duplicate frames join it to the original's
-  //    split unit.
-  std::optional<Verdict> copy_of(const std::vector<FootageRow>& candidates) {
+  // 5. Footage whose faces also match an earlier video's is kept and linked to it, never dropped: a
+  //    subtle reenactment (a mouth moved by a few pixels) looks like a re-encode of its original, and
+  //    dropping the original as a "copy" of it would lose a real video. Only the same bytes are dropped
+  //    (step 1). The near-duplicate frames also join both to one split unit.
+  std::optional<int64_t> same_footage_as(const std::vector<FootageRow>& candidates) {
     for (const auto& other : candidates)
-      if (same_faces(other.face_prints, rgb_, s_.settings_.copy_face_difference))
-        return Verdict::duplicate("the same footage and faces (re-encoded or resized) as #" + std::to_string(other.video),
-                                  other.video);
+      if (same_faces(other.face_prints, rgb_, s_.settings_.copy_face_difference)) return other.video;
     return std::nullopt;
   }
 
@@ -223,7 +222,7 @@ private:
     auto conn = s_.db_.connect();
     core::WriteTransaction txn(*conn);
     s_.videos_.replace(*conn, video_);
-    s_.submissions_.mark_done(*conn, id_, video_.faces.empty(), decode_errors_, s_.clock_.now_ms());
+    s_.submissions_.mark_done(*conn, id_, video_.faces.empty(), decode_errors_, s_.clock_.now_ms(), same_footage_as_);
     if (s_.on_ingested_) s_.on_ingested_(*conn, sub_);
     txn.commit();
     lap("store");
@@ -257,6 +256,7 @@ private:
   std::vector<cv::Mat> rgb_;
   std::vector<std::vector<faces::DetectedFace>> found_;
   int64_t decode_errors_ = 0;
+  std::optional<int64_t> same_footage_as_; ///< an earlier video with the same footage and faces
   int64_t decoded_frames_ = 0; ///< frames of the whole stream the sampler decoded
   nlohmann::json seconds_ = nlohmann::json::object(); ///< wall time of each stage, in the job's result
   std::chrono::steady_clock::time_point lap_start_ = std::chrono::steady_clock::now();

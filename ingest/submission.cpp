@@ -47,6 +47,9 @@ void SubmissionMeta::validate() const {
   for (char c : source)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
       throw InvalidInput("source may hold only letters, digits, '-' and '_'");
+  std::string lower;
+  for (char c : source) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "all") throw InvalidInput("'all' names every source together in metrics and cannot be a source");
   check_field("method", method, 128);
   check_field("contributor", contributor, 256);
   check_field("consent", consent, 2000);
@@ -62,8 +65,20 @@ std::string display_name(const std::string& raw) {
   std::string name = raw;
   if (auto slash = name.find_last_of("/\\"); slash != std::string::npos && slash + 1 < name.size())
     name = name.substr(slash + 1);
+  // Control characters become '?'; bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069:
+  // "evil\u202Egpj.mp4" shows as "evilmp4.jpg") are dropped.
   std::string out;
-  for (unsigned char c : name) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  for (size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c == 0xE2 && i + 2 < name.size()) {
+      const auto b = static_cast<unsigned char>(name[i + 1]), d = static_cast<unsigned char>(name[i + 2]);
+      if ((b == 0x80 && d >= 0xAA && d <= 0xAE) || (b == 0x81 && d >= 0xA6 && d <= 0xA9)) {
+        i += 2;
+        continue;
+      }
+    }
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  }
   if (out.size() > 200) out = out.substr(0, 200);
   return out;
 }
@@ -81,7 +96,7 @@ nlohmann::json Submission::to_json() const {
                       {"trusted", meta.trusted},
                       {"created_ms", created_ms}};
   if (reason) j["reason"] = *reason;
-  if (duplicate_of) j["duplicate_of"] = *duplicate_of;
+  if (duplicate_of) j[state == SubmissionState::duplicate ? "duplicate_of" : "same_footage_as"] = *duplicate_of;
   if (url) j["url"] = *url;
   if (blob_sha256) j["sha256"] = *blob_sha256;
   if (!meta.method.empty()) j["method"] = meta.method;
@@ -284,10 +299,18 @@ void SubmissionStore::reject(SQLite::Database& conn, int64_t id, const std::stri
   q.exec();
 }
 
-void SubmissionStore::mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms) {
-  SQLite::Statement q(conn, "UPDATE submissions SET state = 'done', reason = NULL, no_face = ?, decode_errors = ?, "
-                            "updated_ms = ? WHERE id = ?");
-  q.bind(1, no_face ? 1 : 0), q.bind(2, decode_errors), q.bind(3, now_ms), q.bind(4, id);
+void SubmissionStore::mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms,
+                                std::optional<int64_t> same_footage_as) {
+  SQLite::Statement q(conn, "UPDATE submissions SET state = 'done', reason = ?, duplicate_of = ?, no_face = ?, "
+                            "decode_errors = ?, updated_ms = ? WHERE id = ?");
+  if (same_footage_as) {
+    q.bind(1, "kept and linked: the same footage and faces as #" + std::to_string(*same_footage_as) +
+                  " (a re-encode, a resize, or a subtle edit such as a reenactment); both stay, in one split unit");
+    q.bind(2, *same_footage_as);
+  } else {
+    q.bind(1), q.bind(2);
+  }
+  q.bind(3, no_face ? 1 : 0), q.bind(4, decode_errors), q.bind(5, now_ms), q.bind(6, id);
   q.exec();
 }
 

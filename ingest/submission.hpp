@@ -100,7 +100,10 @@ public:
   /// Rejected on arrival, inside the caller's transaction.
   void reject(SQLite::Database& conn, int64_t id, const std::string& reason, int64_t now_ms);
   /// Ingested, inside the caller's transaction (with the video's rows).
-  void mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms);
+  /// `same_footage_as`: an earlier video with the same footage and faces; kept, and linked to it (the
+  /// link is `duplicate_of` of a done submission, "same_footage_as" in its JSON, with a reason).
+  void mark_done(SQLite::Database& conn, int64_t id, bool no_face, int64_t decode_errors, int64_t now_ms,
+                 std::optional<int64_t> same_footage_as = std::nullopt);
   /// Marks failed, with its reason, each of these submissions still queued or processing. Returns how many.
   int fail_unfinished(const std::vector<std::pair<int64_t, std::string>>& reasons, int64_t now_ms);
 

@@ -19,6 +19,7 @@ VideoLimits VideoLimits::from_config(const core::Config& c) {
   l.max_side_px = static_cast<int>(c.get_int("ingest.max_side_px"));
   l.min_frames = c.get_int("ingest.min_frames");
   l.max_fps = c.get_double("ingest.max_fps");
+  l.max_frame_pixels = c.get_int("ingest.max_frame_pixels");
   return l;
 }
 
@@ -28,6 +29,10 @@ std::optional<std::string> check_video(const VideoInfo& v, const VideoLimits& l)
     why << "frames are " << v.width << "x" << v.height << ", smaller than the minimum side of " << l.min_side_px << " px";
   else if (v.width > l.max_side_px || v.height > l.max_side_px)
     why << "frames are " << v.width << "x" << v.height << ", larger than the maximum side of " << l.max_side_px << " px";
+  else if (static_cast<int64_t>(v.width) * v.height > l.max_frame_pixels)
+    why << "frames are " << v.width << "x" << v.height << " (" << static_cast<int64_t>(v.width) * v.height / 1000000
+        << " megapixels), more than the limit of " << l.max_frame_pixels / 1000000
+        << " megapixels a frame (ingest.max_frame_pixels)";
   else if (!(v.fps > 0) || v.fps > l.max_fps)
     why << "frame rate " << v.fps << " fps is not plausible (allowed: above 0, at most " << l.max_fps << ")";
   else if (v.frame_count < l.min_frames)

@@ -22,6 +22,7 @@ struct VideoLimits {
   int max_side_px = 7680;
   int64_t min_frames = 8;
   double max_fps = 240;
+  int64_t max_frame_pixels = 3840LL * 2160; ///< width x height a frame, from the header, before decoding
   static VideoLimits from_config(const core::Config& config);
 };
 

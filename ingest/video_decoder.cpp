@@ -125,19 +125,24 @@ struct VideoDecoder::State {
 
   cv::Mat to_rgb(const AVFrame& f) {
     if (f.width <= 0 || f.height <= 0) return {};
-    sws.reset(sws_getCachedContext(sws.release(), f.width, f.height, static_cast<AVPixelFormat>(f.format), f.width,
-                                   f.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
+    // Larger frames come out scaled down to kMaxSide on their long side, in the same conversion.
+    const double scale = std::min(1.0, static_cast<double>(VideoDecoder::kMaxSide) / std::max(f.width, f.height));
+    const int width = std::max(1, static_cast<int>(std::lround(f.width * scale)));
+    const int height = std::max(1, static_cast<int>(std::lround(f.height * scale)));
+    sws.reset(sws_getCachedContext(sws.release(), f.width, f.height, static_cast<AVPixelFormat>(f.format), width,
+                                   height, AV_PIX_FMT_RGB24, scale < 1 ? SWS_AREA : SWS_BICUBIC, nullptr, nullptr,
+                                   nullptr));
     if (!sws) return {};
     // swscale's vector code may write past a row's end (and past the last row): convert into a padded,
     // aligned buffer, then copy.
-    const int stride = (f.width * 3 + 63) / 64 * 64;
-    buffer.resize(static_cast<size_t>(stride) * static_cast<size_t>(f.height + 1) + 64);
+    const int stride = (width * 3 + 63) / 64 * 64;
+    buffer.resize(static_cast<size_t>(stride) * static_cast<size_t>(height + 1) + 64);
     uint8_t* base = buffer.data() + (64 - reinterpret_cast<uintptr_t>(buffer.data()) % 64) % 64;
     uint8_t* dst[4] = {base, nullptr, nullptr, nullptr};
     int dst_stride[4] = {stride, 0, 0, 0};
-    if (sws_scale(sws.get(), f.data, f.linesize, 0, f.height, dst, dst_stride) != f.height) return {};
+    if (sws_scale(sws.get(), f.data, f.linesize, 0, f.height, dst, dst_stride) != height) return {};
     cv::Mat rgb;
-    cv::Mat(f.height, f.width, CV_8UC3, base, static_cast<size_t>(stride)).copyTo(rgb);
+    cv::Mat(height, width, CV_8UC3, base, static_cast<size_t>(stride)).copyTo(rgb);
     switch (rotation) {
     case 90: cv::rotate(rgb, rgb, cv::ROTATE_90_CLOCKWISE); break;
     case 180: cv::rotate(rgb, rgb, cv::ROTATE_180); break;

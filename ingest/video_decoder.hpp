@@ -25,6 +25,11 @@ namespace curator::ingest {
 
 class VideoDecoder {
 public:
+  /// Frames wider or taller than this come out scaled down (aspect kept) to it on their long side, in the
+  /// pixel-format conversion: the face path needs no more, and a sampled frame then costs at most
+  /// 1920 x 1080 x 3 bytes however large the stream declares its pictures.
+  static constexpr int kMaxSide = 1920;
+
   explicit VideoDecoder(const std::filesystem::path& video);
   ~VideoDecoder();
   VideoDecoder(const VideoDecoder&) = delete;

@@ -4,6 +4,7 @@
 #include "core/database.hpp"
 #include "core/enum_names.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "labeling/audit_log.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -49,6 +50,7 @@ nlohmann::json ReviewItem::to_json() const {
           {"source", source},
           {"method", method},
           {"contributor", contributor},
+          {"intake", intake},
           {"name", original_name},
           {"round", round},
           {"created_ms", created_ms},
@@ -64,7 +66,7 @@ constexpr const char* kSelect =
     "SELECT r.submission_id, r.state, COALESCE(r.label, '') AS label, COALESCE(r.reason, '') AS "
     "reason, s.claimed_label, s.source, COALESCE(s.method, '') AS method, COALESCE(s.contributor, "
     "'') AS contributor, s.original_name, s.submitted_by, r.round, r.created_ms, r.updated_ms, "
-    "COALESCE(s.uploader_hash, '') AS uploader_hash FROM review_items r JOIN submissions s ON s.id = "
+    "COALESCE(s.uploader_hash, '') AS uploader_hash, r.intake FROM review_items r JOIN submissions s ON s.id = "
     "r.submission_id ";
 
 ReviewItem read_item(SQLite::Statement& q) {
@@ -83,6 +85,7 @@ ReviewItem read_item(SQLite::Statement& q) {
   it.created_ms = q.getColumn("created_ms").getInt64();
   it.updated_ms = q.getColumn("updated_ms").getInt64();
   it.uploader_hash = q.getColumn("uploader_hash").getString();
+  it.intake = q.getColumn("intake").getString();
   return it;
 }
 
@@ -133,6 +136,7 @@ std::optional<ReviewItem> ReviewQueue::next(const User& user) const {
                                  "AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.submission_id = r.submission_id "
                                  "AND d.user_id = ?2 AND d.round = r.round) "
                                  "ORDER BY CASE WHEN r.state = 'escalated' THEN 0 ELSE 1 END, "
+                                 "CASE WHEN r.intake = 'random' THEN r.intake_key ELSE 2 END, "
                                  "r.model_score IS NULL, ABS(CASE s.claimed_label WHEN 'fake' THEN 1.0 WHEN 'real' THEN 0.0 "
                                  "ELSE 0.5 END - COALESCE(r.model_score, 0.5)) DESC, r.created_ms, r.submission_id LIMIT 1");
   q.bind(1, user.is_admin() ? 1 : 0), q.bind(2, user.id);
@@ -231,17 +235,22 @@ void ReviewQueue::set_model_score(int64_t submission_id, double fake_probability
   txn.commit();
 }
 
-void ReviewQueue::open_item(SQLite::Database& conn, const ingest::Submission& sub, int64_t now_ms) {
+void ReviewQueue::open_item(SQLite::Database& conn, const ingest::Submission& sub, int64_t now_ms, double random_share) {
   const bool confirmed = sub.meta.trusted && sub.meta.label != ingest::Label::unknown;
+  // Two stable uniform draws from the id: whether the item is random intake, and its place among them.
+  const auto h = core::sha256_hex("review-intake:" + std::to_string(sub.id));
+  const double u = static_cast<double>(std::stoull(h.substr(0, 13), nullptr, 16)) / static_cast<double>(1ULL << 52);
+  const double key = static_cast<double>(std::stoull(h.substr(13, 13), nullptr, 16)) / static_cast<double>(1ULL << 52);
+  const std::string intake = confirmed ? "trusted" : u < random_share ? "random" : "ranked";
   SQLite::Statement q(conn, "INSERT OR IGNORE INTO review_items(submission_id, state, label, decided_by, created_ms, "
-                            "updated_ms) VALUES (?, ?, ?, ?, ?, ?)");
+                            "updated_ms, intake, intake_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, sub.id);
   q.bind(2, review_state_name(confirmed ? ReviewState::confirmed : ReviewState::pending));
   if (confirmed) q.bind(3, ingest::label_name(sub.meta.label));
   else q.bind(3);
   if (sub.meta.trusted) q.bind(4, sub.meta.confirmed_by);
   else q.bind(4);
-  q.bind(5, now_ms), q.bind(6, now_ms);
+  q.bind(5, now_ms), q.bind(6, now_ms), q.bind(7, intake), q.bind(8, key);
   q.exec();
 }
 

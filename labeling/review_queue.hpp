@@ -7,7 +7,9 @@
 //!  - nobody reviews their own submission; nobody answers an item twice in one round;
 //!  - a reject needs a reason; an admin can reopen a rejected (or escalated, or confirmed) item, which
 //!    starts a new round where earlier answers no longer count;
-//!  - order: items whose claimed label and the champion's score disagree most first, then oldest.
+//!  - intake: a share of new items (review.random_share) is "random intake": served before the others in
+//!    a random order, so the champion never chose which items become test data; the rest are "ranked":
+//!    items whose claimed label and the champion's score disagree most first, then oldest.
 //! Only confirmed items enter dataset snapshots. Every decision and state change goes to the audit log
 //! in the transaction that makes it. Thread-safe (each call uses its own connection).
 #include "core/database.hpp"
@@ -52,6 +54,7 @@ struct ReviewItem {
   std::string claimed_label, source, method, contributor, original_name;
   std::optional<int64_t> submitted_by;
   std::string uploader_hash; ///< for anonymous submissions: the SHA-256 of the submitting browser's cookie
+  std::string intake;        ///< random, ranked or trusted (see open_item)
   int round = 1;
   int64_t created_ms = 0, updated_ms = 0;
   std::vector<ReviewDecision> decisions; ///< this round's answers, oldest first
@@ -80,8 +83,10 @@ public:
 
   /// Opens the review item of a newly ingested submission inside the caller's transaction (nothing
   /// when it has one): pending, or confirmed at once for a trusted import with a claimed label (its
-  /// operator is the confirming actor).
-  static void open_item(SQLite::Database& conn, const ingest::Submission& submission, int64_t now_ms);
+  /// operator is the confirming actor, intake "trusted"). A pending item is random intake with
+  /// probability `random_share` (a stable draw from its content hash), else ranked.
+  static void open_item(SQLite::Database& conn, const ingest::Submission& submission, int64_t now_ms,
+                        double random_share);
   /// Pending and escalated items whose video is stored: what the champion should score.
   std::vector<int64_t> open_with_video() const;
   /// Items confirmed after `after_ms`: how many and the oldest such confirmation.

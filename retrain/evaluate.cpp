@@ -30,16 +30,17 @@ ModelRef ModelRef::from_dir(const std::filesystem::path& dir) {
 
 namespace {
 
-Detector load_model(const ModelRef& ref) {
+Detector load_model(const ModelRef& ref, bool bf16) {
   Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
   load_weights(*model, ref.weights);
+  if (bf16) model->to(torch::kBFloat16); // as retrain/scoring_model.cpp serves it
   use_channels_last(*model);
   model->eval();
   return model;
 }
 
 std::vector<double> predict(Detector& model, const std::filesystem::path& root, const std::vector<Sample>& samples,
-                            const TrainParams& p) {
+                            const TrainParams& p, bool bf16) {
   torch::NoGradGuard no_grad;
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
@@ -50,7 +51,8 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
   while (loader.next(b)) {
     auto x = torch::from_blob(b.images.data(), {static_cast<int64_t>(b.count()), 3, b.size, b.size})
                  .contiguous(torch::MemoryFormat::ChannelsLast);
-    auto prob = torch::sigmoid(model->forward(x)).contiguous();
+    if (bf16) x = x.to(torch::kBFloat16);
+    auto prob = torch::sigmoid(model->forward(x)).to(torch::kFloat).contiguous();
     const float* data = prob.data_ptr<float>();
     out.insert(out.end(), data, data + prob.size(0));
   }
@@ -61,21 +63,21 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
 
 std::vector<CropScore> score_split(const ModelRef& ref, const std::filesystem::path& data_root,
                                    const std::vector<dataset::ManifestItem>& items, const std::string& split,
-                                   int threads) {
+                                   int threads, bool bf16) {
   torch::set_num_threads(std::max(1, threads));
   std::vector<Sample> samples;
   std::vector<CropScore> out;
   for (const auto& m : items)
     if (m.split == split) {
       samples.push_back({m.crop, m.label == "fake" ? 1 : 0, m.source, m.video, m.frame});
-      out.push_back({m.video, m.track, m.frame, m.source, m.label == "fake" ? 1 : 0, 0.0});
+      out.push_back({m.video, m.group, m.track, m.frame, m.source, m.label == "fake" ? 1 : 0, 0.0, m.random_intake});
     }
   if (samples.empty()) return out;
-  auto model = load_model(ref);
-  const auto probs = predict(model, data_root, samples, ref.params);
+  auto model = load_model(ref, bf16);
+  const auto probs = predict(model, data_root, samples, ref.params, bf16);
   for (size_t i = 0; i < out.size(); ++i) {
     if (!std::isfinite(probs[i]))
-      throw InvalidInput("the model gave a non-finite score on " + samples[i].crop + ": it diverged");
+      throw DivergedModel("the model gave a non-finite score on " + samples[i].crop + ": it diverged");
     out[i].p_fake = probs[i];
   }
   return out;
@@ -107,37 +109,46 @@ nlohmann::json worst_faces(const std::vector<CropScore>& scores, const std::vect
 } // namespace
 
 nlohmann::json summarize_scores(const std::vector<CropScore>& scores, int bootstrap) {
-  // Per source and for all: frames (drawing whole videos), then videos (the mean and the confident
-  // strategy of their frames).
+  // Per source and for all: frames, then videos (the mean and the confident strategy of their frames);
+  // every interval draws whole split units (a video without one is its own unit).
   std::map<std::string, std::vector<size_t>> by_source;
   for (size_t i = 0; i < scores.size(); ++i) {
     by_source[scores[i].source].push_back(i);
     by_source["all"].push_back(i);
   }
+  auto unit_of = [](const CropScore& c) { return c.unit.empty() ? "video-" + std::to_string(c.video) : c.unit; };
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [source, idx] : by_source) {
     std::vector<double> s;
     std::vector<int> l;
-    std::vector<int64_t> video_of;
-    std::map<int64_t, std::pair<std::vector<double>, int>> videos;
+    std::vector<std::string> frame_units;
+    struct Video {
+      std::vector<double> frames;
+      int label = 0;
+      std::string unit;
+    };
+    std::map<int64_t, Video> videos;
     for (size_t i : idx) {
       s.push_back(scores[i].p_fake);
       l.push_back(scores[i].label);
-      video_of.push_back(scores[i].video);
+      frame_units.push_back(unit_of(scores[i]));
       auto& v = videos[scores[i].video];
-      v.first.push_back(scores[i].p_fake);
-      v.second = scores[i].label;
+      v.frames.push_back(scores[i].p_fake);
+      v.label = scores[i].label;
+      v.unit = frame_units.back();
     }
     std::vector<double> mean, confident;
     std::vector<int> vl;
+    std::vector<std::string> video_units;
     for (const auto& [video, v] : videos) {
-      mean.push_back(mean_probability(v.first));
-      confident.push_back(confident_strategy(v.first));
-      vl.push_back(v.second);
+      mean.push_back(mean_probability(v.frames));
+      confident.push_back(confident_strategy(v.frames));
+      vl.push_back(v.label);
+      video_units.push_back(v.unit);
     }
-    out[source] = {{"frames", summarize(s, l, bootstrap, 1, video_of)},
-                   {"videos_mean", summarize(mean, vl, bootstrap)},
-                   {"videos_confident", summarize(confident, vl, bootstrap)},
+    out[source] = {{"frames", summarize(s, l, bootstrap, 1, frame_units)},
+                   {"videos_mean", summarize(mean, vl, bootstrap, 1, video_units)},
+                   {"videos_confident", summarize(confident, vl, bootstrap, 1, video_units)},
                    {"worst", worst_faces(scores, idx)}};
   }
   return out;

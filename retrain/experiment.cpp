@@ -11,6 +11,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -37,19 +38,40 @@ std::optional<double> number_at(const nlohmann::json& j, std::initializer_list<c
   return at->is_number() ? std::optional<double>(at->get<double>()) : std::nullopt;
 }
 
-// Mean of each of value, low and high over the runs that have them.
-nlohmann::json mean_interval(const std::vector<const RunRecord*>& runs, const std::string& test, const char* level) {
-  double sum[3] = {0, 0, 0};
-  int n = 0;
+// A cell's AUC over its runs: the mean, and as its interval the spread across the runs (seeds) when
+// there are several (averaging the runs' bootstrap endpoints would not be an interval), or the run's own
+// cluster-bootstrap interval when there is one. Every run's interval and the test units are kept.
+nlohmann::json cell_interval(const std::vector<const RunRecord*>& runs, const std::string& test, const char* level) {
+  std::vector<double> values;
+  nlohmann::json intervals = nlohmann::json::array(), units;
+  double low = 0, high = 0;
   for (const auto* r : runs) {
     const auto v = number_at(r->metrics, {"test", test.c_str(), level, "auc", "value"});
     const auto lo = number_at(r->metrics, {"test", test.c_str(), level, "auc", "low"});
     const auto hi = number_at(r->metrics, {"test", test.c_str(), level, "auc", "high"});
     if (!v || !lo || !hi) continue;
-    sum[0] += *v, sum[1] += *lo, sum[2] += *hi, ++n;
+    values.push_back(*v);
+    intervals.push_back({*v, *lo, *hi});
+    low = *lo, high = *hi;
+    const auto& m = r->metrics["test"][test][level];
+    if (units.is_null() && m.contains("units")) units = m["units"];
   }
-  if (n == 0) return nullptr;
-  return {{"auc", sum[0] / n}, {"low", sum[1] / n}, {"high", sum[2] / n}, {"runs", n}};
+  if (values.empty()) return nullptr;
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  const bool seeds = values.size() > 1;
+  if (seeds) {
+    low = *std::min_element(values.begin(), values.end());
+    high = *std::max_element(values.begin(), values.end());
+  }
+  return {{"auc", mean},
+          {"low", low},
+          {"high", high},
+          {"interval", seeds ? "range over runs" : "95% unit bootstrap"},
+          {"run_intervals", intervals},
+          {"units", units},
+          {"runs", values.size()}};
 }
 
 void check_options(const ExperimentOptions& o) {
@@ -131,8 +153,8 @@ nlohmann::json cross_source_matrix(const std::vector<RunRecord>& runs, const std
     for (const auto& r : runs)
       if (r.state == "done" && r.params.train_source == train) cell.push_back(&r);
     for (const auto& test : sources)
-      cells[train][test] = {{"video", mean_interval(cell, test, "videos_mean")},
-                            {"frame", mean_interval(cell, test, "frames")},
+      cells[train][test] = {{"video", cell_interval(cell, test, "videos_mean")},
+                            {"frame", cell_interval(cell, test, "frames")},
                             {"runs", cell.size()}};
   }
   return {{"rows", rows}, {"columns", sources}, {"cells", cells}};
@@ -141,8 +163,10 @@ nlohmann::json cross_source_matrix(const std::vector<RunRecord>& runs, const std
 std::string format_matrix(const nlohmann::json& m) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(3);
-  out << "video-level AUC [95% CI]; rows: trained on, columns: tested on\n" << std::left << std::setw(16) << "";
-  for (const auto& c : m["columns"]) out << std::setw(24) << c.get<std::string>();
+  out << "video-level AUC, mean over a cell's runs [range over runs, or the one run's 95% unit-bootstrap interval] "
+         "(test units with reals/with fakes); rows: trained on, columns: tested on\n"
+      << std::left << std::setw(16) << "";
+  for (const auto& c : m["columns"]) out << std::setw(32) << c.get<std::string>();
   out << "\n";
   for (const auto& r : m["rows"]) {
     out << std::setw(16) << r.get<std::string>();
@@ -151,8 +175,12 @@ std::string format_matrix(const nlohmann::json& m) {
       std::ostringstream cell;
       cell << std::fixed << std::setprecision(3);
       if (v.is_null()) cell << "-";
-      else cell << v["auc"].get<double>() << " [" << v["low"].get<double>() << ", " << v["high"].get<double>() << "]";
-      out << std::setw(24) << cell.str();
+      else {
+        cell << v["auc"].get<double>() << " [" << v["low"].get<double>() << ", " << v["high"].get<double>() << "]";
+        if (v.contains("units") && v["units"].is_object())
+          cell << " (" << v["units"].value("with_reals", 0) << "/" << v["units"].value("with_fakes", 0) << ")";
+      }
+      out << std::setw(32) << cell.str();
     }
     out << "\n";
   }

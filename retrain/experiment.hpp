@@ -2,10 +2,10 @@
 //! The study's cross-source experiment: on one frozen snapshot, train on each source alone and on all of
 //! them together (N seeds, or a K-run random search over the seed study's space per cell), evaluate every
 //! model on every source's test split, and report the matrix (rows: training sources, columns: test
-//! sources; video-level AUC, mean over the cell's runs with the mean of their 95% bootstrap intervals,
-//! and the same at frame level). Runs are recorded in training_runs with the experiment's id, so an
-//! experiment stopped or killed resumes where it was (finished runs are kept, an interrupted run resumes
-//! from its checkpoint). ExperimentStore is the only code that reads or writes the experiments table.
+//! sources; video-level AUC, the mean over the cell's runs with the range across them, or the one run's
+//! 95% cluster-bootstrap interval, and the test units; the same at frame level). Runs are recorded in
+//! training_runs with the experiment's id, so an experiment stopped or killed resumes where it was
+//! (finished runs are kept, an interrupted run resumes from its checkpoint). ExperimentStore is the only code that reads or writes the experiments table.
 //! One experiment at a time per process (LibTorch).
 #include "dataset/dataset_store.hpp"
 #include "retrain/search.hpp"

@@ -1,5 +1,7 @@
 #include "retrain/metrics.hpp"
 
+#include "retrain/unit_bootstrap.hpp"
+
 #include "core/error.hpp"
 
 #include <algorithm>
@@ -134,9 +136,9 @@ double confident_strategy(const std::vector<double>& p, double t) {
 }
 
 nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples, uint64_t seed,
-                         const std::vector<int64_t>& groups) {
+                         const std::vector<std::string>& units) {
   require_finite(scores);
-  if (!groups.empty() && groups.size() != scores.size()) throw InvalidInput("one group per score expected");
+  if (!units.empty() && units.size() != scores.size()) throw InvalidInput("one unit per score expected");
   using Metric = double (*)(const std::vector<double>&, const std::vector<int>&);
   const std::vector<std::pair<const char*, Metric>> metrics = {
       {"auc", roc_auc},
@@ -144,23 +146,15 @@ nlohmann::json summarize(const std::vector<double>& scores, const std::vector<in
       {"ap", average_precision},
       {"accuracy", [](const std::vector<double>& s, const std::vector<int>& l) { return accuracy(s, l); }}};
   std::vector<std::vector<double>> draws(metrics.size());
-  // The units drawn: single scores, or whole groups (their members' indices).
-  std::vector<std::vector<size_t>> units;
-  if (groups.empty()) {
-    for (size_t i = 0; i < scores.size(); ++i) units.push_back({i});
-  } else {
-    std::map<int64_t, std::vector<size_t>> by_group;
-    for (size_t i = 0; i < scores.size(); ++i) by_group[groups[i]].push_back(i);
-    for (auto& [g, members] : by_group) units.push_back(std::move(members));
-  }
+  const UnitResampler resampler(units, labels);
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<size_t> pick(0, units.empty() ? 0 : units.size() - 1);
+  std::vector<size_t> pick;
   std::vector<double> s;
   std::vector<int> l;
   for (int r = 0; r < resamples && !scores.empty(); ++r) {
+    resampler.draw(rng, pick);
     s.clear(), l.clear();
-    for (size_t i = 0; i < units.size(); ++i)
-      for (size_t k : units[pick(rng)]) s.push_back(scores[k]), l.push_back(labels[k]);
+    for (size_t k : pick) s.push_back(scores[k]), l.push_back(labels[k]);
     for (size_t m = 0; m < metrics.size(); ++m) {
       const double v = metrics[m].second(s, l);
       if (!std::isnan(v)) draws[m].push_back(v);
@@ -169,6 +163,7 @@ nlohmann::json summarize(const std::vector<double>& scores, const std::vector<in
   auto as_json = [](double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); };
   const Counts c = count(labels);
   nlohmann::json out = {{"n", scores.size()}, {"fakes", c.pos}, {"reals", c.neg}};
+  if (!units.empty()) out["units"] = resampler.counts().to_json();
   for (size_t m = 0; m < metrics.size(); ++m) {
     auto& d = draws[m];
     std::sort(d.begin(), d.end());

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace curator::retrain {
@@ -37,10 +38,11 @@ struct Interval {
 /// Every metric above with a bootstrap interval (`resamples` draws with replacement, fixed seed) as
 /// {"n", "fakes", "reals", "auc": {value, low, high}, "eer", "ap", "accuracy", "roc": [[fpr, tpr], ...]
 /// (at most 200 points along the curve), "confusion": {threshold 0.5, tp, fp, tn, fn} (fake = positive)}.
-/// With `groups` (one id per score, e.g. its video), whole groups are drawn, so frames of one video
-/// never count as independent evidence.
+/// With `units` (one per score: its split unit), whole units are drawn, stratified by their label mix
+/// (unit_bootstrap.hpp), so frames of one video, or videos of one person, never count as independent
+/// evidence; "units" then gives their counts. Without, single scores are drawn, stratified by label.
 nlohmann::json summarize(const std::vector<double>& scores, const std::vector<int>& labels, int resamples = 1000,
-                         uint64_t seed = 1, const std::vector<int64_t>& groups = {});
+                         uint64_t seed = 1, const std::vector<std::string>& units = {});
 
 /// Throws curator::InvalidInput naming `what` when a score is NaN or infinite.
 void require_finite(const std::vector<double>& scores, const char* what = "score");

@@ -165,7 +165,7 @@ PromotionRecord ModelRegistry::record_decision(int64_t candidate, std::optional<
     r.exec();
   }
   std::string table = decision.summary;
-  for (const auto& v : decision.sources) table += " | " + v.source + ": " + v.verdict + ", " + v.reason;
+  for (const auto& v : decision.sources) table += " | " + v.source + ": " + verdict_name(v.verdict) + ", " + v.reason;
   labeling::append_audit(*conn, now, actor, decision.promote ? "model.promote" : "model.reject", "model",
                          std::to_string(candidate), champion ? "champion v" + std::to_string(*champion) : "no champion",
                          table);
@@ -220,6 +220,15 @@ std::vector<PromotionRecord> ModelRegistry::decisions(int limit) const {
     r.at_ms = q.getColumn("at_ms").getInt64();
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::map<std::string, int> ModelRegistry::looks_per_source() const {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT json_extract(s.value, '$.source') FROM promotion_decisions d, "
+                             "json_each(d.decision, '$.sources') s WHERE json_extract(s.value, '$.judged')");
+  std::map<std::string, int> out;
+  while (q.executeStep()) out[q.getColumn(0).getString()] += 1;
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,9 @@ public:
   /// The champion before the current one becomes champion again. Throws Conflict without one.
   ModelVersion rollback(const std::string& actor);
   std::vector<PromotionRecord> decisions(int limit) const;
+  /// Per source, how many recorded decisions judged it: the looks its test split has had (splits never
+  /// move, so every decision looked at the same test split, grown). The gate spends alpha by it.
+  std::map<std::string, int> looks_per_source() const;
 
   /// For the status report, on a database that may predate the tables: champion, versions,
   /// champion_init, last_run {id, state, warnings}, training_now.

@@ -4,11 +4,11 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "retrain/metrics.hpp"
+#include "retrain/scoring_model.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <random>
 
 namespace curator::retrain {
@@ -19,71 +19,77 @@ GateConfig GateConfig::from_config(const core::Config& c) {
   g.min_test_videos = static_cast<int>(c.get_int("promotion.min_test_videos"));
   g.tolerance = c.get_double("promotion.tolerance");
   g.first_min_auc = c.get_double("promotion.first_min_auc");
+  g.alpha = c.get_double("promotion.alpha");
   g.resamples = static_cast<int>(c.get_int("promotion.resamples"));
   g.allow_scratch = c.get_bool("promotion.allow_scratch");
+  g.precision = to_string(parse_precision(c.get_string("score.precision")));
   return g;
 }
 
 nlohmann::json GateConfig::to_json() const {
-  return {{"metric", metric},         {"min_test_videos", min_test_videos}, {"tolerance", tolerance},
-          {"first_min_auc", first_min_auc}, {"resamples", resamples},     {"seed", seed},
-          {"allow_scratch", allow_scratch}};
+  return {{"metric", metric},       {"min_test_videos", min_test_videos}, {"tolerance", tolerance},
+          {"first_min_auc", first_min_auc}, {"alpha", alpha},             {"resamples", resamples},
+          {"seed", seed},           {"allow_scratch", allow_scratch}, {"precision", precision}};
+}
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+  case Verdict::better: return "better";
+  case Verdict::non_inferior: return "non_inferior";
+  case Verdict::inconclusive: return "inconclusive";
+  case Verdict::worse: return "worse";
+  case Verdict::passes_minimum: return "passes_minimum";
+  case Verdict::below_minimum: return "below_minimum";
+  case Verdict::unjudged: return "unjudged";
+  }
+  return "unjudged";
 }
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-nlohmann::json num(double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); }
+nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); }
 
-std::string fmt(double x) {
+std::string fmt(double x, const char* f = "%+.3f") {
   if (std::isnan(x)) return "n/a";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.3f", x);
+  std::snprintf(buf, sizeof buf, f, x);
   return buf;
 }
-std::string fmt_plain(double x) {
-  if (std::isnan(x)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", x);
-  return buf;
-}
+std::string fmt_plain(double x) { return fmt(x, "%.3f"); }
+std::string fmt_p(double x) { return fmt(x, "%.2g"); }
 
 struct Video {
   int label = 0;
+  std::string unit;
   std::vector<size_t> frames;
   double candidate = kNaN, champion = kNaN;
 };
 
-// Linear interpolation between order statistics (numpy's default): symmetric, so the interval of
-// champion - candidate mirrors that of candidate - champion.
-double percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-Estimate estimate(double value, std::vector<double>& draws) {
+Estimate estimate(double value, std::vector<double> draws) {
   return {value, percentile(draws, 0.025), percentile(draws, 0.975)};
 }
 
-// Paired, stratified bootstrap over one source's videos: the candidate's and the champion's AUC and
-// their difference, at video level (on `metric`) and frame level, from the same draws.
+// A source's intervals, and the draws the decision's p-values come from.
+struct Measured {
+  SourceVerdict v;
+  std::vector<double> delta_draws, candidate_draws;
+};
+
+// Paired cluster bootstrap over one source's videos: the candidate's and the champion's AUC and their
+// difference, at video level (on `metric`) and frame level, from the same unit draws.
 void bootstrap(const PairedScores& s, const std::vector<Video>& videos, bool has_champion, const GateConfig& g,
-               uint64_t seed, SourceVerdict& v) {
-  std::vector<size_t> reals, fakes;
-  for (size_t i = 0; i < videos.size(); ++i) (videos[i].label ? fakes : reals).push_back(i);
+               uint64_t seed, Measured& m) {
+  std::vector<std::string> unit_of;
+  std::vector<int> label_of;
+  for (const auto& v : videos) unit_of.push_back(v.unit), label_of.push_back(v.label);
+  const UnitResampler resampler(unit_of, label_of);
+  m.v.units = resampler.counts();
   auto video_aucs = [&](const std::vector<size_t>& pick, double& cand, double& champ) {
     std::vector<double> a, b;
     std::vector<int> l;
-    for (size_t i : pick) {
-      a.push_back(videos[i].candidate);
-      b.push_back(videos[i].champion);
-      l.push_back(videos[i].label);
-    }
+    for (size_t i : pick) a.push_back(videos[i].candidate), b.push_back(videos[i].champion), l.push_back(videos[i].label);
     cand = roc_auc(a, l);
     champ = has_champion ? roc_auc(b, l) : kNaN;
   };
@@ -99,32 +105,34 @@ void bootstrap(const PairedScores& s, const std::vector<Video>& videos, bool has
     cand = roc_auc(a, l);
     champ = has_champion ? roc_auc(b, l) : kNaN;
   };
+  // With one frame a video, the frame-level AUCs are the video-level ones (every aggregation of one
+  // frame is that frame): computed once.
+  const bool one_frame_each = std::all_of(videos.begin(), videos.end(), [](const Video& v) { return v.frames.size() == 1; });
   std::vector<size_t> all(videos.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   double c = 0, h = 0, cf = 0, hf = 0;
   video_aucs(all, c, h);
   frame_aucs(all, cf, hf);
-  std::vector<double> dc, dh, dd, fc, fh, fd;
+  std::vector<double> dh, fc, fh, fd;
   std::mt19937_64 rng(seed);
   std::vector<size_t> pick;
-  for (int r = 0; r < g.resamples && !reals.empty() && !fakes.empty(); ++r) {
-    pick.clear();
-    for (const auto* stratum : {&reals, &fakes}) {
-      std::uniform_int_distribution<size_t> one(0, stratum->size() - 1);
-      for (size_t k = 0; k < stratum->size(); ++k) pick.push_back((*stratum)[one(rng)]);
-    }
+  for (int r = 0; r < g.resamples && resampler.both_classes(); ++r) {
+    resampler.draw(rng, pick);
     double a = 0, b = 0, fa = 0, fb = 0;
     video_aucs(pick, a, b);
-    frame_aucs(pick, fa, fb);
-    dc.push_back(a), fc.push_back(fa);
-    if (has_champion) dh.push_back(b), dd.push_back(a - b), fh.push_back(fb), fd.push_back(fa - fb);
+    if (one_frame_each) fa = a, fb = b;
+    else frame_aucs(pick, fa, fb);
+    if (std::isnan(a)) continue; // a draw of mixed units only, all of one class: no AUC
+    m.candidate_draws.push_back(a), fc.push_back(fa);
+    if (has_champion) dh.push_back(b), m.delta_draws.push_back(a - b), fh.push_back(fb), fd.push_back(fa - fb);
   }
-  v.candidate = estimate(c, dc);
-  v.candidate_frames = estimate(cf, fc);
-  v.champion = has_champion ? estimate(h, dh) : Estimate{kNaN, kNaN, kNaN};
-  v.champion_frames = has_champion ? estimate(hf, fh) : Estimate{kNaN, kNaN, kNaN};
-  v.delta = has_champion ? estimate(c - h, dd) : Estimate{kNaN, kNaN, kNaN};
-  v.delta_frames = has_champion ? estimate(cf - hf, fd) : Estimate{kNaN, kNaN, kNaN};
+  const Estimate none{kNaN, kNaN, kNaN};
+  m.v.candidate = estimate(c, m.candidate_draws);
+  m.v.candidate_frames = estimate(cf, fc);
+  m.v.champion = has_champion ? estimate(h, dh) : none;
+  m.v.champion_frames = has_champion ? estimate(hf, fh) : none;
+  m.v.delta = has_champion ? estimate(c - h, m.delta_draws) : none;
+  m.v.delta_frames = has_champion ? estimate(cf - hf, fd) : none;
 }
 
 // A fixed seed per (gate seed, source), so sources draw independently and decisions repeat exactly.
@@ -133,17 +141,23 @@ uint64_t source_seed(uint64_t seed, const std::string& source) {
   return seed * 0x9E3779B97F4A7C15ULL ^ std::stoull(h.substr(0, 15), nullptr, 16);
 }
 
-SourceVerdict judge(const std::string& name, const PairedScores& s, bool has_champion, const GateConfig& g) {
+void check_lengths(const std::string& name, const PairedScores& s, bool has_champion) {
   const size_t n = s.video.size();
-  if (s.label.size() != n || s.candidate.size() != n || (has_champion && s.champion.size() != n))
-    throw InvalidInput("source " + name + ": scores and labels differ in length");
+  if (s.label.size() != n || s.candidate.size() != n || (has_champion && s.champion.size() != n) ||
+      (!s.unit.empty() && s.unit.size() != n))
+    throw InvalidInput("source " + name + ": scores, units and labels differ in length");
   for (size_t i = 0; i < n; ++i)
-    if (!std::isfinite(s.candidate[i]) || (has_champion && !std::isfinite(s.champion[i])))
-      throw InvalidInput("source " + name + ": a model gave a non-finite score (a diverged model is never promoted)");
+    if (has_champion && !std::isfinite(s.champion[i]))
+      throw InvalidInput("source " + name + ": the champion gave a non-finite score");
+}
+
+Measured measure(const std::string& name, const PairedScores& s, bool has_champion, const GateConfig& g) {
   std::map<int64_t, Video> by_video;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < s.video.size(); ++i) {
     auto& v = by_video[s.video[i]];
     v.label = s.label[i];
+    // A video without a unit is its own unit.
+    v.unit = s.unit.empty() || s.unit[i].empty() ? "video-" + std::to_string(s.video[i]) : s.unit[i];
     v.frames.push_back(i);
   }
   std::vector<Video> videos;
@@ -157,36 +171,78 @@ SourceVerdict judge(const std::string& name, const PairedScores& s, bool has_cha
     if (has_champion) v.champion = video_probability(b, g.metric);
     videos.push_back(std::move(v));
   }
-  SourceVerdict v;
-  v.source = name;
-  v.frames = static_cast<int>(n);
-  for (const auto& video : videos) (video.label ? v.fake_videos : v.real_videos) += 1;
-  bootstrap(s, videos, has_champion, g, source_seed(g.seed, name), v);
+  Measured m;
+  m.v.source = name;
+  m.v.frames = static_cast<int>(s.video.size());
+  for (const auto& video : videos) (video.label ? m.v.fake_videos : m.v.real_videos) += 1;
+  bootstrap(s, videos, has_champion, g, source_seed(g.seed, name), m);
   if (g.metric == "frames") { // the gate's numbers are the frame-level ones
-    v.candidate = v.candidate_frames;
-    v.champion = v.champion_frames;
-    v.delta = v.delta_frames;
+    m.v.candidate = m.v.candidate_frames;
+    m.v.champion = m.v.champion_frames;
+    m.v.delta = m.v.delta_frames;
   }
-  v.judged = v.real_videos >= g.min_test_videos && v.fake_videos >= g.min_test_videos;
-  const std::string counts = std::to_string(v.real_videos) + " real and " + std::to_string(v.fake_videos) + " fake";
-  if (!v.judged) {
-    v.verdict = "unjudged";
-    v.reason = counts + " test videos (needs " + std::to_string(g.min_test_videos) + " of each): not judged";
-  } else if (!has_champion) {
-    const bool ok = v.candidate.low >= g.first_min_auc;
-    v.verdict = ok ? "passes_minimum" : "below_minimum";
-    v.reason = "AUC " + fmt_plain(v.candidate.value) + " [" + fmt_plain(v.candidate.low) + ", " +
-               fmt_plain(v.candidate.high) + "] on " + counts + " videos; lower bound " + (ok ? ">=" : "<") +
-               " the first-model minimum " + fmt_plain(g.first_min_auc);
-  } else {
-    v.verdict = v.delta.low > 0 ? "better" : v.delta.low >= -g.tolerance ? "not_worse" : "worse";
-    v.reason = "dAUC " + fmt(v.delta.value) + " [" + fmt(v.delta.low) + ", " + fmt(v.delta.high) + "] on " + counts +
-               " videos (" + fmt_plain(v.candidate.value) + " vs " + fmt_plain(v.champion.value) + "): " +
-               (v.verdict == "better" ? "better with 95% confidence"
-                : v.verdict == "not_worse" ? "not worse than the tolerance " + fmt_plain(g.tolerance)
-                                           : "worse: the lower bound is below -" + fmt_plain(g.tolerance));
+  return m;
+}
+
+std::string counts_text(const SourceVerdict& v) {
+  return std::to_string(v.real_videos) + " real and " + std::to_string(v.fake_videos) + " fake videos in " +
+         v.units.text();
+}
+
+std::string interval_text(const Estimate& e, bool signed_values) {
+  auto f = signed_values ? [](double x) { return fmt(x); } : [](double x) { return fmt_plain(x); };
+  return f(e.value) + " [" + f(e.low) + ", " + f(e.high) + "]";
+}
+
+// better (already decided by Holm), worse, non_inferior or inconclusive from the 95% interval.
+Verdict compare(const SourceVerdict& v, bool better, double tolerance) {
+  if (better) return Verdict::better;
+  if (v.delta.high < -tolerance) return Verdict::worse;
+  if (v.delta.low >= -tolerance) return Verdict::non_inferior;
+  return Verdict::inconclusive;
+}
+
+std::string compare_reason(const SourceVerdict& v, double tolerance) {
+  const std::string head = "dAUC " + interval_text(v.delta, true) + " (" + fmt_plain(v.candidate.value) + " vs " +
+                           fmt_plain(v.champion.value) + ") on " + counts_text(v) + ": ";
+  switch (v.verdict) {
+  case Verdict::better:
+    return head + "better (p " + fmt_p(v.p_value) + " <= " + fmt_p(v.level) + " after Holm and the looks spent)";
+  case Verdict::worse: return head + "worse: the whole interval is below -" + fmt_plain(tolerance);
+  case Verdict::non_inferior:
+    return head + "non-inferior (within the tolerance " + fmt_plain(tolerance) + "), not shown better (p " +
+           fmt_p(v.p_value) + " > " + fmt_p(v.level) + ")";
+  default:
+    return head + "inconclusive: the interval reaches below -" + fmt_plain(tolerance) + " and above it";
   }
-  return v;
+}
+
+// The unjudged sources' scores as one table (units keep their names; videos stay distinct).
+std::optional<PairedScores> pool_small(const std::map<std::string, PairedScores>& sources,
+                                       const std::vector<SourceVerdict>& verdicts) {
+  PairedScores pooled;
+  for (const auto& v : verdicts) {
+    if (v.judged) continue;
+    const auto& s = sources.at(v.source);
+    for (size_t i = 0; i < s.video.size(); ++i) {
+      pooled.video.push_back(s.video[i]);
+      pooled.unit.push_back(s.unit.empty() ? "" : s.unit[i]);
+      pooled.label.push_back(s.label[i]);
+      pooled.candidate.push_back(s.candidate[i]);
+      pooled.champion.push_back(s.champion[i]);
+    }
+  }
+  if (pooled.video.empty()) return std::nullopt;
+  return pooled;
+}
+
+std::string non_finite_candidate(const std::map<std::string, PairedScores>& sources) {
+  for (const auto& [name, s] : sources)
+    for (size_t i = 0; i < s.candidate.size(); ++i)
+      if (!std::isfinite(s.candidate[i]))
+        return "the candidate gave a non-finite score on a test face of " + name + " (video " +
+               std::to_string(s.video[i]) + "): it diverged and is rejected";
+  return "";
 }
 
 } // namespace
@@ -199,20 +255,27 @@ nlohmann::json SourceVerdict::to_json() const {
           {"real_videos", real_videos},
           {"fake_videos", fake_videos},
           {"frames", frames},
+          {"units", units.to_json()},
+          {"looks_before", looks_before},
           {"candidate_auc", candidate.to_json()},
           {"champion_auc", champion.to_json()},
           {"delta", delta.to_json()},
           {"frames_auc", {{"candidate", candidate_frames.to_json()},
                           {"champion", champion_frames.to_json()},
                           {"delta", delta_frames.to_json()}}},
-          {"verdict", verdict},
+          {"p_value", num(p_value)},
+          {"level", num(level)},
+          {"verdict", verdict_name(verdict)},
           {"reason", reason}};
 }
 
 nlohmann::json GateDecision::to_json() const {
   nlohmann::json s = nlohmann::json::array();
   for (const auto& v : sources) s.push_back(v.to_json());
-  return {{"promote", promote}, {"summary", summary}, {"init", init}, {"sources", s}};
+  nlohmann::json j = {{"promote", promote}, {"summary", summary}, {"init", init},   {"look", look},
+                      {"alpha_spent", num(alpha_spent)},     {"sources", s}};
+  j["small_sources"] = small_sources ? small_sources->to_json() : nlohmann::json();
+  return j;
 }
 
 double video_probability(const std::vector<double>& frames, const std::string& metric) {
@@ -220,43 +283,109 @@ double video_probability(const std::vector<double>& frames, const std::string& m
 }
 
 GateDecision promotion_gate(const std::map<std::string, PairedScores>& sources, bool has_champion,
-                            const std::string& candidate_init, const GateConfig& g) {
+                            const std::string& candidate_init, const GateConfig& g,
+                            const std::map<std::string, int>& looks_before) {
   if (g.metric != "frames" && g.metric != "videos_mean" && g.metric != "videos_confident")
     throw InvalidInput("unknown gate metric '" + g.metric + "'");
+  if (!(g.alpha > 0 && g.alpha < 1)) throw InvalidInput("promotion.alpha must lie in (0, 1)");
   GateDecision d;
   d.init = candidate_init;
-  int judged = 0;
-  bool any_better = false, blocking = false;
-  std::string blocked_by;
+  for (const auto& [name, scores] : sources)
+    if (name != "all") check_lengths(name, scores, has_champion);
+  if (const auto bad = non_finite_candidate(sources); !bad.empty()) {
+    d.summary = bad;
+    return d;
+  }
+  std::vector<Measured> measured;
   for (const auto& [name, scores] : sources) {
     if (name == "all") continue; // the gate is per source
-    auto v = judge(name, scores, has_champion, g);
-    if (v.judged) {
-      ++judged;
-      any_better |= v.verdict == "better";
-      if (v.verdict == "worse" || v.verdict == "below_minimum") {
-        blocking = true;
-        if (blocked_by.empty()) blocked_by = name;
+    auto m = measure(name, scores, has_champion, g);
+    const auto it = looks_before.find(name);
+    m.v.looks_before = it == looks_before.end() ? 0 : it->second;
+    m.v.judged = m.v.real_videos >= g.min_test_videos && m.v.fake_videos >= g.min_test_videos;
+    measured.push_back(std::move(m));
+  }
+  // The look and the error rate it may spend.
+  std::vector<size_t> judged;
+  for (size_t i = 0; i < measured.size(); ++i)
+    if (measured[i].v.judged) {
+      judged.push_back(i);
+      d.look = std::max(d.look, measured[i].v.looks_before + 1);
+    }
+  d.alpha_spent = alpha_at_look(g.alpha, d.look);
+  bool any_better = false, blocking = false;
+  std::string blocked_by;
+  if (has_champion) {
+    // Holm's step-down over the judged sources' p-values of dAUC <= 0.
+    for (size_t i : judged) measured[i].v.p_value = one_sided_p(measured[i].v.delta.value, measured[i].delta_draws);
+    std::vector<size_t> order = judged;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return measured[a].v.p_value < measured[b].v.p_value; });
+    bool rejecting = true;
+    for (size_t r = 0; r < order.size(); ++r) {
+      auto& v = measured[order[r]].v;
+      v.level = d.alpha_spent / static_cast<double>(order.size() - r);
+      rejecting = rejecting && v.p_value <= v.level;
+      v.verdict = compare(v, rejecting, g.tolerance);
+      v.reason = compare_reason(v, g.tolerance);
+      any_better |= v.verdict == Verdict::better;
+      if (v.verdict == Verdict::worse && blocked_by.empty()) blocked_by = v.source;
+    }
+  } else {
+    // Every judged source must pass on its own (intersection-union): each at the look's full level.
+    for (size_t i : judged) {
+      auto& v = measured[i].v;
+      v.p_value = one_sided_p(v.candidate.value, measured[i].candidate_draws, g.first_min_auc);
+      v.level = d.alpha_spent;
+      const bool ok = v.p_value <= v.level;
+      v.verdict = ok ? Verdict::passes_minimum : Verdict::below_minimum;
+      v.reason = "AUC " + interval_text(v.candidate, false) + " on " + counts_text(v) + ": " +
+                 (ok ? "above" : "not shown above") + " the first-model minimum " + fmt_plain(g.first_min_auc) + " (p " +
+                 fmt_p(v.p_value) + (ok ? " <= " : " > ") + fmt_p(v.level) + ")";
+      if (!ok && blocked_by.empty()) blocked_by = v.source;
+    }
+  }
+  for (auto& m : measured)
+    if (!m.v.judged) {
+      m.v.verdict = Verdict::unjudged;
+      m.v.reason = counts_text(m.v) + " (needs " + std::to_string(g.min_test_videos) + " real and as many fake): not judged alone";
+    }
+  blocking = !blocked_by.empty();
+  for (auto& m : measured) d.sources.push_back(std::move(m.v));
+  // The sources too small to judge, pooled: the candidate must not be shown worse there.
+  bool small_worse = false;
+  if (has_champion)
+    if (auto pooled = pool_small(sources, d.sources)) {
+      auto m = measure("small sources", *pooled, true, g);
+      if (m.v.real_videos > 0 && m.v.fake_videos > 0) {
+        m.v.judged = true;
+        m.v.p_value = one_sided_p(m.v.delta.value, m.delta_draws);
+        m.v.verdict = compare(m.v, false, g.tolerance);
+        m.v.reason = "pooled unjudged sources: " + compare_reason(m.v, g.tolerance);
+        small_worse = m.v.verdict == Verdict::worse;
+        d.small_sources = std::move(m.v);
       }
     }
-    d.sources.push_back(std::move(v));
-  }
   const bool scratch = candidate_init.empty() || candidate_init == "scratch";
-  if (judged == 0) {
+  const std::string look = " (look " + std::to_string(d.look) + " at the test split, alpha " + fmt_p(d.alpha_spent) + ")";
+  if (judged.empty()) {
     d.summary = "no source has " + std::to_string(g.min_test_videos) +
                 " real and as many fake test videos: nothing can be judged, nothing is promoted";
   } else if (scratch && !g.allow_scratch) {
-    d.summary = "the candidate was trained from scratch (no ImageNet weights; promotion.allow_scratch is false): "
+    d.summary = "the candidate was trained from scratch (no pretrained weights; promotion.allow_scratch is false): "
                 "not promoted";
   } else if (blocking) {
     d.summary = has_champion ? "source " + blocked_by + " got worse beyond the tolerance: the champion stays"
-                             : "source " + blocked_by + " is below the first-model minimum AUC: not promoted";
+                             : "source " + blocked_by + " is not shown above the first-model minimum AUC" + look +
+                                   ": not promoted";
+  } else if (small_worse) {
+    d.summary = "the sources too small to judge alone, pooled, got worse beyond the tolerance: the champion stays";
   } else if (has_champion && !any_better) {
-    d.summary = "no judged source is better with 95% confidence: the champion stays";
+    d.summary = "no judged source is better with family-wise confidence" + look + ": the champion stays";
   } else {
     d.promote = true;
-    d.summary = has_champion ? "no judged source got worse and at least one is better with 95% confidence: promoted"
-                             : "first champion: every judged source's AUC lower bound reaches the minimum";
+    d.summary = has_champion ? "better on at least one judged source with family-wise confidence" + look +
+                                   ", worse on none: promoted"
+                             : "first champion: every judged source's AUC is above the minimum" + look;
   }
   return d;
 }

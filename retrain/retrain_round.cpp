@@ -9,10 +9,14 @@
 #include "dataset/audit.hpp"
 #include "labeling/review_queue.hpp"
 #include "retrain/round_store.hpp"
+#include "retrain/video_scorer.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -32,7 +36,7 @@ std::optional<std::string> retrain_trigger(const TriggerInputs& in, int64_t min_
 TriggerInputs trigger_inputs(core::Database& db, int64_t now_ms) {
   TriggerInputs in;
   in.now_ms = now_ms;
-  const auto timing = RoundStore(db).timing();
+  const auto timing = RoundStore(db).timing(now_ms);
   in.last_round_ms = timing.last_started_ms;
   in.round_running = timing.running;
   const auto confirmed = labeling::ReviewQueue::confirmed_since(db, in.last_round_ms.value_or(-1));
@@ -51,6 +55,7 @@ RoundOptions RoundOptions::from_config(const core::Config& c) {
   o.gate = GateConfig::from_config(c);
   o.threads = static_cast<int>(c.get_int("torch.threads"));
   o.dataset = dataset::DatasetSettings::from_config(c);
+  o.serving = serving_settings(c);
   return o;
 }
 
@@ -79,14 +84,7 @@ void update_round(core::Database& db, const RoundResult& r, int64_t now) {
 // per source, on test videos), else the pooled frame AUC (1 below any video-level value).
 double val_auc(const RunRecord& r) {
   try {
-    double sum = 0;
-    int n = 0;
-    for (const auto& [source, m] : r.metrics.at("val").items()) {
-      if (source == "all" || !m.is_object() || !m.contains("videos_mean")) continue;
-      const auto& v = m.at("videos_mean").at("auc").at("value");
-      if (v.is_number()) sum += v.get<double>(), ++n;
-    }
-    if (n > 0) return 1 + sum / n;
+    if (const auto v = validation_auc(r)) return 1 + *v;
     const auto& v = r.metrics.at("val").at("all").at("frames").at("auc").at("value");
     return v.is_number() ? v.get<double>() : -1;
   } catch (const std::exception&) {
@@ -107,6 +105,7 @@ std::map<std::string, PairedScores> paired(const std::vector<CropScore>& candida
       throw std::logic_error("champion and candidate were scored on different crops");
     auto& p = out[c.source];
     p.video.push_back(c.video);
+    p.unit.push_back(c.unit);
     p.label.push_back(c.label);
     p.candidate.push_back(c.p_fake);
     if (champion) p.champion.push_back((*champion)[i].p_fake);
@@ -128,12 +127,20 @@ PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, con
   // their own preprocessing: nothing a card says is trusted.
   const auto started = std::chrono::steady_clock::now();
   const auto champion = registry.champion();
-  const auto cand_scores = score_split(candidate.ref(), dir.root(), items, "test", threads);
-  std::vector<CropScore> champ_scores;
-  if (champion) champ_scores = score_split(champion->ref(), dir.root(), items, "test", threads);
+  std::vector<CropScore> cand_scores, champ_scores;
+  GateDecision decision;
+  try {
+    cand_scores = score_split(candidate.ref(), dir.root(), items, "test", threads, gate.precision == "bf16");
+  } catch (const DivergedModel& e) { // a diverged candidate is rejected, never left pending
+    decision.init = candidate.card.value("init", "scratch");
+    decision.summary = std::string(e.what()) + ": rejected";
+    return registry.record_decision(version, champion ? std::optional<int64_t>(champion->version) : std::nullopt,
+                                    snap.id, decision, gate, actor);
+  }
+  if (champion) champ_scores = score_split(champion->ref(), dir.root(), items, "test", threads, gate.precision == "bf16");
   const auto scored = std::chrono::steady_clock::now();
-  auto decision = promotion_gate(paired(cand_scores, champion ? &champ_scores : nullptr), champion.has_value(),
-                                 candidate.card.value("init", "scratch"), gate);
+  decision = promotion_gate(paired(cand_scores, champion ? &champ_scores : nullptr), champion.has_value(),
+                            candidate.card.value("init", "scratch"), gate, registry.looks_per_source());
   const auto decided = std::chrono::steady_clock::now();
   core::logger("gate")->info("v{}: scored {} test crops in {:.1f} s, bootstrap in {:.2f} s: {}", version, cand_scores.size(),
                              std::chrono::duration<double>(scored - started).count(),
@@ -142,11 +149,45 @@ PromotionRecord gate_candidate(core::Database& db, const core::DataDir& dir, con
                                   decision, gate, actor);
 }
 
+namespace {
+
+// Beats for a running round every few seconds on a thread of its own, until destroyed.
+class Heartbeat {
+public:
+  Heartbeat(core::Database& db, const core::Clock& clock, int64_t round)
+      : thread_([this, &db, &clock, round] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          while (!wake_.wait_for(lock, std::chrono::seconds(10), [this] { return done_; })) {
+            try {
+              RoundStore(db).heartbeat(round, clock.now_ms());
+            } catch (const std::exception&) { // a busy database skips one beat; the lease allows many
+            }
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+} // namespace
+
 RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::Clock& clock, const RoundOptions& o,
                       const std::function<bool()>& should_stop) {
   auto log = core::logger("scheduler");
   RoundResult r;
   r.round = RoundStore(db).start(o.trigger, clock.now_ms());
+  const Heartbeat beat(db, clock, r.round); // a process killed mid-round stops beating
   r.state = "running";
   r.search_id = "round-" + std::to_string(r.round);
   try {
@@ -163,6 +204,7 @@ RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::
     so.base = o.base;
     so.max_epochs = o.max_epochs;
     so.threads = o.threads;
+    so.serving = o.serving;
     SearchContext ctx{db, clock, dir.root(), snap.id, items, should_stop, nullptr};
     const auto runs = run_search(ctx, so);
     const RunRecord* best = nullptr;

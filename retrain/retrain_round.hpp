@@ -43,6 +43,7 @@ struct RoundOptions {
   GateConfig gate;
   int threads = 2;
   dataset::DatasetSettings dataset;
+  nlohmann::json serving; ///< the candidates' serving settings (video_scorer.hpp serving_settings)
   static RoundOptions from_config(const core::Config& config);
 };
 

@@ -84,7 +84,29 @@ std::vector<RoundRow> RoundStore::list(int limit) {
   return out;
 }
 
-RoundStore::Timing RoundStore::timing() {
+void RoundStore::heartbeat(int64_t round, int64_t now_ms) {
+  auto conn = db_.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET heartbeat_ms = ? WHERE id = ? AND state = 'running'");
+  q.bind(1, now_ms), q.bind(2, round);
+  q.exec();
+  txn.commit();
+}
+
+int RoundStore::fail_stale(int64_t now_ms, int64_t lease_ms) {
+  auto conn = db_.connect();
+  core::WriteTransaction txn(*conn);
+  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET state = 'failed', error = 'interrupted: its process stopped "
+                             "(no heartbeat for ' || (? / 1000) || ' s)', finished_ms = ? WHERE state = 'running' AND "
+                             "COALESCE(heartbeat_ms, started_ms) < ?");
+  q.bind(1, lease_ms), q.bind(2, now_ms), q.bind(3, now_ms - lease_ms);
+  const int n = q.exec();
+  txn.commit();
+  return n;
+}
+
+RoundStore::Timing RoundStore::timing(int64_t now_ms) {
+  fail_stale(now_ms);
   auto conn = db_.connect();
   SQLite::Statement q(*conn, "SELECT MAX(started_ms) AS last, SUM(state = 'running') AS running FROM retrain_rounds");
   Timing t;

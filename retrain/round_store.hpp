@@ -32,15 +32,21 @@ public:
   void update(const RoundRow& row, int64_t now_ms);
   /// Rounds left running by a daemon that stopped become failed. Returns how many.
   int fail_running(int64_t now_ms);
+  /// The running round's process is alive (run_round calls it every few seconds).
+  void heartbeat(int64_t round, int64_t now_ms);
+  /// Running rounds without a heartbeat for `lease_ms` (their process was killed: a `curator model round`
+  /// killed with SIGKILL) become failed. Returns how many.
+  int fail_stale(int64_t now_ms, int64_t lease_ms = kRoundLeaseMs);
+  static constexpr int64_t kRoundLeaseMs = 120'000;
   /// Newest first.
   std::vector<RoundRow> list(int limit);
 
-  /// When the last round started, and whether one runs now.
+  /// When the last round started, and whether one runs now (stale rounds are failed first).
   struct Timing {
     std::optional<int64_t> last_started_ms;
     bool running = false;
   };
-  Timing timing();
+  Timing timing(int64_t now_ms);
 
   /// The newest round, for the status report (which reads a database that may predate the table).
   static std::optional<RoundRow> last(SQLite::Database& conn);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <random>
@@ -163,19 +164,54 @@ std::vector<RunRecord> list_run_summaries(core::Database& db, const RunFilter& f
     index.emplace(r.id, out.size());
     out.push_back(std::move(r));
   }
-  SQLite::Statement m(*conn, "SELECT r.id, s.key, json_extract(s.value, '$.frames.auc'), json_extract(s.value, "
+  for (const char* split : {"test", "val"}) {
+  SQLite::Statement m(*conn, std::string("SELECT r.id, s.key, json_extract(s.value, '$.frames.auc'), json_extract(s.value, "
                              "'$.videos_mean.auc'), json_extract(s.value, '$.videos_confident.auc') FROM training_runs r, "
-                             "json_each(r.metrics, '$.test') s WHERE json_valid(r.metrics)");
+                             "json_each(r.metrics, '$.") + split + "') s WHERE json_valid(r.metrics)");
   while (m.executeStep()) {
     const auto it = index.find(m.getColumn(0).getString());
     if (it == index.end()) continue;
-    auto& source = out[it->second].metrics["test"][m.getColumn(1).getString()];
+    auto& source = out[it->second].metrics[split][m.getColumn(1).getString()];
     const char* levels[] = {"frames", "videos_mean", "videos_confident"};
     for (int l = 0; l < 3; ++l)
       if (!m.getColumn(2 + l).isNull())
         source[levels[l]]["auc"] = nlohmann::json::parse(m.getColumn(2 + l).getString(), nullptr, false);
   }
+  }
   return out;
+}
+
+std::string test_selection_warning(const RunRecord& run, const std::vector<RunRecord>& runs) {
+  const auto mine = validation_auc(run);
+  const RunRecord* best = nullptr;
+  std::optional<double> best_auc;
+  int compared = 0;
+  for (const auto& r : runs) {
+    if (r.id == run.id || r.state != "done" || r.snapshot_id != run.snapshot_id) continue;
+    ++compared;
+    const auto v = validation_auc(r);
+    if (v && (!best_auc || *v > *best_auc)) best = &r, best_auc = v;
+  }
+  if (!best || (mine && *mine >= *best_auc)) return "";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "run %s is not the best of the %d other finished runs of its snapshot by validation "
+                "AUC (%s has %.3f, this one ", run.id.c_str(), compared, best->id.c_str(), *best_auc);
+  return std::string(buf) + (mine ? std::to_string(*mine).substr(0, 5) : std::string("none")) +
+         "): if it was chosen by its test AUC, the test split the gate judges on is no longer unseen";
+}
+
+std::optional<double> validation_auc(const RunRecord& r) {
+  const auto& metrics = r.metrics;
+  if (!metrics.is_object() || !metrics.contains("val") || !metrics["val"].is_object()) return std::nullopt;
+  double sum = 0;
+  int n = 0;
+  for (const auto& [source, m] : metrics["val"].items()) {
+    if (source == "all" || !m.is_object() || !m.contains("videos_mean")) continue;
+    const auto& v = m["videos_mean"].value("auc", nlohmann::json::object()).value("value", nlohmann::json());
+    if (v.is_number()) sum += v.get<double>(), ++n;
+  }
+  if (n == 0) return std::nullopt;
+  return sum / n;
 }
 
 void save_run(core::Database& db, const RunRecord& r) {
@@ -259,6 +295,7 @@ std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions&
     upsert_start(ctx.db, r);
     TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, ctx.data_root / "runs" / id, r.params, o.threads, 0, stop_now,
                  ctx.observe_loss};
+    job.serving = o.serving;
     log->info("run {} ({}): {}", id, existing ? "resuming" : "starting", r.params.to_json().dump());
     try {
       const auto result = train_detector(job);

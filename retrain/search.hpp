@@ -44,9 +44,17 @@ struct RunFilter {
 };
 /// The runs `filter` matches, oldest first.
 std::vector<RunRecord> list_runs(core::Database& db, const RunFilter& filter);
-/// The same runs, light: no curves, and per test source only the AUCs ({value, low, high}) of frames,
-/// videos_mean and videos_confident: what lists and charts of many runs show.
+/// The same runs, light: no curves, and per test and validation source only the AUCs ({value, low,
+/// high}) of frames, videos_mean and videos_confident: what lists and charts of many runs show.
 std::vector<RunRecord> list_run_summaries(core::Database& db, const RunFilter& filter);
+/// How runs are ranked, everywhere (rounds, the dashboard, `model register`): the mean over sources of
+/// the video-level validation AUC ("all" excluded); nullopt without one. Test metrics are the record,
+/// never a ranking: the gate reuses the test split.
+std::optional<double> validation_auc(const RunRecord& r);
+/// Empty, or one sentence when `run` is not the best finished run of its snapshot by validation_auc
+/// among `runs` (so it was picked some other way, e.g. by its test AUC, which spends the test split the
+/// gate then judges on): what `model register` warns about.
+std::string test_selection_warning(const RunRecord& run, const std::vector<RunRecord>& runs);
 /// Writes a finished run's row as it is (replacing one with its id): for importing runs recorded
 /// elsewhere and for fixtures. Training records its own runs.
 void save_run(core::Database& db, const RunRecord& run);
@@ -67,6 +75,7 @@ struct SearchOptions {
   int threads = 2;
   std::string experiment_id;                ///< recorded on every run (empty: none)
   std::optional<std::string> train_source; ///< fixes the sampled parameters' training source
+  nlohmann::json serving;                   ///< each run's card's serving settings (TrainJob::serving)
 };
 
 struct SearchContext {

@@ -16,7 +16,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -305,7 +307,8 @@ nlohmann::json card_of(const TrainJob& job, const TrainResult& r, const std::vec
           {"training_sources", sources},  {"cross_sources", cross},
           {"epochs_run", r.epochs_run},   {"best_epoch", r.best_epoch},
           {"curves", r.curves},           {"metrics", published_metrics(r.metrics)},
-          {"warnings", r.warnings},       {"seconds", r.seconds}};
+          {"warnings", r.warnings},       {"seconds", r.seconds},
+          {"serving", job.serving}};
 }
 
 // Where the run stands: a fresh start, or the state and checkpoint an interrupted run left.
@@ -431,8 +434,13 @@ TrainResult train_detector(const TrainJob& job) {
   result.model = job.run_dir / "model.pt";
   if (!stopped) {
     ModelRef best{result.model, p};
-    result.metrics = {{"test", evaluate(best, job.data_root, job.items, "test", job.threads)},
+    const auto test = score_split(best, job.data_root, job.items, "test", job.threads);
+    result.metrics = {{"test", summarize_scores(test, p.bootstrap)},
                       {"val", evaluate(best, job.data_root, job.items, "val", job.threads)}};
+    // The same test metrics on the random intake alone: test videos the champion did not choose.
+    std::vector<CropScore> random;
+    std::copy_if(test.begin(), test.end(), std::back_inserter(random), [](const CropScore& c) { return c.random_intake; });
+    if (!random.empty()) result.metrics["test_random_intake"] = summarize_scores(random, p.bootstrap);
     core::write_file_atomic(job.run_dir / "card.json", card_of(job, result, train).dump(1));
   }
   return result;

@@ -10,6 +10,7 @@
 //! weights as an uninterrupted run (data order, augmentation and dropout are all seeded).
 //! One run trains at a time per process (LibTorch's thread pool is shared); functions are otherwise
 //! independent.
+#include "core/error.hpp"
 #include "dataset/snapshot.hpp"
 
 #include <nlohmann/json.hpp>
@@ -82,6 +83,8 @@ struct TrainJob {
   std::function<bool()> should_stop;  ///< polled between steps: true stops after the current epoch
   /// Test seam: sees every step's loss and returns the value the run goes on with (a test injects NaN).
   std::function<double(int64_t step, double loss)> observe_loss;
+  /// How serving must see faces for this model (video_scorer.hpp serving_settings): copied to the card.
+  nlohmann::json serving;
 };
 
 struct TrainResult {
@@ -110,17 +113,24 @@ struct ModelRef {
 /// One crop of a split and the model's fake probability for it.
 struct CropScore {
   int64_t video = 0;
+  std::string unit; ///< the video's split unit (its manifest group): what the bootstrap resamples
   int track = 0, frame = 0;
   std::string source;
   int label = 0; ///< 1 fake, 0 real
   double p_fake = 0;
+  bool random_intake = false; ///< confirmed through the review queue's random intake
 };
 
-/// The model's probability for every crop of `split`, in manifest order. Throws InvalidInput when the
-/// model gives a non-finite score (it diverged).
+/// A model gave a non-finite score: it diverged and must never be ranked or served.
+struct DivergedModel : InvalidInput {
+  using InvalidInput::InvalidInput;
+};
+
+/// The model's probability for every crop of `split`, in manifest order, in float32 or (`bf16`) in
+/// bfloat16 as serving may run it. Throws DivergedModel when the model gives a non-finite score.
 std::vector<CropScore> score_split(const ModelRef& model, const std::filesystem::path& data_root,
                                    const std::vector<dataset::ManifestItem>& items, const std::string& split,
-                                   int threads);
+                                   int threads, bool bf16 = false);
 
 /// Per source (and "all"): frame-level metrics (intervals drawing whole videos), and video-level with the
 /// mean and the confident strategy, each with bootstrap intervals (metrics.hpp summarize()), and

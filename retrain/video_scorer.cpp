@@ -24,7 +24,29 @@ ScoreOptions score_options(const core::Config& config, int frames) {
   o.follow_landmarks = config.get_bool("ingest.follow_landmarks");
   o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
                static_cast<float>(config.get_double("faces.same_person_distance"))};
+  o.limits = ingest::VideoLimits::from_config(config);
   return o;
+}
+
+ScoreOptions score_options(const core::Config& config, int frames, const nlohmann::json& card) {
+  const auto s = card.is_object() ? card.value("serving", nlohmann::json::object()) : nlohmann::json::object();
+  ScoreOptions o = score_options(config, frames > 0 ? frames : s.value("sample_frames", static_cast<int>(config.get_int("ingest.sample_frames"))));
+  o.min_face_score = s.value("min_face_score", o.min_face_score);
+  o.crop_size = s.value("crop_size", o.crop_size);
+  o.detect_every = s.value("detect_every", o.detect_every);
+  o.follow_landmarks = s.value("follow_landmarks", o.follow_landmarks);
+  o.tracker.min_iou = s.value("track_iou", o.tracker.min_iou);
+  o.tracker.same_person_distance = s.value("same_person_distance", o.tracker.same_person_distance);
+  return o;
+}
+
+nlohmann::json serving_settings(const core::Config& config) {
+  const auto o = score_options(config, static_cast<int>(config.get_int("ingest.sample_frames")));
+  return {{"sample_frames", o.sample_frames}, {"crop_size", o.crop_size},
+          {"min_face_score", o.min_face_score}, {"detect_every", o.detect_every},
+          {"follow_landmarks", o.follow_landmarks}, {"track_iou", o.tracker.min_iou},
+          {"same_person_distance", o.tracker.same_person_distance}, {"aggregation", "confident"},
+          {"threshold", 0.5}};
 }
 
 nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
@@ -33,6 +55,7 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   const auto t0 = Clock::now();
   auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   const auto info = ingest::probe_video(video);
+  if (const auto why = ingest::check_video(info, o.limits)) throw InvalidInput("not scored: " + *why);
   // Frames are decoded on their own thread while the faces of the first ones are found.
   ingest::FrameStream stream(video, ingest::sample_indices(info.frame_count, o.sample_frames, 0), info.fps,
                              /*decode_all=*/false);

@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "ingest/tracker.hpp"
+#include "ingest/video_checks.hpp"
 #include "retrain/scoring_model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,10 +23,19 @@ struct ScoreOptions {
   int detect_every = 8; ///< as ingest.detect_every: the detector on every k-th sampled frame, faces followed between
   bool follow_landmarks = false; ///< as ingest.follow_landmarks
   ingest::TrackerOptions tracker;
+  ingest::VideoLimits limits; ///< as ingest: a video outside them is refused before decoding
 };
 
 /// The options the configuration gives (faces.*, ingest.detect_every), sampling `frames` frames.
 ScoreOptions score_options(const core::Config& config, int frames);
+/// The same options for a model: its card's "serving" block (the settings its training crops were made
+/// with) wins over the configuration, so the served model sees faces as its gate did; `frames` <= 0 takes
+/// the card's sample_frames. Cards without the block use the configuration.
+ScoreOptions score_options(const core::Config& config, int frames, const nlohmann::json& card);
+/// The card's "serving" block from the configuration at training time: sample_frames, crop_size,
+/// min_face_score, detect_every, follow_landmarks, track_iou, same_person_distance, and how a video's
+/// verdict is made (aggregation "confident", threshold 0.5).
+nlohmann::json serving_settings(const core::Config& config);
 
 /// {"frames_sampled", "faces": [{frame, time_s, track, box, p_fake}], "frames": [{frame, time_s, faces,
 /// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}, "seconds":

@@ -78,9 +78,10 @@ std::string text_input(const char* id, const char* label, const std::string& val
          "\" name=\"" + id + "\" value=\"" + escape(value) + "\" maxlength=\"128\"></div>";
 }
 
-// Sorting of the runs table: a column key and a direction.
+// Sorting of the runs table: a column key and a direction. Runs rank by validation AUC (test AUC is the
+// record, never a ranking: the gate reuses the test split).
 struct Sort {
-  std::string key = "started";
+  std::string key = "val";
   bool descending = true;
 };
 
@@ -89,8 +90,7 @@ double sort_value(const retrain::RunRecord& r, const std::string& key) {
   if (key == "seconds") return r.seconds;
   if (key == "epochs") return r.params.epochs;
   if (key == "lr") return r.params.lr;
-  if (key.rfind("auc:", 0) == 0)
-    return dashboard::metric(r.metrics, "test", key.substr(4), "videos_mean").value_or(-1);
+  if (key == "val") return retrain::validation_auc(r).value_or(-1);
   return 0;
 }
 
@@ -126,8 +126,8 @@ std::string runs_table(const std::vector<retrain::RunRecord>& runs, const std::v
                     header_link("Trained on", "source", sort, query) + header_link("Backbone", "backbone", sort, query) +
                     "<th>Init</th>" + header_link("Epochs", "epochs", sort, query) + "<th>Batch</th>" +
                     header_link("LR", "lr", sort, query) + "<th>Schedule</th><th>Dropout</th><th>Weight decay</th>"
-                    "<th>Hidden</th>";
-  for (const auto& s : test_sources) out += header_link("Video AUC " + escape(s), "auc:" + s, sort, query);
+                    "<th>Hidden</th>" + header_link("Val AUC", "val", sort, query);
+  for (const auto& s : test_sources) out += "<th class=\"record\">Test AUC " + escape(s) + "</th>";
   out += header_link("Started", "started", sort, query) + header_link("Seconds", "seconds", sort, query) +
          "</tr></thead><tbody>";
   for (const auto& r : runs) {
@@ -139,7 +139,7 @@ std::string runs_table(const std::vector<retrain::RunRecord>& runs, const std::v
            "</td><td>" + escape(r.init.empty() ? "-" : r.init.substr(0, 8)) + "</td><td>" + std::to_string(p.epochs) +
            "</td><td>" + std::to_string(p.batch) + "</td><td>" + num(p.lr, "%.2g") + "</td><td>" + escape(p.schedule) +
            "</td><td>" + num(p.dropout, "%.2f") + "</td><td>" + num(p.weight_decay, "%.2g") + "</td><td>" +
-           std::to_string(p.hidden) + "</td>";
+           std::to_string(p.hidden) + "</td><td>" + num(retrain::validation_auc(r)) + "</td>";
     for (const auto& s : test_sources) out += "<td>" + num(dashboard::metric(r.metrics, "test", s, "videos_mean")) + "</td>";
     out += "<td>" + html::format_time(r.started_ms) + "</td><td>" + num(r.seconds, "%.0f") + "</td></tr>";
   }
@@ -207,11 +207,18 @@ std::string worst_strips(const nlohmann::json& test) {
   return out.empty() ? "<p class=\"note\">This run recorded no per-face scores.</p>" : out;
 }
 
+// " 12/9 units": test units holding reals / fakes, next to an interval.
+std::string units_note(const nlohmann::json& units) {
+  if (!units.is_object()) return "";
+  return " " + std::to_string(units.value("with_reals", 0)) + "/" + std::to_string(units.value("with_fakes", 0)) +
+         " units";
+}
+
 std::string interval_cell(const nlohmann::json& v, int runs) {
   if (!v.is_object()) return "<td class=\"empty\">-</td>";
   return "<td>" + num(v.value("auc", nlohmann::json())) + "<br><small>[" + num(v.value("low", nlohmann::json())) + ", " +
          num(v.value("high", nlohmann::json())) + "] " + std::to_string(runs) + " run" + (runs == 1 ? "" : "s") +
-         "</small></td>";
+         (runs > 1 ? " (range)" : "") + units_note(v.value("units", nlohmann::json())) + "</small></td>";
 }
 
 std::string matrix_table(const nlohmann::json& m, const char* level, const std::string& id) {
@@ -262,9 +269,10 @@ Response runs_page(ServiceContext& ctx, const Request& req) {
       "<p><span id=\"count\">" + std::to_string(runs.size()) + "</span> runs" +
       (runs.size() == all.size() ? "" : " of " + std::to_string(all.size())) +
       "; <span id=\"shown\">" + std::to_string(runs.size()) + "</span> shown. <a href=\"/api/v1/runs?" + escape(query) +
-      "\">JSON</a></p><p class=\"note\">One line per run: parameters on the left, test AUC per source on the right "
-      "(video: mean of the frames; frame: every face). Drag along an axis to keep only the runs inside; the table "
-      "follows.</p><div id=\"parallel\" class=\"chart\"></div><p id=\"chart-note\" class=\"note\"></p>" +
+      "\">JSON</a></p><p class=\"note\">One line per run: parameters on the left, validation AUC per source on "
+      "the right (video: mean of the frames; frame: every face). Drag along an axis to keep only the runs inside; "
+      "the table follows. Runs rank by the mean per-source video validation AUC; test AUC is shown as the record "
+      "only: choosing runs by it spends the test split the promotion gate judges on.</p><div id=\"parallel\" class=\"chart\"></div><p id=\"chart-note\" class=\"note\"></p>" +
       "<div class=\"offscreen-ok\">" + runs_table(runs, {tested.begin(), tested.end()}, sort, query) + "</div>";
   return dashboard_page(ctx, req, "Training runs", body, "runs.js", " data-query=\"" + escape(query) + "\"",
                         "/api/v1/runs?detail=summary" + (query.empty() ? "" : "&" + query));

@@ -83,6 +83,7 @@ private:
   bool keep_alive_ = true;
   bool body_done_ = false;
   bool upload_counted_ = false;
+  void release_upload_slot(); ///< on the session's strand
   std::chrono::steady_clock::time_point started_, body_started_;
   size_t body_bytes_ = 0;
 };

@@ -89,7 +89,13 @@ Session::Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::mo
 
 Session::~Session() {
   --server_.connections;
-  if (upload_counted_) --server_.uploads;
+  release_upload_slot();
+}
+
+void Session::release_upload_slot() {
+  if (!upload_counted_) return;
+  --server_.uploads;
+  upload_counted_ = false;
 }
 
 void Session::start() {
@@ -104,10 +110,7 @@ void Session::read_head(bool first) {
   chunks_.reset();
   body_done_ = false;
   body_bytes_ = 0;
-  if (upload_counted_) {
-    --server_.uploads;
-    upload_counted_ = false;
-  }
+  release_upload_slot();
   // The whole head must arrive in time, however slowly its bytes trickle in.
   stream_.expires_after(first ? server_.options.head_timeout
                               : server_.options.keep_alive_timeout + server_.options.head_timeout);
@@ -202,8 +205,12 @@ void Session::run_stream() {
     Response r = HttpServer::invoke([&](const Request& q) { return self->route_->stream(q, body); }, self->request_,
                                     self->route_->page);
     const bool unread = !self->body_done_; // answered before the whole body came: never read it as a request
-    net::post(self->stream_.get_executor(),
-              [self, r = std::move(r), unread]() mutable { self->respond(std::move(r), unread || !self->keep_alive_); });
+    net::post(self->stream_.get_executor(), [self, r = std::move(r), unread]() mutable {
+      // The handler is done with the body: its upload slot is free, even if the answer still waits
+      // (a long-polling score request holds no slot while it polls).
+      self->release_upload_slot();
+      self->respond(std::move(r), unread || !self->keep_alive_);
+    });
   });
 }
 

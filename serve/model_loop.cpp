@@ -30,10 +30,6 @@ void ModelLoop::register_jobs(core::WorkerPool& workers) {
   workers.register_kind(core::jobs::kReviewScore.name, [this](const core::Job& job, core::JobContext&) { return score_review_item(job); });
 }
 
-retrain::ScoreOptions ModelLoop::score_options(int frames) const {
-  return retrain::score_options(config_, frames);
-}
-
 int ModelLoop::queue_review_scores() {
   const auto champion = registry_.champion();
   if (!champion) return 0;
@@ -52,8 +48,9 @@ nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
   const auto version = registry_.get(job.payload.at("version").get<int64_t>());
   const auto sub = services_.ingest->submissions().get(id);
   if (!sub || !sub->blob_sha256) throw core::PermanentJobError("submission has no stored video");
-  const auto result = retrain::score_video(*scoring_.get(version.version, version.dir), services_.faces->get(), services_.blobs->path_of(*sub->blob_sha256),
-                                           score_options(static_cast<int>(config_.get_int("ingest.sample_frames"))));
+  const auto result = retrain::score_video(*scoring_.get(version.version, version.dir), services_.faces->get(),
+                                           services_.blobs->path_of(*sub->blob_sha256),
+                                           retrain::score_options(config_, 0, version.card));
   const auto& p = result["video"]["p_fake_confident"];
   if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
   reviews_.set_model_score(id, p.get<double>());
@@ -64,7 +61,8 @@ nlohmann::json ModelLoop::score(const core::Job& job) {
   const auto champion = registry_.champion(); // this version for the whole job, whatever happens meanwhile
   if (!champion) throw core::PermanentJobError("there is no champion model yet");
   const auto sha = job.payload.at("sha256").get<std::string>();
-  const auto o = score_options(static_cast<int>(job.payload.value("frames", config_.get_int("ingest.sample_frames"))));
+  // The champion's own crop and sampling settings (its card), the request's frame count when it gave one.
+  const auto o = retrain::score_options(config_, static_cast<int>(job.payload.value("frames", int64_t{0})), champion->card);
   nlohmann::json result;
   const auto model = scoring_.get(champion->version, champion->dir);
   try {

@@ -49,7 +49,6 @@ public:
 private:
   nlohmann::json score(const core::Job& job);
   nlohmann::json score_review_item(const core::Job& job);
-  retrain::ScoreOptions score_options(int frames) const;
   void note(const retrain::PromotionOutlook& outlook);
 
   Services& services_;

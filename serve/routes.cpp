@@ -1,5 +1,6 @@
 #include "serve/routes.hpp"
 
+#include "core/job_kinds.hpp"
 #include "core/migrations.hpp"
 #include "core/sha256.hpp"
 #include "serve/disk_room.hpp"
@@ -64,14 +65,25 @@ Response status(ServiceContext& ctx, const Request& req) {
 
 // Jobs are the operators' view (payloads name submissions and files): a session sees them all; anyone
 // else sees one job only with the key its creator was given (score requests), as for submissions.
-bool signed_in(ServiceContext& ctx, const Request& req) { return current_session(ctx.web, req).has_value(); }
+
+// Review is blind: the champion's score of an item waiting for review (a review.score job's result)
+// is shown to admins only, never to reviewers.
+nlohmann::json visible_job(const core::JobRecord& job, const std::optional<labeling::Session>& session) {
+  auto j = job.to_json();
+  if (job.kind == core::jobs::kReviewScore.name && !(session && session->user.is_admin())) {
+    j.erase("result");
+    j["result_hidden"] = "review is blind: the champion's score of an item under review is not shown";
+  }
+  return j;
+}
 
 Response jobs(ServiceContext& ctx, const Request& req) {
-  if (!signed_in(ctx, req)) throw Unauthorized("sign in to list jobs");
+  const auto session = current_session(ctx.web, req);
+  if (!session) throw Unauthorized("sign in to list jobs");
   std::optional<core::JobState> state;
   if (auto s = req.query_param("state")) state = core::parse_job_state(*s);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& job : ctx.jobs.list(state, req.limit_param(50))) out.push_back(job.to_json());
+  for (const auto& job : ctx.jobs.list(state, req.limit_param(50))) out.push_back(visible_job(job, session));
   return Response::json({{"jobs", out}});
 }
 
@@ -81,10 +93,11 @@ Response job(ServiceContext& ctx, const Request& req) {
   const auto key = req.query_param("key");
   const bool key_opens = job && key && key->size() == 32 && job->payload.is_object() &&
                          job->payload.value("access_key_hash", "") == core::sha256_hex(*key);
-  if (!job || !(key_opens || signed_in(ctx, req)))
+  const auto session = current_session(ctx.web, req);
+  if (!job || !(key_opens || session))
     throw NotFound("no job " + req.captures.at(0) + " for this address: use the status_url you were given (it "
                    "carries a key), or sign in");
-  return Response::json(job->to_json());
+  return Response::json(visible_job(*job, session));
 }
 
 } // namespace service_api

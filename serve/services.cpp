@@ -34,8 +34,10 @@ Services::Services(const core::Config& cfg, const core::Clock& clock,
   ingest = std::make_unique<ingest::IngestService>(*db, *blobs, *jobs, clock, dir, ingest::IngestSettings::from_config(cfg),
                                                    [f = faces.get()]() -> const faces::FacePipeline& { return f->get(); });
   // A new video waits for review and gets (or inherits) its split soon: one pending refresh is enough.
-  ingest->on_ingested([&clock, queue = jobs.get()](SQLite::Database& conn, const ingest::Submission& submission) {
-    labeling::ReviewQueue::open_item(conn, submission, clock.now_ms());
+  const double random_share = cfg.get_double("review.random_share");
+  ingest->on_ingested([&clock, queue = jobs.get(), random_share](SQLite::Database& conn,
+                                                                 const ingest::Submission& submission) {
+    labeling::ReviewQueue::open_item(conn, submission, clock.now_ms(), random_share);
     if (!core::JobQueue::has_pending(conn, core::jobs::kDatasetRefresh.name))
       queue->enqueue(conn, core::JobSpec::of(core::jobs::kDatasetRefresh));
   });

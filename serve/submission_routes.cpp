@@ -21,6 +21,9 @@ namespace curator::serve {
 namespace {
 
 constexpr size_t kMaxFieldBytes = 4096;
+// The form's text fields together: a dozen fields are used; many distinct ones are refused (413) before
+// they cost memory.
+constexpr size_t kMaxFields = 32, kMaxFieldsBytes = 64 * 1024;
 
 ingest::SubmissionMeta meta_from(const std::map<std::string, std::string>& f) {
   ingest::SubmissionMeta m;
@@ -62,10 +65,13 @@ ingest::Submission visible_submission(ServiceContext& ctx, const Request& req, i
 Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
   Upload up;
   std::string current;
-  bool too_large = false, field_too_long = false;
+  bool too_large = false, field_too_long = false, too_many_fields = false;
+  size_t field_bytes = 0;
   const bool ok = body.read_parts(
       [&](const std::string& name, const std::string& fname, const std::string&) {
         current = name;
+        if (name != "file" && !up.fields.count(name) && up.fields.size() >= kMaxFields) return !(too_many_fields = true);
+        field_bytes += name.size();
         if (name == "file") {
           if (up.file) return false; // one video a request
           up.file.emplace(ctx.blobs.writer());
@@ -81,6 +87,7 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
         } else {
           auto& v = up.fields[current];
           if (v.size() + n > kMaxFieldBytes) return !(field_too_long = true);
+          if ((field_bytes += n) > kMaxFieldsBytes) return !(too_many_fields = true);
           v.append(d, n);
         }
         return true;
@@ -88,6 +95,9 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
   if (too_large)
     throw Error(ErrorCode::payload_too_large, "the video is larger than " + std::to_string(max_bytes >> 20) + " MB");
   if (field_too_long) throw InvalidInput("form field '" + current + "' is longer than 4096 bytes");
+  if (too_many_fields)
+    throw PayloadTooLarge("the form has more than " + std::to_string(kMaxFields) + " fields or " +
+                          std::to_string(kMaxFieldsBytes >> 10) + " KB of text");
   if (!ok) throw InvalidInput("the upload was cut off or malformed");
   return up;
 }

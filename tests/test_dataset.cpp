@@ -1,6 +1,8 @@
 // Identity grouping: single linkage against brute force, average linkage against a naive reference and
 // against its own LSH path, chains that must not become one person, declared links, determinism.
+#include "core/error.hpp"
 #include "dataset/identity_grouping.hpp"
+#include "ingest/submission.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -182,4 +184,23 @@ TEST_CASE("linkage names parse and print", "[dataset]") {
   CHECK(dataset::parse_linkage("single") == dataset::Linkage::single);
   CHECK(std::string(dataset::linkage_name(dataset::Linkage::average)) == "average");
   CHECK_THROWS(dataset::parse_linkage("complete"));
+}
+
+TEST_CASE("'all' is refused as a source name: it names every source together", "[dataset]") {
+  ingest::SubmissionMeta meta;
+  meta.source = "ffpp";
+  CHECK_NOTHROW(meta.validate());
+  for (const char* name : {"all", "ALL", "All"}) {
+    meta.source = name;
+    CHECK_THROWS_AS(meta.validate(), InvalidInput);
+  }
+  meta.source = "all-sources"; // only the exact word is reserved
+  CHECK_NOTHROW(meta.validate());
+}
+
+TEST_CASE("file names lose bidirectional overrides and control characters", "[dataset]") {
+  CHECK(ingest::display_name("evil\xE2\x80\xAEgpj.mp4") == "evilgpj.mp4");
+  CHECK(ingest::display_name("a\xE2\x81\xA6" "b\xE2\x81\xA9.mp4") == "ab.mp4");
+  CHECK(ingest::display_name("dir/tab\there.mp4") == "tab?here.mp4");
+  CHECK(ingest::display_name("caf\xC3\xA9 \xE2\x80\x94 ok.mp4") == "caf\xC3\xA9 \xE2\x80\x94 ok.mp4"); // other text stays
 }

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -314,4 +315,84 @@ TEST_CASE("stats report the split units' sizes and the test share per source", "
   CHECK(targets.at("celebdf").at("within_tolerance") == false);
   CHECK(targets.at("celebdf").at("why").get<std::string>().find("one unit holds 12 of its 12 videos") != std::string::npos);
   CHECK(dataset::format_stats(stats).find("largest holds") != std::string::npos);
+}
+
+TEST_CASE("face swaps among the same people do not chain everyone into one unit", "[dataset]") {
+  // The synth demo's shape: 24 people; in each of two sources two real clips a person; "swap" makes one
+  // fake per real clip with the face of a clip of another person drawn at random (derived from both, the
+  // donor's face), "blend" one self-blend per real clip (derived from it, the same face).
+  auto build = [](test::DatasetFixture& fx) {
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int> other(1, 23), clip(0, 1);
+    for (int p = 0; p < 24; ++p)
+      for (const char* source : {"swap", "blend"})
+        for (int c = 0; c < 2; ++c) {
+          test::FakeVideo v;
+          v.key = std::string(source) + "-real-" + std::to_string(p) + "-" + std::to_string(c);
+          v.source = source;
+          v.external_id = v.key;
+          v.tracks = {fx.face_of(p)};
+          fx.add(v);
+        }
+    for (int p = 0; p < 24; ++p)
+      for (int c = 0; c < 2; ++c) {
+        const int donor = (p + other(rng)) % 24;
+        test::FakeVideo swap;
+        swap.key = "swap-fake-" + std::to_string(p) + "-" + std::to_string(c);
+        swap.source = "swap";
+        swap.label = "fake";
+        swap.derived_from = {"swap-real-" + std::to_string(p) + "-" + std::to_string(c),
+                             "swap-real-" + std::to_string(donor) + "-" + std::to_string(clip(rng))};
+        swap.tracks = {fx.face_of(donor)};
+        fx.add(swap);
+        test::FakeVideo blend;
+        blend.key = "blend-fake-" + std::to_string(p) + "-" + std::to_string(c);
+        blend.source = "blend";
+        blend.label = "fake";
+        blend.derived_from = {"blend-real-" + std::to_string(p) + "-" + std::to_string(c)};
+        blend.tracks = {fx.face_of(p)};
+        fx.add(blend);
+      }
+  };
+  struct Out {
+    double largest, test_swap, test_blend;
+    int quarantined;
+  };
+  auto measure = [](test::DatasetFixture& fx, double max_unit_share) {
+    auto s = settings();
+    s.max_unit_share = max_unit_share;
+    const auto sum = dataset::refresh_splits(fx.db, fx.clock, s);
+    std::map<std::string, std::map<std::string, int>> per_source;
+    for (const auto& [key, row] : stored(fx.db))
+      if (row.state == "assigned") per_source[key.substr(0, key.find('-'))][row.split] += 1;
+    auto share = [&](const std::string& source) {
+      int all = 0;
+      for (const auto& [split, n] : per_source[source]) all += n;
+      return all ? per_source[source]["test"] / static_cast<double>(all) : 0.0;
+    };
+    return Out{static_cast<double>(sum.largest_unit.videos) / 192, share("swap"), share("blend"), sum.quarantined};
+  };
+  test::DatasetFixture before_fx, after_fx;
+  build(before_fx);
+  build(after_fx);
+  const auto before = measure(before_fx, 1.0); // no cap: the old planner
+  const auto after = measure(after_fx, 0.1);
+  // The next refresh: held swaps whose two people landed in one split re-enter that split (attached to one
+  // unit, merging none).
+  const auto again = measure(after_fx, 0.1);
+  std::cout << "swap chains, 192 videos: largest unit " << before.largest << " of the videos without a cap; with "
+            << "dataset.max_unit_share 0.1: " << after.largest << " (" << after.quarantined << " of 48 swaps held back), "
+            << "test share swap " << after.test_swap << ", blend " << after.test_blend << "; after the next refresh "
+            << again.largest << " (" << again.quarantined << " held), test share swap " << again.test_swap << ", blend "
+            << again.test_blend << "\n";
+  CHECK(before.largest > 0.5);
+  CHECK(after.largest <= 0.15);
+  CHECK(std::abs(after.test_swap - 1.0 / 6) <= 0.04);
+  CHECK(std::abs(after.test_blend - 1.0 / 6) <= 0.04);
+  CHECK(again.largest <= 0.15);   // re-entering fakes merge nothing
+  CHECK(again.quarantined < after.quarantined);
+  CHECK(again.quarantined <= 24); // at most half the swaps held for good
+  // Re-entry goes mostly to train (two people in test is rarer than two in train): the swap source's test
+  // share drops, within 6 points.
+  CHECK(std::abs(again.test_swap - 1.0 / 6) <= 0.06);
 }

@@ -10,6 +10,9 @@
 #include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
+
 using namespace curator;
 using labeling::Role;
 using labeling::Verdict;
@@ -227,4 +230,43 @@ TEST_CASE("items where the claim and the model disagree most come first", "[labe
     q.decide(rita, next->submission_id, Verdict::skip, "");
   }
   CHECK(order == std::vector<int64_t>{clash, mild, agree, oldest}); // unscored after scored
+}
+
+TEST_CASE("a random share of new items is served first, in random order, and marked as random intake", "[labeling]") {
+  Env env;
+  const auto rita = env.add("rita");
+  labeling::ReviewQueue q(env.fx.db, env.fx.clock, {1, 1});
+  std::vector<int64_t> ids;
+  {
+    for (int i = 0; i < 200; ++i) ids.push_back(env.video("v" + std::to_string(i), "real"));
+    auto conn = env.fx.db.connect();
+    conn->exec("DELETE FROM review_items");
+    for (int64_t id : ids) {
+      ingest::Submission s;
+      s.id = id;
+      labeling::ReviewQueue::open_item(*conn, s, 1000, 0.2);
+    }
+  }
+  // The champion strongly doubts every ranked candidate: it would put them first if it chose.
+  std::set<int64_t> random;
+  for (int64_t id : ids) {
+    const auto item = q.get(id);
+    CHECK((item.intake == "random" || item.intake == "ranked"));
+    if (item.intake == "random") random.insert(id);
+    else q.set_model_score(id, 0.99);
+  }
+  INFO(random.size() << " of 200 random");
+  CHECK(random.size() >= 25);
+  CHECK(random.size() <= 55);
+  std::vector<int64_t> served;
+  for (size_t i = 0; i < random.size() + 5; ++i) {
+    const auto next = q.next(rita);
+    REQUIRE(next);
+    served.push_back(next->submission_id);
+    q.decide(rita, next->submission_id, Verdict::skip, "");
+  }
+  for (size_t i = 0; i < served.size(); ++i) CHECK(random.count(served[i]) == (i < random.size() ? 1u : 0u));
+  // Random order: not by id, and the same for every reader (a stable draw per item).
+  CHECK_FALSE(std::is_sorted(served.begin(), served.begin() + static_cast<long>(random.size())));
+  CHECK(q.get(served.front()).to_json()["intake"] == "random");
 }

@@ -5,9 +5,12 @@
 #include "core/error.hpp"
 #include "core/job_queue.hpp"
 #include "core/settings.hpp"
+#include "dataset/audit.hpp"
 #include "dataset/dataset_store.hpp"
+#include "dataset/snapshot.hpp"
 #include "retrain/promotion_gate.hpp"
 #include "retrain/retrain_round.hpp"
+#include "retrain/round_store.hpp"
 #include "serve/daemon.hpp"
 #include "serve/model_loop.hpp"
 #include "tests/support/dataset_fixture.hpp"
@@ -79,12 +82,12 @@ TEST_CASE("the gate: identical scores are never a promotion, a clear improvement
   CHECK(v.delta.value == 0);
   CHECK(v.delta.low == 0);
   CHECK(v.delta.high == 0);
-  CHECK(v.verdict == "not_worse");
+  CHECK(v.verdict == retrain::Verdict::non_inferior);
 
   const auto better = retrain::promotion_gate({{"ffpp", source_scores(rng, 30, 30, 0.8, 0.05)}}, true, kImagenet, gate());
   INFO(better.to_json().dump(1));
   CHECK(better.promote);
-  CHECK(verdict_of(better, "ffpp").verdict == "better");
+  CHECK(verdict_of(better, "ffpp").verdict == retrain::Verdict::better);
   CHECK(verdict_of(better, "ffpp").delta.low > 0);
   CHECK(verdict_of(better, "ffpp").real_videos == 30);
   CHECK(verdict_of(better, "ffpp").frames == 240);
@@ -97,8 +100,8 @@ TEST_CASE("the gate refuses a candidate better on one source and significantly w
       kImagenet, gate());
   INFO(d.to_json().dump(1));
   CHECK_FALSE(d.promote);
-  CHECK(verdict_of(d, "ffpp").verdict == "better");
-  CHECK(verdict_of(d, "youtube").verdict == "worse");
+  CHECK(verdict_of(d, "ffpp").verdict == retrain::Verdict::better);
+  CHECK(verdict_of(d, "youtube").verdict == retrain::Verdict::worse);
   CHECK(d.summary.find("youtube") != std::string::npos);
 }
 
@@ -107,15 +110,29 @@ TEST_CASE("the gate leaves sources with too few videos unjudged and never promot
   // One video per class in "tiny", however good the candidate looks there.
   const auto d = retrain::promotion_gate({{"tiny", source_scores(rng, 1, 1, 2.0, 0.0)}}, true, kImagenet, gate());
   CHECK_FALSE(d.promote);
-  CHECK(verdict_of(d, "tiny").verdict == "unjudged");
+  CHECK(verdict_of(d, "tiny").verdict == retrain::Verdict::unjudged);
   CHECK_FALSE(verdict_of(d, "tiny").judged);
   CHECK(d.summary.find("nothing can be judged") != std::string::npos);
-  // An unjudged source does not block a judged improvement either.
-  const auto mixed = retrain::promotion_gate(
-      {{"ffpp", source_scores(rng, 25, 25, 0.8, 0.05)}, {"tiny", source_scores(rng, 2, 19, 0.0, 2.0, 4, 500)}}, true,
+  // A source too small to judge alone is still protected: pooled with the other small sources, a
+  // collapse there blocks a judged improvement...
+  const auto collapsed = retrain::promotion_gate(
+      {{"ffpp", source_scores(rng, 25, 25, 0.8, 0.05)}, {"tiny", source_scores(rng, 8, 8, 0.0, 2.0, 4, 500)}}, true,
       kImagenet, gate());
+  INFO(collapsed.to_json().dump(1));
+  CHECK_FALSE(collapsed.promote);
+  CHECK(verdict_of(collapsed, "tiny").verdict == retrain::Verdict::unjudged);
+  REQUIRE(collapsed.small_sources);
+  CHECK(collapsed.small_sources->verdict == retrain::Verdict::worse);
+  CHECK(collapsed.summary.find("too small") != std::string::npos);
+  // ... while a small source where both models score the same does not.
+  auto even = source_scores(rng, 3, 15, 0.5, 0.5, 4, 500);
+  even.champion = even.candidate;
+  const auto mixed = retrain::promotion_gate({{"ffpp", source_scores(rng, 25, 25, 0.8, 0.05)}, {"tiny", even}}, true,
+                                             kImagenet, gate());
   CHECK(mixed.promote);
-  CHECK(verdict_of(mixed, "tiny").verdict == "unjudged");
+  CHECK(verdict_of(mixed, "tiny").verdict == retrain::Verdict::unjudged);
+  REQUIRE(mixed.small_sources);
+  CHECK(mixed.small_sources->verdict == retrain::Verdict::non_inferior);
   // "all" is not a source.
   const auto with_all = retrain::promotion_gate({{"all", source_scores(rng, 30, 30, 0.8, 0.0)}}, true, kImagenet, gate());
   CHECK_FALSE(with_all.promote);
@@ -132,8 +149,8 @@ TEST_CASE("the first model needs its AUC interval above the minimum on every jud
   const auto low = retrain::promotion_gate({{"ffpp", strong}, {"dfdc", weak}}, false, kImagenet, g);
   INFO(low.to_json().dump(1));
   CHECK_FALSE(low.promote);
-  CHECK(verdict_of(low, "dfdc").verdict == "below_minimum");
-  CHECK(verdict_of(low, "ffpp").verdict == "passes_minimum");
+  CHECK(verdict_of(low, "dfdc").verdict == retrain::Verdict::below_minimum);
+  CHECK(verdict_of(low, "ffpp").verdict == retrain::Verdict::passes_minimum);
 }
 
 TEST_CASE("a candidate trained from scratch is refused unless allowed", "[models]") {
@@ -148,11 +165,51 @@ TEST_CASE("a candidate trained from scratch is refused unless allowed", "[models
   CHECK(retrain::promotion_gate({{"ffpp", scores}}, true, "scratch", g).promote);
 }
 
-TEST_CASE("the gate refuses non-finite scores instead of ranking them", "[models]") {
+TEST_CASE("the gate refuses a candidate with non-finite scores instead of ranking them", "[models]") {
   std::mt19937 rng(8);
   auto scores = source_scores(rng, 25, 25, 0.5, 0.5);
   scores.candidate[7] = std::nan("");
+  const auto d = retrain::promotion_gate({{"ffpp", scores}}, true, kImagenet, gate());
+  CHECK_FALSE(d.promote);
+  CHECK(d.summary.find("non-finite") != std::string::npos);
+  scores.candidate[7] = 0.5, scores.champion[3] = INFINITY; // a broken champion is an error, not a verdict
   CHECK_THROWS_AS(retrain::promotion_gate({{"ffpp", scores}}, true, kImagenet, gate()), InvalidInput);
+}
+
+TEST_CASE("the gate's verdicts: better, non-inferior, inconclusive and worse from the same interval rules", "[models]") {
+  // Two models of the same quality on 20 + 20 videos: every outcome but "better" is possible; each
+  // verdict must follow from the interval, and a gain must never read as "worse".
+  std::map<retrain::Verdict, int> seen;
+  for (int seed = 0; seed < 40; ++seed) {
+    std::mt19937 r(100 + seed);
+    const auto d = retrain::promotion_gate({{"ffpp", source_scores(r, 20, 20, 0.3, 0.3)}}, true, kImagenet, gate());
+    const auto& v = verdict_of(d, "ffpp");
+    INFO(d.to_json().dump());
+    seen[v.verdict] += 1;
+    CHECK(v.units.real == 20);
+    CHECK(v.units.fake == 20);
+    if (v.verdict == retrain::Verdict::better) CHECK(v.p_value <= v.level);
+    else if (v.delta.high < -0.02) CHECK(v.verdict == retrain::Verdict::worse);
+    else if (v.delta.low >= -0.02) CHECK(v.verdict == retrain::Verdict::non_inferior);
+    else CHECK(v.verdict == retrain::Verdict::inconclusive);
+    if (v.delta.value > 0) CHECK(v.verdict != retrain::Verdict::worse);
+    CHECK(d.promote == (v.verdict == retrain::Verdict::better));
+  }
+  CHECK(seen[retrain::Verdict::inconclusive] > 0);
+  CHECK(seen[retrain::Verdict::non_inferior] + seen[retrain::Verdict::inconclusive] > 30);
+}
+
+TEST_CASE("looks at the test split make the next decision stricter", "[models]") {
+  std::mt19937 rng(13);
+  const auto scores = source_scores(rng, 30, 30, 0.45, 0.3);
+  const auto first = retrain::promotion_gate({{"ffpp", scores}}, true, kImagenet, gate());
+  const auto tenth = retrain::promotion_gate({{"ffpp", scores}}, true, kImagenet, gate(), {{"ffpp", 9}});
+  CHECK(first.look == 1);
+  CHECK(tenth.look == 10);
+  CHECK(tenth.alpha_spent == Approx(first.alpha_spent / 100));
+  CHECK(verdict_of(tenth, "ffpp").looks_before == 9);
+  CHECK(verdict_of(tenth, "ffpp").level < verdict_of(first, "ffpp").level);
+  CHECK(verdict_of(tenth, "ffpp").p_value == verdict_of(first, "ffpp").p_value);
 }
 
 TEST_CASE("gate properties over random paired score tables", "[models]") {
@@ -175,9 +232,12 @@ TEST_CASE("gate properties over random paired score tables", "[models]") {
       CHECK(v.judged == (v.real_videos >= g.min_test_videos && v.fake_videos >= g.min_test_videos));
       if (!v.judged) continue;
       judged = true;
-      blocked |= v.delta.low < -g.tolerance;
-      better |= v.delta.low > 0;
+      CHECK((v.verdict == retrain::Verdict::worse) == (v.verdict != retrain::Verdict::better && v.delta.high < -g.tolerance));
+      if (v.verdict == retrain::Verdict::better) CHECK(v.p_value <= v.level);
+      blocked |= v.verdict == retrain::Verdict::worse;
+      better |= v.verdict == retrain::Verdict::better;
     }
+    blocked |= d.small_sources && d.small_sources->verdict == retrain::Verdict::worse;
     CHECK(d.promote == (judged && !blocked && better));
     (d.promote ? promoted : refused) += 1;
     // Swapping the models mirrors every interval: the gate is symmetric in what it measures.
@@ -255,7 +315,7 @@ TEST_CASE("the daemon's scheduler queues one round when due, by its clock", "[mo
   CHECK(trigger_of(services, *second) == "count");
 }
 
-TEST_CASE("a round refuses to train on a leaking dataset and names the leak", "[models]") {
+TEST_CASE("training refuses a leaking snapshot and names the leak; a conflict unit only stays out", "[models]") {
   test::DatasetFixture fx;
   for (int p = 0; p < 12; ++p)
     for (const char* label : {"real", "fake"})
@@ -279,16 +339,40 @@ TEST_CASE("a round refuses to train on a leaking dataset and names the leak", "[
     q.bind(1, leak), q.bind(2, split == "test" ? "train" : "test");
     q.exec();
   }
-  auto config = core::Config::defaults(core::default_settings(), {{"data.dir", fx.dir.root().string()}});
-  auto options = retrain::RoundOptions::from_config(config);
-  const auto round = retrain::run_round(fx.db, fx.dir, fx.clock, options, [] { return false; });
-  INFO(round.to_json().dump());
-  CHECK(round.state == "failed");
-  CHECK(round.error.find("training refused") != std::string::npos);
-  CHECK(round.error.find("#" + std::to_string(leak)) != std::string::npos);
-  CHECK_FALSE(round.candidate);
-  auto conn = fx.db.connect();
-  SQLite::Statement runs(*conn, "SELECT COUNT(*) FROM training_runs");
-  runs.executeStep();
-  CHECK(runs.getColumn(0).getInt() == 0); // nothing trained
+  // The conflict unit (p5's videos) is kept out of the snapshot: reported, never blocking.
+  dataset::refresh_splits(fx.db, fx.clock, {});
+  const auto snap = dataset::create_snapshot(fx.db, fx.dir, fx.clock, {});
+  auto items = dataset::read_manifest(snap.manifest);
+  for (const auto& m : items) CHECK(m.video != leak);
+  CHECK_NOTHROW(dataset::require_no_leaks(fx.db, snap.id, items, {}));
+  // A snapshot that does hold one unit on two sides (a planner bug) is refused.
+  REQUIRE_FALSE(items.empty());
+  auto moved = items;
+  auto twin = items.front();
+  twin.split = twin.split == "test" ? "train" : "test";
+  moved.push_back(twin);
+  try {
+    dataset::require_no_leaks(fx.db, snap.id, moved, {});
+    FAIL("a leaking snapshot was accepted");
+  } catch (const Conflict& e) {
+    CHECK_THAT(e.what(), Catch::Contains("training refused"));
+  }
+}
+
+TEST_CASE("a round whose process was killed stops counting as running once its heartbeat stops", "[models]") {
+  test::DatasetFixture fx;
+  retrain::RoundStore rounds(fx.db);
+  const int64_t t0 = 1'800'000'000'000;
+  const int64_t round = rounds.start("manual", t0); // e.g. `curator model round`, then SIGKILL
+  CHECK(rounds.timing(t0 + 60'000).running);
+  rounds.heartbeat(round, t0 + 100'000); // alive at 100 s
+  CHECK(rounds.timing(t0 + 200'000).running);
+  CHECK(rounds.list(1).at(0).state == "running");
+  // No beat for longer than the lease: failed, and the scheduler may start the next round.
+  const auto later = rounds.timing(t0 + 100'000 + retrain::RoundStore::kRoundLeaseMs + 1);
+  CHECK_FALSE(later.running);
+  const auto row = rounds.list(1).at(0);
+  CHECK(row.state == "failed");
+  CHECK(row.error.find("no heartbeat") != std::string::npos);
+  CHECK(retrain::trigger_inputs(fx.db, t0 + 400'000).round_running == false);
 }

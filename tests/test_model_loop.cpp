@@ -166,10 +166,22 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   // review item (ingest -> dataset.refresh -> review.score), which orders the reviewers' queue.
   std::ifstream other(shared / "video/retalking/3.mp4", std::ios::binary); // not ingested yet
   const std::string fresh((std::istreambuf_iterator<char>(other)), std::istreambuf_iterator<char>());
+  // The upload rules hold on this route too: no consent, nothing joins the dataset.
+  auto no_consent = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", fresh, "talk.mp4", "video/mp4"},
+                                                                                  {"add_to_dataset", "true", "", ""}});
+  CHECK(no_consent->status == 400);
+  CHECK_THAT(no_consent->body, Catch::Contains("consent"));
+  CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions);
   auto added = client.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", fresh, "talk.mp4", "video/mp4"},
-                                                                             {"add_to_dataset", "true", "", ""}});
+                                                                             {"add_to_dataset", "true", "", ""},
+                                                                             {"consent_given", "on", "", ""},
+                                                                             {"consent", "my own recording", "", ""}});
   REQUIRE(added->status == 200);
   const int64_t sub = nlohmann::json::parse(added->body)["submission"];
+  // An anonymous one carries its browser's uploader mark (the cookie it was given), so that browser's
+  // reviewer cannot confirm it, as on the upload routes.
+  CHECK_THAT(added->get_header_value("Set-Cookie"), Catch::Contains("curator_uploader="));
+  CHECK(l.env->count("SELECT COUNT(*) FROM submissions WHERE uploader_hash IS NOT NULL AND id = " + std::to_string(sub)) == 1);
   CHECK(client.Get(nlohmann::json::parse(added->body)["submission_url"].get<std::string>().c_str())->status == 200);
   CHECK(l.env->count("SELECT COUNT(*) FROM submissions") == submissions + 1);
   const bool scored = test::eventually(
@@ -179,6 +191,32 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
       },
       120s);
   CHECK(scored);
+
+  // Four score requests whose clients gave up while their videos wait to be scored hold no upload slot
+  // (server.max_uploads is 4): an upload right after them is accepted, not turned away with 503.
+  {
+    std::vector<std::thread> abandoned;
+    for (int i = 0; i < 4; ++i)
+      abandoned.emplace_back([&] {
+        httplib::Client quitter("127.0.0.1", daemon.port());
+        quitter.set_read_timeout(1); // gives up long before the answer
+        quitter.Post("/api/v1/score", httplib::MultipartFormDataItems{{"file", bytes, "FakeObama.mp4", "video/mp4"}});
+      });
+    for (auto& t : abandoned) t.join();
+    const auto waiting = l.env->count("SELECT COUNT(*) FROM jobs WHERE kind = 'score.video' AND state IN ('queued', 'running')");
+    INFO(waiting << " score jobs still waiting");
+    const auto upload = client.Post("/api/v1/submissions", httplib::MultipartFormDataItems{{"file", fresh, "again.mp4", "video/mp4"},
+                                                                                        {"label", "real", "", ""}});
+    REQUIRE(upload);
+    CHECK(upload->status == 202);
+    CHECK(waiting >= 1); // the check above ran while abandoned requests were still pending
+  }
+
+  // Unpublished weights are staff-only: a new candidate's TorchScript does not exist for anyone else.
+  const auto candidate = registry.register_run(champion->run_id, s.dir.root() / "runs" / champion->run_id);
+  const auto candidate_url = "/api/v1/models/" + std::to_string(candidate.version) + "/torchscript";
+  CHECK(client.Get(candidate_url.c_str())->status == 404);
+  CHECK(client.Get("/models")->body.find(candidate_url) == std::string::npos);
 
   auto models = nlohmann::json::parse(client.Get("/api/v1/models")->body);
   CHECK(models["champion"] == champion->version);
@@ -228,7 +266,7 @@ TEST_CASE("the gate recomputes: the champion's own weights never win, whatever t
     ++judged;
     CHECK(v["delta"]["value"].get<double>() == 0.0); // recomputed: the same scores, whatever the card says
     CHECK(v["delta"]["low"].get<double>() == 0.0);
-    CHECK(v["verdict"] == "not_worse");
+    CHECK(v["verdict"] == "non_inferior");
   }
   CHECK(judged >= 1);
   retrain::ModelRegistry registry(*s.db, s.dir, l.env->clock);

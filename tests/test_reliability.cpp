@@ -417,7 +417,8 @@ TEST_CASE("the same footage with other faces is kept and linked in both orders; 
     CHECK(nlohmann::json::parse(refresh.out)["units"] == 1); // one split unit
   }
   // Whole frames alike, faces not (the face region altered, as a face swap does): kept and joined by its
-  // footage, in both orders; a plain re-encode of the same footage and faces is a duplicate.
+  // footage, in both orders. A plain re-encode of the same footage and faces is kept too, and linked to
+  // its original as the same footage: only the same bytes are dropped.
   const auto clip = shared / "video/lipnet/bbaf2n.mpg";
   test::ffmpeg({"-i", clip.string(), "-filter_complex", "[0:v]crop=110:150:96:100,boxblur=8[f];[0:v][f]overlay=96:100",
                 "-c:v", "libx264", "-crf", "18", "-an", (tmp / "face-altered.mp4").string()}, tmp.path());
@@ -433,11 +434,29 @@ TEST_CASE("the same footage with other faces is kept and linked in both orders; 
     INFO(dir << ": " << results[0].dump() << results[1].dump() << results[2].dump());
     CHECK(results[0]["state"] == "done");
     CHECK(results[1]["state"] == "done");
-    CHECK(results[2]["state"] == "duplicate");
+    CHECK(results[2]["state"] == "done");
+    CHECK(results[2].value("same_footage_as", int64_t{0}) == results[dir == "altered-first" ? 1 : 0]["id"].get<int64_t>());
     const auto refresh = test::run({bin, "dataset", "refresh", "--json", "--data-dir", (tmp / dir).string()}, {}, tmp.path());
     const auto sum = nlohmann::json::parse(refresh.out);
     CHECK(sum["duplicate_links"] == 1); // the same footage joins their split units
     CHECK(sum["units"] == 1);
+  }
+  // A reenactment-strength change (the mouth moved by 2 px, as a subtle lip-sync edit does) and its real
+  // original, both claimed real, in both orders: neither is lost as a "duplicate"; they are linked and
+  // share a split unit.
+  test::ffmpeg({"-i", clip.string(), "-filter_complex", "[0:v]crop=50:24:126:205[m];[0:v][m]overlay=128:207", "-c:v",
+                "libx264", "-crf", "18", "-an", (tmp / "reenacted.mp4").string()}, tmp.path());
+  for (const auto& [dir, files] : {std::pair{std::string("reenacted-first"),
+                                             std::vector<std::string>{(tmp / "reenacted.mp4").string(), clip.string()}},
+                                   std::pair{std::string("real-first"),
+                                             std::vector<std::string>{clip.string(), (tmp / "reenacted.mp4").string()}}}) {
+    const auto results = ingest(dir, files);
+    REQUIRE(results.size() == 2);
+    INFO(dir << ": " << results[0].dump() << results[1].dump());
+    CHECK(results[0]["state"] == "done");
+    CHECK(results[1]["state"] == "done"); // before: "duplicate: the same footage and faces", the real clip lost
+    const auto refresh = test::run({bin, "dataset", "refresh", "--json", "--data-dir", (tmp / dir).string()}, {}, tmp.path());
+    CHECK(nlohmann::json::parse(refresh.out)["units"] == 1);
   }
   // The same file twice is a duplicate, as before.
   const auto twice = ingest("twice", {(data / "RealTaxi.mp4").string(), (data / "RealTaxi.mp4").string()});
@@ -481,4 +500,70 @@ TEST_CASE("a full disk: not ready, and uploads refused with 507 before they star
     CHECK(c.Get("/healthz")->status == 200);
   }
   if (mounted) ::umount(var.c_str());
+}
+
+namespace {
+
+// A 4 KB-class GIF declaring a 7680 x 7680 screen and `frames` one-pixel updates: what a bomb looks like.
+std::string gif_bomb(int frames) {
+  std::string g = "GIF89a";
+  auto u16 = [&](int v) { g += static_cast<char>(v & 0xff), g += static_cast<char>(v >> 8); };
+  u16(7680), u16(7680);
+  g += static_cast<char>(0x80), g += '\0', g += '\0'; // a global colour table of 2 entries
+  g += std::string("\0\0\0\xff\xff\xff", 6);
+  for (int f = 0; f < frames; ++f) {
+    g += std::string("\x21\xf9\x04\x00\x0a\x00\x00\x00", 8); // 0.1 s a frame
+    g += '\x2c', u16(f % 64), u16(0), u16(1), u16(1), g += '\0';
+    g += std::string("\x02\x02\x44\x01\x00", 5); // LZW: clear, index 0, end
+  }
+  g += '\x3b';
+  return g;
+}
+
+} // namespace
+
+TEST_CASE("decompression bombs are refused from their header; a flood of form fields answers 413", "[reliability]") {
+  test::TempDir tmp("curator-bombs");
+  test::ServedDaemon d({{"jobs.workers", "1"}, {"jobs.poll_interval_ms", "50"}, {"ingest.sample_frames", "8"}}, tmp / "var");
+  auto c = client(d.port());
+  const long before = d.rss_kb();
+  REQUIRE(before > 0);
+  // A small H.264 stream declaring 7680 x 7680 (one black frame).
+  test::ffmpeg({"-f", "lavfi", "-i", "color=c=black:s=7680x7680:r=5", "-frames:v", "1", "-c:v", "libx264", "-preset",
+                "ultrafast", "-pix_fmt", "yuv420p", (tmp / "bomb.mp4").string()},
+               tmp.path());
+  std::ifstream in(tmp / "bomb.mp4", std::ios::binary);
+  const std::string h264((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& [name, bytes] : {std::pair{std::string("bomb.gif"), gif_bomb(200)}, std::pair{std::string("bomb.mp4"), h264}}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto up = c.Post("/api/v1/submissions", httplib::MultipartFormDataItems{{"file", bytes, name, "video/mp4"},
+                                                                            {"label", "real", "", ""}});
+    REQUIRE(up);
+    REQUIRE(up->status == 202);
+    const auto done = final_state(c, nlohmann::json::parse(up->body), 30s);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO(name << " (" << bytes.size() << " bytes): " << done.dump() << " in " << seconds << " s");
+    CHECK(done["state"] == "rejected");
+    CHECK_THAT(done.value("reason", ""), Catch::Contains("megapixels"));
+    CHECK(seconds < 10);
+  }
+  { // 100 MB of distinct small form fields: 413 once they pass 64 KB, and the rest is never read.
+    test::RawClient raw(d.port());
+    REQUIRE(raw.send("POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                     "boundary=XyZ\r\nContent-Length: 104857600\r\n\r\n"));
+    int sent = 0;
+    std::string block;
+    for (int i = 0; i < 100; ++i)
+      block += "--XyZ\r\nContent-Disposition: form-data; name=\"f" + std::to_string(i) + "-" + "\"\r\n\r\n" +
+               std::string(1000, 'v') + "\r\n";
+    while (sent < 1000 && raw.send(block)) ++sent;
+    const auto answer = raw.read_all(3s);
+    INFO("blocks of ~100 KB sent: " << sent << "; answer: " << answer.substr(0, 200));
+    CHECK(answer.find("HTTP/1.1 413") == 0);
+    CHECK(sent < 1000);
+  }
+  const long after = d.rss_kb();
+  INFO("daemon RSS " << before << " KB -> " << after << " KB");
+  CHECK(after - before < 500 * 1024);
+  CHECK(c.Get("/readyz")->status == 200);
 }

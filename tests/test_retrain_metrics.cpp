@@ -131,10 +131,10 @@ TEST_CASE("frame-level intervals draw whole videos", "[retrain]") {
   std::normal_distribution<double> noise(0, 0.3);
   std::vector<double> s;
   std::vector<int> l;
-  std::vector<int64_t> video;
+  std::vector<std::string> video;
   for (int v = 0; v < 20; ++v) {
     const double score = 1 / (1 + std::exp(-((v % 2 ? 0.3 : -0.3) + noise(rng))));
-    for (int f = 0; f < 30; ++f) s.push_back(score), l.push_back(v % 2), video.push_back(v);
+    for (int f = 0; f < 30; ++f) s.push_back(score), l.push_back(v % 2), video.push_back(std::to_string(v));
   }
   const auto frames = retrain::summarize(s, l, 400, 3);
   const auto videos = retrain::summarize(s, l, 400, 3, video);

@@ -1,5 +1,6 @@
 // GET /runs: parallel coordinates over the listed runs (one line per run, coloured by training source):
-// the searched parameters, then test AUC per source (video and frame level). Brushing an axis keeps the
+// the searched parameters, then validation AUC per source (video and frame level). Test AUC is not an
+// axis: runs are chosen on validation, test metrics stay the record. Brushing an axis keeps the
 // runs inside the brushed ranges and hides the other rows of the table. Data: GET /api/v1/runs?detail=summary.
 'use strict';
 (async () => {
@@ -14,10 +15,10 @@
   }
   performance.mark('runs-data');
   const sourceOf = (r) => r.params.train_source || 'all';
-  const tested = [...new Set(runs.flatMap((r) => Object.keys((r.metrics || {}).test || {})))].filter((s) => s !== 'all').sort();
+  const validated = [...new Set(runs.flatMap((r) => Object.keys((r.metrics || {}).val || {})))].filter((s) => s !== 'all').sort();
   const categories = (f) => [...new Set(runs.map(f))].sort();
   const auc = (r, s, level) => {
-    const m = (((r.metrics || {}).test || {})[s] || {})[level];
+    const m = (((r.metrics || {}).val || {})[s] || {})[level];
     return m && m.auc && typeof m.auc.value === 'number' ? Number(m.auc.value.toFixed(4)) : null;
   };
   const axes = [
@@ -33,9 +34,9 @@
     { name: 'schedule', type: 'category', data: categories((r) => r.params.schedule), get: (r) => r.params.schedule },
     { name: 'hidden', type: 'value', get: (r) => r.params.hidden },
   ];
-  tested.forEach((s) => {
-    axes.push({ name: 'video AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'videos_mean') });
-    axes.push({ name: 'frame AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'frames') });
+  validated.forEach((s) => {
+    axes.push({ name: 'val video AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'videos_mean') });
+    axes.push({ name: 'val frame AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'frames') });
   });
   const groups = categories(sourceOf);
   const idsBySeries = groups.map((g) => runs.filter((r) => sourceOf(r) === g).map((r) => r.id));

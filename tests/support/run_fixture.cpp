@@ -33,17 +33,23 @@ std::vector<retrain::RunRecord> add_runs(core::Database& db, const std::vector<F
       r.curves.push_back({{"epoch", e}, {"train_loss", loss}, {"val_loss", loss + 0.05}, {"val_auc", 0.6 + 0.03 * e},
                           {"val_auc_by_source", {{o.sources.front(), 0.6 + 0.03 * e}}}, {"lr", r.params.lr}, {"seconds", 6}});
     }
-    // A run separates the sources it trained on better than the others.
-    std::vector<retrain::CropScore> scores;
-    for (const auto& v : test_videos) {
-      const bool trained = r.params.train_source == "all" || r.params.train_source == v.source;
-      const double shift = (trained ? 0.9 : 0.15) * (v.label == "fake" ? 1 : -1);
-      for (int f = 0; f < v.faces; ++f) {
-        const double z = shift + noise(rng);
-        scores.push_back({v.video, 0, f * 10, v.source, v.label == "fake" ? 1 : 0, 1 / (1 + std::exp(-z))});
+    // A run separates the sources it trained on better than the others, on test and (with other noise)
+    // validation faces of the same videos.
+    auto scores = [&] {
+      std::vector<retrain::CropScore> out;
+      for (const auto& v : test_videos) {
+        const bool trained = r.params.train_source == "all" || r.params.train_source == v.source;
+        const double shift = (trained ? 0.9 : 0.15) * (v.label == "fake" ? 1 : -1);
+        for (int f = 0; f < v.faces; ++f) {
+          const double z = shift + noise(rng);
+          out.push_back({v.video, "u" + std::to_string(v.video), 0, f * 10, v.source, v.label == "fake" ? 1 : 0,
+                         1 / (1 + std::exp(-z))});
+        }
       }
-    }
-    r.metrics = {{"test", retrain::summarize_scores(scores, o.bootstrap)}};
+      return out;
+    };
+    const auto test = scores();
+    r.metrics = {{"test", retrain::summarize_scores(test, o.bootstrap)}, {"val", retrain::summarize_scores(scores(), o.bootstrap)}};
     retrain::save_run(db, r);
     out.push_back(std::move(r));
   }
