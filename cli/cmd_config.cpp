@@ -21,9 +21,9 @@ struct ConfigFlags {
 
 void print_table(const core::Config& config) {
   size_t width = 0;
-  for (const auto& e : config.entries()) width = std::max(width, e.spec->name.size() + 3 + e.text.size());
+  for (const auto& e : config.entries()) width = std::max(width, e.spec->name.size() + 3 + config.effective_text(e).size());
   for (const auto& e : config.entries()) {
-    std::string left = e.spec->name + " = " + e.text;
+    std::string left = e.spec->name + " = " + config.effective_text(e);
     std::cout << std::left << std::setw(static_cast<int>(width) + 2) << left << "# " << e.origin << "\n";
   }
 }
@@ -58,10 +58,10 @@ void add_config_command(CLI::App& app, int& exit_code) {
     core::Config config = load_config(*options);
     if (!flags->get.empty()) {
       if (!core::default_settings().find(flags->get)) throw ConfigError("unknown setting '" + flags->get + "'");
-      std::cout << config.entry(flags->get).text << "\n";
+      std::cout << config.effective_text(config.entry(flags->get)) << "\n";
     } else if (flags->json) {
       nlohmann::json out = nlohmann::json::object();
-      for (const auto& e : config.entries()) out[e.spec->name] = {{"value", e.text}, {"origin", e.origin}};
+      for (const auto& e : config.entries()) out[e.spec->name] = {{"value", config.effective_text(e)}, {"origin", e.origin}};
       std::cout << out.dump(2) << "\n";
     } else {
       print_table(config);

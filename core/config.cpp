@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <cstdlib>
 #include <toml++/toml.h>
 
 #include <sstream>
@@ -124,8 +125,19 @@ bool Config::get_bool(const std::string& name) const { return std::get<bool>(ent
 const std::string& Config::get_string(const std::string& name) const {
   return std::get<std::string>(entry(name).value);
 }
+std::filesystem::path Config::install_root() {
+  if (const char* home = std::getenv("CURATOR_HOME"); home && *home) return home;
+  return CURATOR_INSTALL_ROOT;
+}
+
 std::filesystem::path Config::get_path(const std::string& name) const {
-  return std::filesystem::path(std::get<std::string>(entry(name).value));
+  std::filesystem::path p(std::get<std::string>(entry(name).value));
+  if (p.empty() || p.is_absolute() || name == "data.dir") return p;
+  return (install_root() / p).lexically_normal();
+}
+
+std::string Config::effective_text(const Entry& e) const {
+  return e.spec->type == SettingType::path ? get_path(e.spec->name).string() : e.text;
 }
 
 std::string example_toml(const SettingsRegistry& registry) {

@@ -48,7 +48,15 @@ public:
   double get_double(const std::string& name) const;
   bool get_bool(const std::string& name) const;
   const std::string& get_string(const std::string& name) const;
+  /// A path setting. A relative path resolves against install_root(), so the daemon finds its models and
+  /// charts whatever directory it was started from; data.dir alone stays relative to the working
+  /// directory, as a folder named on a command line does.
   std::filesystem::path get_path(const std::string& name) const;
+  /// $CURATOR_HOME when set, else the source tree this binary was built from (ops/setup.sh puts models/
+  /// and vendor/ there).
+  static std::filesystem::path install_root();
+  /// An entry's value as the program uses it: path settings resolved (see get_path), others as `text`.
+  std::string effective_text(const Entry& entry) const;
 
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry& entry(const std::string& name) const;

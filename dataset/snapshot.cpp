@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/logging.hpp"
 #include "core/sha256.hpp"
+#include "labeling/review_queue.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <spdlog/spdlog.h>
@@ -73,9 +74,10 @@ namespace {
 
 // Which videos (submissions s) a snapshot holds: done, assigned a split outside any conflict, and
 // confirmed (d and r name the split and the review). Shared by the snapshot and its counts.
-constexpr const char* kMembers =
-    "JOIN dataset_videos d ON d.submission_id = s.id AND d.state = 'assigned' AND d.conflict IS NULL "
-    "JOIN review_items r ON r.submission_id = s.id AND r.state = 'confirmed' WHERE s.state = 'done'";
+// The confirmed labels come from labeling's own read of its table.
+const std::string kMembers =
+    std::string("JOIN dataset_videos d ON d.submission_id = s.id AND d.state = 'assigned' AND d.conflict IS NULL JOIN ") +
+    labeling::confirmed_labels_sql() + " r ON r.submission_id = s.id WHERE s.state = 'done'";
 
 nlohmann::json summarize(const std::vector<ManifestItem>& items, const DatasetSettings& settings) {
   nlohmann::json sources = nlohmann::json::object();

@@ -1,6 +1,7 @@
 #include "dataset/stats.hpp"
 
 #include "core/database.hpp"
+#include "labeling/review_queue.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <algorithm>
@@ -103,10 +104,10 @@ nlohmann::json dataset_stats(core::Database& db, double test_fraction) {
   auto conn = db.connect();
   SQLite::Transaction read(*conn, SQLite::TransactionBehavior::DEFERRED);
   Rows rows;
-  SQLite::Statement q(*conn, "SELECT s.source, d.split, CASE WHEN r.state = 'confirmed' THEN r.label ELSE "
-                             "s.claimed_label END, r.state = 'confirmed', (SELECT COUNT(*) FROM faces f WHERE "
-                             "f.video_id = s.id) FROM dataset_videos d JOIN submissions s ON s.id = d.submission_id "
-                             "LEFT JOIN review_items r ON r.submission_id = s.id WHERE d.state = 'assigned'");
+  SQLite::Statement q(*conn, std::string("SELECT s.source, d.split, COALESCE(r.label, s.claimed_label), r.label IS NOT "
+                                         "NULL, (SELECT COUNT(*) FROM faces f WHERE f.video_id = s.id) FROM "
+                                         "dataset_videos d JOIN submissions s ON s.id = d.submission_id LEFT JOIN ") +
+                                 labeling::confirmed_labels_sql() + " r ON r.submission_id = s.id WHERE d.state = 'assigned'");
   while (q.executeStep()) {
     auto& row = rows[{q.getColumn(0).getString(), q.getColumn(1).getString()}];
     const std::string label = q.getColumn(2).getString();

@@ -122,6 +122,10 @@ void set_state(SQLite::Database& conn, const ReviewItem& before, ReviewState to,
 
 } // namespace
 
+const char* confirmed_labels_sql() {
+  return "(SELECT submission_id, label, intake FROM review_items WHERE state = 'confirmed')";
+}
+
 ReviewQueue::ReviewQueue(core::Database& db, const core::Clock& clock, ConsensusRule rule)
     : db_(db), clock_(clock), rule_(rule) {
   if (rule_.k < 1 || rule_.n < rule_.k) throw ConfigError("review consensus needs 1 <= consensus_k <= consensus_n");

@@ -61,6 +61,11 @@ struct ReviewItem {
   nlohmann::json to_json() const;
 };
 
+/// The confirmed labels as a subquery other modules may join (labeling owns review_items; this is its
+/// one read for them): columns submission_id, label (real or fake), intake (random, ranked, trusted).
+/// Use as `JOIN <confirmed_labels_sql()> r ON r.submission_id = ...`.
+const char* confirmed_labels_sql();
+
 class ReviewQueue {
 public:
   ReviewQueue(core::Database& db, const core::Clock& clock, ConsensusRule rule);

@@ -37,10 +37,12 @@ namespace {
 // The answer to a connection over the limit: written, then closed, without a session.
 void turn_away(tcp::socket socket) {
   auto sock = std::make_shared<tcp::socket>(std::move(socket));
-  static const std::string busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                  "Connection: close\r\nContent-Length: 80\r\n\r\n"
-                                  "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections; try again\"}}  ";
-  net::async_write(*sock, net::buffer(busy), [sock](beast::error_code, size_t) {
+  static const std::string body = R"({"error":{"code":"unavailable","message":"too many connections; try again"}})";
+  auto busy = std::make_shared<std::string>(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nRetry-After: 1\r\n"
+      "X-Request-Id: " + new_request_id() + "\r\nX-Content-Type-Options: nosniff\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  net::async_write(*sock, net::buffer(*busy), [sock, busy](beast::error_code, size_t) {
     beast::error_code ec;
     sock->shutdown(tcp::socket::shutdown_both, ec);
     sock->close(ec);

@@ -16,6 +16,10 @@
 
 namespace curator::serve {
 
+/// A new request's id: the process's random prefix and a counter ("3f2a9c01-17"), in X-Request-Id and logs.
+std::string new_request_id();
+
+
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;

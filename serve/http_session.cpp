@@ -17,10 +17,6 @@
 
 namespace curator::serve {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
 std::string new_request_id() {
   static const std::string prefix = [] {
     std::random_device rd;
@@ -31,6 +27,10 @@ std::string new_request_id() {
   static std::atomic<uint64_t> counter{0};
   return prefix + "-" + std::to_string(++counter);
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });

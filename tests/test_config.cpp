@@ -121,3 +121,14 @@ TEST_CASE("ops/curator.toml is the generated example and loads cleanly", "[confi
     CHECK(e.text == c.entry(e.spec->name).spec->default_text);
   }
 }
+
+TEST_CASE("relative paths resolve against the install, whatever the working directory; data.dir does not", "[config]") {
+  Config c = Config::defaults(core::default_settings(), {});
+  CHECK(c.get_path("faces.models_dir") == Config::install_root() / "models/face-api");
+  CHECK(c.get_path("web.charts_file") == Config::install_root() / "vendor/echarts/echarts.min.js");
+  CHECK(c.get_path("data.dir") == std::filesystem::path("var"));
+  CHECK(c.effective_text(c.entry("faces.models_dir")) == (Config::install_root() / "models/face-api").string());
+  Config absolute = Config::defaults(core::default_settings(), {{"faces.models_dir", "/opt/models"}});
+  CHECK(absolute.get_path("faces.models_dir") == std::filesystem::path("/opt/models"));
+  CHECK(std::filesystem::exists(Config::install_root() / "ops/curator.toml")); // the tree this binary came from
+}

@@ -158,3 +158,24 @@ TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "
   CHECK_THROWS_AS(second.start(), Conflict);
   CHECK(daemon.stop("test"));
 }
+
+TEST_CASE("a connection over the limit gets a well-formed 503 with a request id, then is closed", "[http]") {
+  serve::Metrics metrics;
+  serve::HttpServerOptions opts;
+  opts.port = 0;
+  opts.max_connections = 1;
+  serve::HttpServer server(opts, test_routes(), metrics);
+  const int port = server.start();
+  httplib::Client holder("127.0.0.1", port);
+  holder.set_keep_alive(true);
+  REQUIRE(holder.Get("/ok")->status == 200); // this connection stays open
+  httplib::Client second("127.0.0.1", port);
+  auto res = second.Get("/ok");
+  REQUIRE(res);
+  CHECK(res->status == 503);
+  CHECK(res->has_header("X-Request-Id"));
+  CHECK(res->get_header_value("Retry-After") == "1");
+  CHECK(res->get_header_value("Content-Length") == std::to_string(res->body.size()));
+  CHECK(body(res)["error"]["code"] == "unavailable");
+  server.stop();
+}
