@@ -131,9 +131,11 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
   CURATOR_SHARED_DATA(data);
   const auto all = real_clips(data);
   REQUIRE(all.size() >= 80);
-  // Every fourth clip from the third, with ingest's 32 sampled frames: a few minutes on 2 cores.
+  // Every eighth clip from the third, with ingest's 32 sampled frames: about three minutes here. (Every
+  // fourth, 25 clips, measured 2026-12-07: default 799 of 799 faces matched, by landmarks 0.827; it took
+  // 353 s of this group's 600.)
   std::vector<fs::path> clips;
-  for (size_t i = 2; i < all.size(); i += 4) clips.push_back(all[i]);
+  for (size_t i = 2; i < all.size(); i += 8) clips.push_back(all[i]);
 
   SECTION("clips as they are (faces fill much of the frame): the default, and following by landmarks") {
     Tally t, landmarks;
@@ -142,7 +144,7 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
       compare(clip, {&t, &landmarks}, {fast_path(false), fast_path(true)});
     }
     WARN(clips.size() << " clips, default settings: " << t.report());
-    CHECK(t.full_faces > 500);
+    CHECK(t.full_faces > 250);
     CHECK(t.share(t.matched) >= 0.95); // the bar
     CHECK(t.same_person == t.matched);
     CHECK(t.unmatched_fast <= t.full_faces / 20);
@@ -158,7 +160,7 @@ TEST_CASE("the fast face path against the full path on real clips: boxes, embedd
   SECTION("the same people small in a 1280x720 frame: re-detected in a window of the detector's input") {
     test::TempDir tmp;
     Tally t;
-    for (size_t i = 0; i < clips.size() && i < 24; i += 4) {
+    for (size_t i = 0; i < clips.size() && i < 12; i += 2) {
       const auto wide = tmp.path() / (std::to_string(i) + ".mp4");
       const auto made = test::run({"/usr/bin/ffmpeg", "-v", "error", "-y", "-i", clips[i].string(), "-t", "4", "-vf",
                                    "scale=-2:240,pad=1280:720:(ow-iw)/2:(oh-ih)/3", "-c:v", "libx264", "-preset",
