@@ -68,6 +68,9 @@ std::vector<SettingSpec> catalog() {
               "An upload slower than this on average after its first 30 s is cut off (0: no floor)."),
       integer("server.max_connections", 1024, 1, 1000000,
               "Open connections at most; more are answered 503 and closed."),
+      integer("server.max_connections_per_address", 256, 1, 1000000,
+              "Open connections from one client address at most (web.trusted_proxies are exempt: behind a proxy "
+              "every client shares its address); more are answered 503 and closed."),
       integer("server.max_uploads", 4, 1, 1000, "Uploads (videos, scoring requests) read at the same time; more: 503."),
       integer("db.busy_timeout_ms", 10000, 0, 600000,
               "How long a database write waits for another writer before failing."),

@@ -29,7 +29,7 @@ struct Verdict {
   SubmissionState state; ///< rejected or duplicate
   std::string reason;
   std::optional<int64_t> duplicate_of;
-  bool forget_download = false; ///< a downloaded file that is not a usable video is deleted
+  bool forget_download = false; ///< a file (uploaded or downloaded) that is not a usable video is deleted
 
   static Verdict rejected(std::string why) { return {SubmissionState::rejected, std::move(why), std::nullopt, true}; }
   static Verdict duplicate(std::string why, int64_t of) { return {SubmissionState::duplicate, std::move(why), of, false}; }

@@ -158,7 +158,7 @@ std::vector<FootageRow> IngestService::footage_candidates(int64_t id, const std:
 }
 
 void IngestService::forget_download(const Submission& sub) {
-  if (sub.origin != "url" || !sub.blob_sha256) return;
+  if (!sub.blob_sha256) return; // uploads and downloads alike: a rejected file's bytes are not kept
   if (submissions_.blob_users(*sub.blob_sha256) > 1) return; // another submission has the same bytes
   blobs_.remove(*sub.blob_sha256);
   submissions_.detach_blob(sub.id);

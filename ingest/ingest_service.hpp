@@ -109,7 +109,8 @@ private:
   Receipt create(const std::string& origin, const std::string& name, const std::optional<std::string>& url,
                  const std::optional<core::BlobRef>& blob, const SubmissionMeta& meta,
                  const std::optional<std::string>& rejection);
-  /// A rejected download's bytes are deleted (unless another submission has the same content).
+  /// A rejected file's bytes (uploaded or downloaded) are deleted (unless another submission has the same
+  /// content): nothing keeps what is not a usable video.
   void forget_download(const Submission& sub);
   /// Finished videos with the same claimed label and method whose whole frames match `frame_hashes`.
   std::vector<FootageRow> footage_candidates(int64_t id, const std::string& label, const std::string& method,

@@ -126,6 +126,7 @@ void Daemon::start() {
   hopts.max_upload_bytes = static_cast<size_t>((cfg.get_int("ingest.max_upload_mb") + 1) << 20); // + form fields
   hopts.min_upload_rate = static_cast<size_t>(cfg.get_int("server.min_upload_kb_per_s")) << 10;
   hopts.max_connections = static_cast<int>(cfg.get_int("server.max_connections"));
+  hopts.max_connections_per_address = static_cast<int>(cfg.get_int("server.max_connections_per_address"));
   hopts.max_uploads = static_cast<int>(cfg.get_int("server.max_uploads"));
   hopts.trusted_proxies = cfg.get_string("web.trusted_proxies");
   s.http = std::make_unique<HttpServer>(hopts, build_routes(*s.context), *s.metrics);

@@ -1,6 +1,9 @@
 // The server's acceptor, threads, route matching and error wrapping; sessions are in http_session.cpp.
 #include "serve/http_server.hpp"
 
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
 #include "core/logging.hpp"
 #include "serve/html.hpp"
 #include "serve/http_server_impl.hpp"
@@ -51,11 +54,29 @@ void turn_away(tcp::socket socket) {
 
 } // namespace
 
+bool HttpServer::Impl::admit(const std::string& address) {
+  if (address.empty() || proxies.contains(address)) return true;
+  std::lock_guard<std::mutex> lock(per_address_mutex);
+  int& n = per_address[address];
+  if (n >= options.max_connections_per_address) return false;
+  ++n;
+  return true;
+}
+
+void HttpServer::Impl::release(const std::string& address) {
+  if (address.empty() || proxies.contains(address)) return;
+  std::lock_guard<std::mutex> lock(per_address_mutex);
+  if (auto it = per_address.find(address); it != per_address.end() && --it->second <= 0) per_address.erase(it);
+}
+
 void HttpServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
     if (!ec) {
-      if (connections.load() >= options.max_connections) turn_away(std::move(socket));
+      beast::error_code peer_ec;
+      const auto peer = socket.remote_endpoint(peer_ec);
+      const std::string address = peer_ec ? "" : peer.address().to_string();
+      if (connections.load() >= options.max_connections || !admit(address)) turn_away(std::move(socket));
       else std::make_shared<Session>(std::move(socket), *this)->start();
     }
     accept();
@@ -77,6 +98,18 @@ Response HttpServer::invoke(const Handler& handler, const Request& request, bool
       return failed(e.code(), "internal error; see the server log for request " + request.request_id);
     }
     return failed(e.code(), e.what());
+  } catch (const SQLite::Exception& e) {
+    // Another process holds the database (a long write, a backup): busy, not broken. 503 with a hint.
+    const int code = e.getErrorCode() & 0xff;
+    if (code != SQLITE_BUSY && code != SQLITE_LOCKED) {
+      core::logger("http")->error("{} {} [{}] failed: {}", request.method, request.path, request.request_id, e.what());
+      return failed(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);
+    }
+    core::logger("http")->warn("{} {} [{}]: the database is busy ({})", request.method, request.path,
+                               request.request_id, e.what());
+    Response r = failed(ErrorCode::unavailable, "the database is busy; try again in a moment");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
   } catch (const std::exception& e) {
     core::logger("http")->error("{} {} [{}] failed: {}", request.method, request.path, request.request_id, e.what());
     return failed(ErrorCode::internal, "internal error; see the server log for request " + request.request_id);

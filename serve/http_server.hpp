@@ -43,6 +43,7 @@ struct HttpServerOptions {
   size_t max_upload_bytes = 501ull << 20;
   size_t min_upload_rate = 10 * 1024; ///< bytes/s, averaged, after the first 30 s of an upload
   int max_connections = 1024;
+  int max_connections_per_address = 256; ///< from one client address (trusted proxies exempt); later ones 503
   int max_uploads = 4;
   std::string trusted_proxies; ///< web.trusted_proxies: whose X-Forwarded-For / -Proto is believed
 };

@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <thread>
@@ -31,11 +33,18 @@ struct HttpServer::Impl {
   std::vector<std::regex> patterns;
   TrustedProxies proxies;
   Metrics& metrics;
+  // Declared before the io_context: sessions still queued in it when it is destroyed release their
+  // address here.
+  std::mutex per_address_mutex;
+  std::map<std::string, int> per_address; ///< open connections by peer address (trusted proxies not counted)
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   TaskPool handlers;
   std::vector<std::thread> io_threads;
   std::atomic<int> connections{0};
+  /// Counts a new connection from `address`; false (nothing counted) when that address is at its cap.
+  bool admit(const std::string& address);
+  void release(const std::string& address);
   std::atomic<int> uploads{0};
   std::atomic<bool> stopping{false};
 

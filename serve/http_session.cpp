@@ -89,6 +89,7 @@ Session::Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::mo
 
 Session::~Session() {
   --server_.connections;
+  server_.release(remote_); // admitted by HttpServer::Impl::accept under the same address
   release_upload_slot();
 }
 
@@ -123,8 +124,13 @@ void Session::on_head(beast::error_code ec) {
   if (ec == http::error::body_limit) return refuse(ErrorCode::payload_too_large, "the body is too large");
   if (ec) {
     if (ec == http::error::bad_target || ec == http::error::bad_method || ec == http::error::bad_field ||
-        ec == http::error::bad_value || ec == http::error::bad_version || ec == http::error::bad_line_ending)
+        ec == http::error::bad_value || ec == http::error::bad_version || ec == http::error::bad_line_ending ||
+        ec == http::error::bad_obs_fold)
       return refuse(ErrorCode::invalid_input, "malformed request");
+    // Conflicting or malformed framing (Content-Length with Transfer-Encoding, two lengths): a 400, then
+    // the connection closes, so no proxy in front can be made to read the body differently.
+    if (ec == http::error::bad_content_length || ec == http::error::bad_transfer_encoding)
+      return refuse(ErrorCode::invalid_input, "conflicting or malformed Content-Length / Transfer-Encoding");
     return close(); // the client left, or its head took too long
   }
   started_ = Clock::now();
@@ -193,6 +199,12 @@ void Session::on_head(beast::error_code ec) {
 }
 
 void Session::run_handler() {
+  // Liveness never waits for the handler threads (they may all be waiting on a busy database): /healthz
+  // touches nothing and is answered here, on the connection's strand.
+  if (route_->pattern == "/healthz") {
+    Response r = HttpServer::invoke(route_->handler, request_, route_->page);
+    return respond(std::move(r), !keep_alive_);
+  }
   server_.handlers.post([self = shared_from_this()] {
     Response r = HttpServer::invoke(self->route_->handler, self->request_, self->route_->page);
     net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->respond(std::move(r), !self->keep_alive_); });

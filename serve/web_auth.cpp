@@ -134,12 +134,13 @@ SignedIn sign_in(WebServices& web, const Request& req, const std::string& name, 
   const auto device = cookie(req, kDeviceCookie);
   const auto account = web.accounts.find(name);
   const bool known = account && device && web.accounts.known_device(account->id, *device);
-  if (web.login_by_addr.blocked(req.remote_addr) || (!known && web.login_by_name.blocked(name)))
+  // A browser the user signed in from before is held back by neither limit: failures from others behind
+  // the same address (one NAT, one office) cannot lock the right person out.
+  if (!known && (web.login_by_addr.blocked(req.remote_addr) || web.login_by_name.blocked(name)))
     throw RateLimited("too many failed sign-ins; wait a few minutes and try again");
   const auto user = web.accounts.authenticate(name, password);
   if (!user) {
-    if (!known) web.login_by_name.record(name);
-    web.login_by_addr.record(req.remote_addr);
+    if (!known) web.login_by_name.record(name), web.login_by_addr.record(req.remote_addr);
     throw Unauthorized("wrong user name or password");
   }
   SignedIn out;

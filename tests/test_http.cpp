@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <thread>
+
 using namespace curator;
 
 namespace {
@@ -177,5 +179,35 @@ TEST_CASE("a connection over the limit gets a well-formed 503 with a request id,
   CHECK(res->get_header_value("Retry-After") == "1");
   CHECK(res->get_header_value("Content-Length") == std::to_string(res->body.size()));
   CHECK(body(res)["error"]["code"] == "unavailable");
+  server.stop();
+}
+
+TEST_CASE("one client address cannot hold every connection", "[http]") {
+  serve::Metrics metrics;
+  serve::HttpServerOptions opts;
+  opts.port = 0;
+  opts.max_connections = 100;
+  opts.max_connections_per_address = 2;
+  serve::HttpServer server(opts, test_routes(), metrics);
+  const int port = server.start();
+  std::vector<std::unique_ptr<httplib::Client>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<httplib::Client>("127.0.0.1", port));
+    held.back()->set_keep_alive(true);
+    REQUIRE(held.back()->Get("/ok")->status == 200);
+  }
+  httplib::Client third("127.0.0.1", port);
+  auto res = third.Get("/ok");
+  REQUIRE(res);
+  CHECK(res->status == 503); // the same address, over its share
+  held.clear();              // those connections close: the address may connect again
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
+    httplib::Client again("127.0.0.1", port);
+    auto r = again.Get("/ok");
+    admitted = r && r->status == 200;
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(admitted);
   server.stop();
 }

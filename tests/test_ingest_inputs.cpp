@@ -164,6 +164,9 @@ TEST_CASE("bad inputs are rejected with reasons while the daemon keeps serving",
   CHECK(status["frames"] == 32);
 
   auto conn = daemon.database().connect();
+  SQLite::Statement kept(*conn, "SELECT COUNT(*) FROM submissions WHERE state = 'rejected' AND blob_sha256 IS NOT NULL");
+  REQUIRE(kept.executeStep());
+  CHECK(kept.getColumn(0).getInt() == 0); // a rejected file's bytes are not kept
   SQLite::Statement check(*conn, "PRAGMA integrity_check");
   REQUIRE(check.executeStep());
   CHECK(check.getColumn(0).getString() == "ok");
