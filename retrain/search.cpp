@@ -164,19 +164,21 @@ std::vector<RunRecord> list_run_summaries(core::Database& db, const RunFilter& f
     index.emplace(r.id, out.size());
     out.push_back(std::move(r));
   }
-  for (const char* split : {"test", "val"}) {
-  SQLite::Statement m(*conn, std::string("SELECT r.id, s.key, json_extract(s.value, '$.frames.auc'), json_extract(s.value, "
+  // One pass over each run's metrics: the test AUCs at every level, the validation AUC at video level
+  // (what runs are ranked and brushed by).
+  SQLite::Statement m(*conn, "SELECT r.id, sp.key, s.key, json_extract(s.value, '$.frames.auc'), json_extract(s.value, "
                              "'$.videos_mean.auc'), json_extract(s.value, '$.videos_confident.auc') FROM training_runs r, "
-                             "json_each(r.metrics, '$.") + split + "') s WHERE json_valid(r.metrics)");
+                             "json_each(r.metrics) sp, json_each(sp.value) s WHERE json_valid(r.metrics) AND sp.key IN "
+                             "('test', 'val') AND sp.type = 'object'");
   while (m.executeStep()) {
     const auto it = index.find(m.getColumn(0).getString());
     if (it == index.end()) continue;
-    auto& source = out[it->second].metrics[split][m.getColumn(1).getString()];
+    const std::string split = m.getColumn(1).getString();
+    auto& source = out[it->second].metrics[split][m.getColumn(2).getString()];
     const char* levels[] = {"frames", "videos_mean", "videos_confident"};
     for (int l = 0; l < 3; ++l)
-      if (!m.getColumn(2 + l).isNull())
-        source[levels[l]]["auc"] = nlohmann::json::parse(m.getColumn(2 + l).getString(), nullptr, false);
-  }
+      if (!m.getColumn(3 + l).isNull() && (split == "test" || l == 1))
+        source[levels[l]]["auc"] = nlohmann::json::parse(m.getColumn(3 + l).getString(), nullptr, false);
   }
   return out;
 }

@@ -269,8 +269,8 @@ Response runs_page(ServiceContext& ctx, const Request& req) {
       "<p><span id=\"count\">" + std::to_string(runs.size()) + "</span> runs" +
       (runs.size() == all.size() ? "" : " of " + std::to_string(all.size())) +
       "; <span id=\"shown\">" + std::to_string(runs.size()) + "</span> shown. <a href=\"/api/v1/runs?" + escape(query) +
-      "\">JSON</a></p><p class=\"note\">One line per run: parameters on the left, validation AUC per source on "
-      "the right (video: mean of the frames; frame: every face). Drag along an axis to keep only the runs inside; "
+      "\">JSON</a></p><p class=\"note\">One line per run: parameters on the left, video-level validation AUC "
+      "per source on the right. Drag along an axis to keep only the runs inside; "
       "the table follows. Runs rank by the mean per-source video validation AUC; test AUC is shown as the record "
       "only: choosing runs by it spends the test split the promotion gate judges on.</p><div id=\"parallel\" class=\"chart\"></div><p id=\"chart-note\" class=\"note\"></p>" +
       "<div class=\"offscreen-ok\">" + runs_table(runs, {tested.begin(), tested.end()}, sort, query) + "</div>";

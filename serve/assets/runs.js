@@ -1,5 +1,5 @@
 // GET /runs: parallel coordinates over the listed runs (one line per run, coloured by training source):
-// the searched parameters, then validation AUC per source (video and frame level). Test AUC is not an
+// the searched parameters, then validation AUC per source (video level). Test AUC is not an
 // axis: runs are chosen on validation, test metrics stay the record. Brushing an axis keeps the
 // runs inside the brushed ranges and hides the other rows of the table. Data: GET /api/v1/runs?detail=summary.
 'use strict';
@@ -36,7 +36,6 @@
   ];
   validated.forEach((s) => {
     axes.push({ name: 'val video AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'videos_mean') });
-    axes.push({ name: 'val frame AUC\n' + s, type: 'value', min: 0, max: 1, get: (r) => auc(r, s, 'frames') });
   });
   const groups = categories(sourceOf);
   const idsBySeries = groups.map((g) => runs.filter((r) => sourceOf(r) === g).map((r) => r.id));
