@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test job: the same set-up as ops/run.sh, then the whole suite through ctest (two at a time).
 # Tests that need the shared real data read it from $CURATOR_TEST_DATA, else ../shared/data; when it is
-# missing they report themselves skipped, or fail under CI=true (or CURATOR_REQUIRE_SHARED_DATA=1).
+# missing they report themselves skipped, or fail under CURATOR_REQUIRE_SHARED_DATA=1.
 # Per-group times go to $CURATOR_BUILD_DIR/ctest-junit.xml; the slowest five are printed at the end.
 # `ctest --test-dir build -L fast` runs the groups of the edit-test loop (about a minute).
 set -euo pipefail
@@ -10,7 +10,7 @@ ops/setup.sh
 data="${CURATOR_TEST_DATA:-../shared/data}"
 if [[ ! -d "$data" ]]; then
   echo "[test] NOTE: shared real test data not found at $data: the tests that need it are skipped" \
-       "(they fail under CI=true). Set CURATOR_TEST_DATA to a copy of shared/data to run them."
+       "(they fail under CURATOR_REQUIRE_SHARED_DATA=1). Set CURATOR_TEST_DATA to a copy of shared/data to run them."
 fi
 start=$(date +%s)
 status=0

@@ -105,11 +105,20 @@ std::string sort_text(const retrain::RunRecord& r, const std::string& key) {
 
 void sort_runs(std::vector<retrain::RunRecord>& runs, const Sort& s) {
   const bool textual = s.key == "id" || s.key == "state" || s.key == "source" || s.key == "experiment" || s.key == "backbone";
-  std::stable_sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
-    const bool less = textual ? sort_text(a, s.key) < sort_text(b, s.key) : sort_value(a, s.key) < sort_value(b, s.key);
-    const bool greater = textual ? sort_text(b, s.key) < sort_text(a, s.key) : sort_value(b, s.key) < sort_value(a, s.key);
+  // Each run's key once (reading a value out of a run's metrics costs more than comparing it).
+  std::vector<std::pair<std::string, double>> keys;
+  for (const auto& r : runs) keys.emplace_back(textual ? sort_text(r, s.key) : "", textual ? 0 : sort_value(r, s.key));
+  std::vector<size_t> order(runs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const bool less = textual ? keys[a].first < keys[b].first : keys[a].second < keys[b].second;
+    const bool greater = textual ? keys[b].first < keys[a].first : keys[b].second < keys[a].second;
     return s.descending ? greater : less;
   });
+  std::vector<retrain::RunRecord> sorted;
+  sorted.reserve(runs.size());
+  for (size_t i : order) sorted.push_back(std::move(runs[i]));
+  runs = std::move(sorted);
 }
 
 std::string header_link(const std::string& label, const std::string& key, const Sort& sort, const std::string& query) {

@@ -65,13 +65,13 @@ bool shared_data_required() {
     const char* v = std::getenv(name);
     return v && (std::string(v) == "1" || std::string(v) == "true");
   };
-  return on("CURATOR_REQUIRE_SHARED_DATA") || on("CI");
+  return on("CURATOR_REQUIRE_SHARED_DATA");
 }
 
 void skip_current_test(const std::string& what) {
   const std::string name = Catch::getResultCapture().getCurrentTestName();
   if (shared_data_required())
-    FAIL(what << " was not found, and CI=true (or CURATOR_REQUIRE_SHARED_DATA=1) makes that a failure: \"" << name
+    FAIL(what << " was not found, and CURATOR_REQUIRE_SHARED_DATA=1 makes that a failure: \"" << name
               << "\" needs it; set CURATOR_TEST_DATA / CURATOR_REFERENCE_DIR");
   WARN("SKIPPED: " << what << " was not found; set CURATOR_TEST_DATA / CURATOR_REFERENCE_DIR to run this test");
   auto& log = skip_log();

@@ -31,8 +31,8 @@ int skipped_tests();
 } // namespace curator::test
 
 /// Declares `var` (a path) as the shared data folder; when the folder is missing, the current test case
-/// alone is skipped (recorded, then returns), or fails when CI=true or CURATOR_REQUIRE_SHARED_DATA=1
-/// (CI must not turn missing data into green tests). Use at the top of a TEST_CASE body.
+/// alone is skipped (recorded, then returns), or fails when CURATOR_REQUIRE_SHARED_DATA=1 (a CI that has
+/// the data sets it, so that missing data never turns green). Use at the top of a TEST_CASE body.
 #define CURATOR_SHARED_DATA(var)                                                                                 \
   const auto var##_found = ::curator::test::shared_data();                                                      \
   if (!var##_found) return ::curator::test::skip_current_test("the shared real data folder (shared/data)");     \
