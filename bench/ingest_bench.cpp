@@ -140,15 +140,13 @@ void stages(const fs::path& clip, const faces::FacePipeline& pipeline, int every
       for (int64_t i = 0; cap.grab(); ++i)
         if (std::binary_search(indices.begin(), indices.end(), i)) cap.retrieve(bgr);
     });
-    std::vector<cv::Mat> rgb;
-    for (const auto& f : frames) rgb.push_back(f.rgb);
-    const double hashes = wall([&] { ingest::frame_signatures(rgb); });
+    const double signatures = wall([&] { ingest::frame_signatures(rgb); });
     const double packets = wall([&] { ingest::count_packets(clip); });
     std::printf("  decode stage: sampling to the stream's end %.2f s, %.2f s CPU (%lld frames; every picture decoded: "
                 "%.2f s, %.2f s CPU; OpenCV's reader: %.2f s, %.2f s CPU), hashes and thumbnails %.2f s, ffprobe "
                 "packet count %.2f s (beside the sampling)\n",
                 whole.wall, whole.cpu, static_cast<long long>(decoded), every_picture.wall, every_picture.cpu,
-                opencv.wall, opencv.cpu, hashes, packets);
+                opencv.wall, opencv.cpu, signatures, packets);
   }
   if (every == 1) { // each model alone on the same frames
     double detect = 0, marks = 0, embed = 0;

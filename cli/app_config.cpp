@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "core/setting_keys.hpp"
 
 namespace curator::cli {
 
@@ -31,7 +32,7 @@ core::Config load_config(const DataOptions& o) {
   if (!o.host.empty()) sources.flags.push_back({"server.host", o.host, "flag --host"});
   if (!o.port.empty()) sources.flags.push_back({"server.port", o.port, "flag --port"});
   core::Config config = core::Config::load(core::default_settings(), sources);
-  core::configure_logging(config.get_string("log.level"), config.get_string("log.format"));
+  core::configure_logging(config.get(core::keys::log_level), config.get(core::keys::log_format));
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/dataset_store.hpp"
 #include "dataset/grouping_eval.hpp"
 #include "ingest/faces/identity.hpp"
@@ -138,7 +139,7 @@ int run(const DataOptions& options, const EvalFlags& f) {
   DataOptions scratch_options = options;
   scratch_options.data_dir = scratch.string();
   const core::Config config = load_config(scratch_options);
-  retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+  retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
   core::SystemClock clock;
   std::vector<dataset::EvalItem> items;
   {
@@ -148,7 +149,7 @@ int run(const DataOptions& options, const EvalFlags& f) {
       if (!is_photo(l.path)) videos.push_back(l.path);
     const auto tracks = video_tracks(services, config, videos);
     const auto& pipeline = services.faces->get();
-    const auto min_score = static_cast<float>(config.get_double("faces.min_score"));
+    const auto min_score = static_cast<float>(config.get(core::keys::faces_min_score));
     size_t v = 0;
     for (const auto& l : chosen) {
       dataset::EvalItem item{l.path.string(), l.identity, {}};

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/train_params.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "retrain/experiment.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/services.hpp"
@@ -72,13 +73,13 @@ void add_experiment_command(CLI::App& app, int& exit_code) {
   cross->add_flag("--json", f->json, "Print the record as JSON");
   cross->callback([options, f, &exit_code] {
     const core::Config config = load_config(*options);
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
     core::SystemClock clock;
     serve::Services s(config, clock);
     retrain::ExperimentOptions o;
     o.id = f->id, o.sources = split_list(f->sources), o.seeds = f->seeds, o.search = f->search;
     o.budget_seconds = f->budget_minutes * 60, o.base = base_params(*f, config), o.max_epochs = f->max_epochs;
-    o.threads = static_cast<int>(config.get_int("torch.threads"));
+    o.threads = static_cast<int>(config.get(core::keys::torch_threads));
     std::signal(SIGINT, on_experiment_signal);
     std::signal(SIGTERM, on_experiment_signal);
     retrain::ExperimentContext ctx{*s.db, s.dir, clock, dataset::DatasetSettings::from_config(config),

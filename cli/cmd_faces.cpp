@@ -1,6 +1,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "retrain/torch_runtime.hpp"
 
@@ -46,9 +47,9 @@ void add_faces_command(CLI::App& app, int& exit_code) {
   cmd->add_option("images", flags->images, "Image files (JPEG, PNG, ...)")->required();
   cmd->callback([options, flags, &exit_code] {
     core::Config config = load_config(*options);
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
-    faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
-    const float min_score = static_cast<float>(config.get_double("faces.min_score"));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
+    faces::FacePipeline pipeline(config.get(core::keys::faces_models_dir));
+    const float min_score = static_cast<float>(config.get(core::keys::faces_min_score));
     exit_code = 0;
     for (const auto& image : flags->images) {
       cv::Mat bgr = cv::imread(image, cv::IMREAD_COLOR);

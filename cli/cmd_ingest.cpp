@@ -2,6 +2,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "ingest/importers.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/services.hpp"
@@ -50,7 +51,7 @@ int submit_all(const DataOptions& options, const IngestFlags& f, const std::vect
     }
   }
   if (f.wait) {
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
     std::vector<int64_t> ids;
     for (const auto& r : receipts) ids.push_back(r.id);
     serve::run_ingest_until_finished(services, config, ids);

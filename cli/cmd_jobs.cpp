@@ -2,10 +2,11 @@
 #include "cli/commands.hpp"
 #include "core/clock.hpp"
 #include "core/data_dir.hpp"
-#include "core/error.hpp"
 #include "core/database.hpp"
+#include "core/error.hpp"
 #include "core/job_queue.hpp"
 #include "core/migrations.hpp"
+#include "core/setting_keys.hpp"
 
 #include <iostream>
 #include <memory>
@@ -27,10 +28,10 @@ struct QueueHandle {
   std::unique_ptr<core::Database> db;
   std::unique_ptr<core::JobQueue> queue;
   explicit QueueHandle(const core::Config& config) {
-    core::DataDir dir(config.get_path("data.dir"));
+    core::DataDir dir(config.get(core::keys::data_dir));
     if (!std::filesystem::exists(dir.database()))
       throw NotFound("no database at " + dir.database().string() + " (run `curator migrate`)");
-    db = std::make_unique<core::Database>(dir.database(), static_cast<int>(config.get_int("db.busy_timeout_ms")));
+    db = std::make_unique<core::Database>(dir.database(), static_cast<int>(config.get(core::keys::db_busy_timeout_ms)));
     auto conn = db->connect();
     core::require_current_schema(*conn);
     queue = std::make_unique<core::JobQueue>(*db, clock, core::RetryPolicy{});

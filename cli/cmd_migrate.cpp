@@ -3,6 +3,7 @@
 #include "core/data_dir.hpp"
 #include "core/database.hpp"
 #include "core/migrations.hpp"
+#include "core/setting_keys.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,9 +22,9 @@ void add_migrate_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", *json, "Print one JSON object instead of text");
   cmd->callback([options, json, &exit_code] {
     core::Config config = load_config(*options);
-    core::DataDir dir(config.get_path("data.dir"));
+    core::DataDir dir(config.get(core::keys::data_dir));
     dir.create();
-    core::Database db(dir.database(), static_cast<int>(config.get_int("db.busy_timeout_ms")));
+    core::Database db(dir.database(), static_cast<int>(config.get(core::keys::db_busy_timeout_ms)));
     auto conn = db.connect();
     auto applied = core::migrate(*conn);
     auto status = core::schema_status(*conn);

@@ -3,6 +3,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "retrain/promotion_outlook.hpp"
 #include "retrain/retrain_round.hpp"
 #include "retrain/search.hpp"
@@ -38,7 +39,7 @@ void add_model_command(CLI::App& app, int& exit_code) {
     const core::Config config = load_config(*options);
     core::SystemClock clock;
     serve::Services s(config, clock);
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
     retrain::ModelRegistry registry(*s.db, s.dir, clock);
     body(config, clock, s, registry);
   };
@@ -73,11 +74,11 @@ void add_model_command(CLI::App& app, int& exit_code) {
         const auto warning = retrain::test_selection_warning(*run, retrain::list_run_summaries(*s.db, {}));
         if (!warning.empty()) std::cerr << "warning: " << warning << "\n";
       }
-      const auto v = r.register_run(f->run, s.dir.root() / "runs" / f->run);
+      const auto v = r.register_run(f->run, s.dir.run_folder(f->run));
       std::cout << nlohmann::json{{"version", v.version}, {"dir", v.dir.string()}}.dump() << "\n";
       if (f->gate) {
         const auto d = retrain::gate_candidate(*s.db, s.dir, clock, v.version, retrain::GateConfig::from_config(config),
-                                               static_cast<int>(config.get_int("torch.threads")), operator_actor());
+                                               static_cast<int>(config.get(core::keys::torch_threads)), operator_actor());
         std::cout << d.to_json().dump() << "\n";
       }
       exit_code = 0;
@@ -90,7 +91,7 @@ void add_model_command(CLI::App& app, int& exit_code) {
   gate->callback([open, f, &exit_code] {
     open([&](const core::Config& config, auto& clock, serve::Services& s, auto&) {
       const auto d = retrain::gate_candidate(*s.db, s.dir, clock, f->version, retrain::GateConfig::from_config(config),
-                                             static_cast<int>(config.get_int("torch.threads")), operator_actor());
+                                             static_cast<int>(config.get(core::keys::torch_threads)), operator_actor());
       std::cout << d.to_json().dump() << "\n";
       exit_code = d.promoted ? 0 : 3;
     });

@@ -5,6 +5,7 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 #include "ingest/importers.hpp"
 #include "retrain/torch_runtime.hpp"
@@ -58,7 +59,7 @@ void submit(const DataOptions& options, const SynthFlags& f, const std::vector<s
               << std::endl;
   }
   if (!f.wait) return;
-  retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+  retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
   serve::run_ingest_until_finished(services, config, ids);
 }
 
@@ -91,7 +92,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
     if (f->ingest && (f->source.empty() || f->operator_name.empty()))
       throw InvalidInput("--ingest needs --source NAME and --operator NAME");
     const core::Config config = load_config(*options);
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
     std::vector<std::filesystem::path> inputs;
     for (const auto& in : f->inputs)
       for (const auto& file : ingest::find_videos(in)) inputs.push_back(file);
@@ -100,12 +101,12 @@ void add_synth_command(CLI::App& app, int& exit_code) {
     o.method = synth::parse_method(f->method);
     o.seed = f->seed;
     o.crf = f->crf;
-    o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
+    o.min_face_score = static_cast<float>(config.get(core::keys::faces_min_score));
     if (!f->donors.empty()) {
       if (!synth::needs_donor(o.method)) throw InvalidInput("--donors is for blend and swap, not " + f->method);
       o.donors = synth::find_donor_files(f->donors);
     }
-    faces::SharedFacePipeline faces(config.get_path("faces.models_dir"));
+    faces::SharedFacePipeline faces(config.get(core::keys::faces_models_dir));
     synth::Synthesizer synthesizer(faces.get(), o);
     const auto items = synthesizer.run(inputs, f->out, [](const synth::SynthItem& item) {
       auto j = item.to_json();

@@ -4,10 +4,10 @@
 #include "cli/commands.hpp"
 #include "cli/train_params.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/audit.hpp"
 #include "dataset/dataset_store.hpp"
 #include "dataset/snapshot.hpp"
-#include "retrain/video_scorer.hpp"
 #include "retrain/search.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "retrain/video_scorer.hpp"
@@ -118,7 +118,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     o.search_id = !f->search_id.empty() ? f->search_id : timestamp_id(o.sample ? "search" : "run");
     o.budget_seconds = f->budget_minutes * 60;
     o.max_epochs = f->max_epochs;
-    o.threads = static_cast<int>(config.get_int("torch.threads"));
+    o.threads = static_cast<int>(config.get(core::keys::torch_threads));
     o.serving = retrain::serving_settings(config);
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
@@ -149,15 +149,15 @@ void add_train_command(CLI::App& app, int& exit_code) {
   score->add_option("--frames", f->frames, "Frames sampled evenly (default: the model card's, else ingest.sample_frames)")->check(CLI::Range(1, 10000));
   score->callback([options, f, &exit_code] {
     const core::Config config = load_config(*options);
-    faces::FacePipeline pipeline(config.get_path("faces.models_dir"));
+    faces::FacePipeline pipeline(config.get(core::keys::faces_models_dir));
     // The model's card says how its faces were made; its settings win over the configuration's.
     const auto card_file = std::filesystem::path(f->model) / "card.json";
     const auto card = std::filesystem::exists(card_file) ? nlohmann::json::parse(std::ifstream(card_file), nullptr, false)
                                                          : nlohmann::json();
     const auto o = retrain::score_options(config, f->frames, card.is_discarded() ? nlohmann::json() : card);
-    retrain::configure_torch(static_cast<int>(config.get_int("torch.threads")));
+    retrain::configure_torch(static_cast<int>(config.get(core::keys::torch_threads)));
     const retrain::ScoringModel model(retrain::ModelRef::from_dir(f->model),
-                                      retrain::parse_precision(config.get_string("score.precision")));
+                                      retrain::parse_precision(config.get(core::keys::score_precision)));
     auto result = retrain::score_video(model, pipeline, f->video, o);
     result["model"] = f->model;
     result["precision"] = retrain::to_string(model.precision());

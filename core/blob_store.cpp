@@ -96,6 +96,7 @@ BlobRef BlobStore::Writer::commit() {
   if (fs::exists(ref.path)) {
     ref.existed = true;
     ::unlink(temp_.c_str());
+    fs::last_write_time(ref.path, fs::file_time_type::clock::now(), ec); // committed again: see seconds_since_commit
   } else {
     if (::rename(temp_.c_str(), ref.path.c_str()) != 0) fail_errno("rename to " + ref.path.string());
     fsync_dir(ref.path.parent_path());
@@ -150,6 +151,13 @@ fs::path BlobStore::path_of(std::string_view sha256) const {
   fs::path p = final_path(sha256);
   if (!fs::exists(p)) throw NotFound("no blob " + std::string(sha256));
   return p;
+}
+
+int64_t BlobStore::seconds_since_commit(std::string_view sha256) const {
+  std::error_code ec;
+  const auto when = fs::last_write_time(path_of(sha256), ec);
+  if (ec) throw NotFound("no blob " + std::string(sha256));
+  return std::chrono::duration_cast<std::chrono::seconds>(fs::file_time_type::clock::now() - when).count();
 }
 
 bool BlobStore::remove(std::string_view sha256) const {

@@ -57,6 +57,10 @@ public:
   /// makes sure nothing refers to it any more.
   bool remove(std::string_view sha256) const;
 
+  /// Seconds since the blob was last committed (a commit of content already there counts); NotFound when
+  /// absent. A blob committed moments ago may be about to be referred to.
+  int64_t seconds_since_commit(std::string_view sha256) const;
+
   /// Removes temp files older than `min_age_seconds` left by writers that died; returns how many.
   size_t sweep_temp(int64_t min_age_seconds) const;
 

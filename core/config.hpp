@@ -2,6 +2,7 @@
 //! Effective configuration: each registered setting resolved from, in rising precedence, its default,
 //! the TOML file, the environment (CURATOR_...), and command-line flags. Every value remembers its origin
 //! so `curator config` can show it. A Config is immutable once loaded and safe to share between threads.
+#include "core/setting_keys.hpp"
 #include "core/settings.hpp"
 
 #include <filesystem>
@@ -44,6 +45,14 @@ public:
   static Config defaults(const SettingsRegistry& registry,
                          const std::vector<std::pair<std::string, std::string>>& overrides = {});
 
+  /// A setting by its typed key (core/setting_keys.hpp): the way code reads settings.
+  int64_t get(SettingKey<SettingType::integer> key) const { return get_int(key.name); }
+  double get(SettingKey<SettingType::number> key) const { return get_double(key.name); }
+  bool get(SettingKey<SettingType::boolean> key) const { return get_bool(key.name); }
+  const std::string& get(SettingKey<SettingType::string> key) const { return get_string(key.name); }
+  std::filesystem::path get(SettingKey<SettingType::path> key) const { return get_path(key.name); }
+
+  /// By name, for tools that walk the catalog; a name not registered throws std::logic_error.
   int64_t get_int(const std::string& name) const;
   double get_double(const std::string& name) const;
   bool get_bool(const std::string& name) const;

@@ -36,6 +36,7 @@ public:
 
   Connection connect();
   const std::filesystem::path& file() const { return file_; }
+  int busy_timeout_ms() const { return busy_timeout_ms_; }
 
 private:
   friend class Connection;

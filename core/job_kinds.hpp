@@ -18,6 +18,8 @@ inline constexpr Kind kIngestVideo{"ingest.video", 0};
 inline constexpr Kind kDatasetRefresh{"dataset.refresh", -1};
 /// The champion's opinion of a review item (orders the review queue).
 inline constexpr Kind kReviewScore{"review.score", -1};
+/// Deleting a video stored only to be scored, some time after it was (ingest/ingest_service.hpp).
+inline constexpr Kind kBlobForget{"blob.forget", -3};
 /// A retraining round (one pending at a time).
 inline constexpr Kind kModelRetrain{"model.retrain", -2};
 

@@ -117,6 +117,14 @@ bool JobQueue::has_pending(SQLite::Database& conn, const std::string& kind) {
   return q.executeStep();
 }
 
+bool JobQueue::has_unfinished_with(const std::string& kind, const std::string& field, const std::string& value) {
+  auto conn = db_.connect();
+  SQLite::Statement q(*conn, "SELECT 1 FROM jobs WHERE kind = ? AND state IN ('queued', 'leased') "
+                             "AND json_extract(payload, '$.' || ?) = ? LIMIT 1");
+  q.bind(1, kind), q.bind(2, field), q.bind(3, value);
+  return q.executeStep();
+}
+
 std::optional<JobState> JobQueue::state_by_key(const std::string& dedupe_key) {
   auto conn = db_.connect();
   return state_by_key(*conn, dedupe_key);

@@ -112,6 +112,8 @@ public:
 
   /// Whether a job of `kind` is queued or leased.
   bool has_pending(const std::string& kind);
+  /// Whether a queued or leased job of `kind` has `value` as the string field `field` of its payload.
+  bool has_unfinished_with(const std::string& kind, const std::string& field, const std::string& value);
   static bool has_pending(SQLite::Database& conn, const std::string& kind);
   /// The state of the job enqueued with `dedupe_key`, if there is one.
   std::optional<JobState> state_by_key(const std::string& dedupe_key);

@@ -1,10 +1,12 @@
-// The schema, one migration per change, never edited once released: add a new migration instead.
+// The schema, one migration per change, never edited once released: add a new migration instead. Each
+// names the module that owns its tables (that module's store is the only code writing their SQL).
 #include "core/migrations.hpp"
 
 namespace curator::core {
 
 const std::vector<Migration>& schema_migrations() {
   static const std::vector<Migration> migrations = {
+      // Owner: core: JobQueue's tables.
       {1, "durable job queue", R"sql(
 CREATE TABLE jobs (
   id               INTEGER PRIMARY KEY,
@@ -30,6 +32,7 @@ CREATE INDEX jobs_due ON jobs(state, run_at_ms);
 CREATE INDEX jobs_lease ON jobs(state, lease_expires_ms);
 CREATE INDEX jobs_kind_state ON jobs(kind, state);
 )sql"},
+      // Owner: serve: DaemonRuns' table.
       {2, "daemon runs", R"sql(
 CREATE TABLE daemon_runs (
   id          INTEGER PRIMARY KEY,
@@ -42,6 +45,7 @@ CREATE TABLE daemon_runs (
   stop_reason TEXT
 );
 )sql"},
+      // Owner: ingest: the submission and video stores' tables.
       {3, "submissions, videos, frames, face tracks", R"sql(
 CREATE TABLE submissions (
   id            INTEGER PRIMARY KEY,
@@ -125,6 +129,7 @@ CREATE TABLE faces (
   FOREIGN KEY (video_id, track_index) REFERENCES tracks(video_id, track_index)
 );
 )sql"},
+      // Owner: labeling (review_items) and dataset (splits, snapshots).
       {4, "review items, dataset splits, snapshots", R"sql(
 -- One per done submission: the label people confirmed. Trusted imports start confirmed by their operator.
 CREATE TABLE review_items (
@@ -179,6 +184,7 @@ CREATE TABLE snapshots (
   created_ms  INTEGER NOT NULL
 );
 )sql"},
+      // Owner: labeling: accounts, sessions, decisions, audit.
       {5, "accounts, sessions, review decisions, audit log", R"sql(
 CREATE TABLE users (
   id            INTEGER PRIMARY KEY,
@@ -249,6 +255,7 @@ CREATE TRIGGER audit_submission_state AFTER UPDATE OF state ON submissions WHEN 
           NEW.state || CASE WHEN NEW.reason IS NOT NULL THEN ': ' || NEW.reason ELSE '' END);
 END;
 )sql"},
+      // Owner: retrain: RunStore's table.
       {6, "training runs", R"sql(
 -- Every training run, alone or in a random search: parameters, curves, metrics, where it stands.
 CREATE TABLE training_runs (
@@ -270,6 +277,7 @@ CREATE TABLE training_runs (
 );
 CREATE INDEX training_runs_search ON training_runs(search_id);
 )sql"},
+      // Owner: retrain: ModelRegistry's and RoundStore's tables.
       {7, "model registry, promotion decisions, retrain rounds", R"sql(
 -- Every registered model: immutable files under models/v<version>/ (model.pt, torchscript.pt, card.json).
 CREATE TABLE model_versions (
@@ -321,15 +329,18 @@ CREATE TABLE retrain_rounds (
   finished_ms INTEGER
 );
 )sql"},
+      // Owner: ingest: submissions.
       {8, "submission access keys", R"sql(
 -- The SHA-256 of the random key in a submission's page address: whoever holds the address may follow the
 -- submission; nobody can walk the sequential ids. Older submissions have none (staff only).
 ALTER TABLE submissions ADD COLUMN access_key_hash TEXT;
 )sql"},
+      // Owner: dataset: dataset_state.
       {9, "split unit sizes", R"sql(
 -- The shape of the split units the last plan made (JSON: count, largest units, size histogram).
 ALTER TABLE dataset_state ADD COLUMN units TEXT;
 )sql"},
+      // Owner: dataset (dataset_videos) and retrain (training_runs).
       {10, "conflict units kept out of snapshots, training run warnings", R"sql(
 -- Set while the video's split unit has assigned videos in two splits (a person found to be one after both
 -- sides were assigned): such units never enter a snapshot.
@@ -337,6 +348,7 @@ ALTER TABLE dataset_videos ADD COLUMN conflict TEXT;
 -- JSON list of what a run should be read with care for (e.g. a training source with one class only).
 ALTER TABLE training_runs ADD COLUMN warnings TEXT;
 )sql"},
+      // Owner: labeling (login_devices) and ingest (submissions, videos).
       {11, "known sign-in browsers, anonymous uploaders, decode errors, face hashes", R"sql(
 -- Browsers a user signed in from (a long-lived cookie; only its hash is kept): they are exempt from the
 -- per-name sign-in throttle, so failing on purpose cannot lock the right person out.
@@ -354,6 +366,7 @@ ALTER TABLE submissions ADD COLUMN decode_errors INTEGER;
 -- footage is a copy of other footage only when its faces match too.
 ALTER TABLE videos ADD COLUMN face_prints BLOB;
 )sql"},
+      // Owner: retrain.
       {12, "retrain: experiments (cross-source)", R"sql(
 -- An experiment trains a set of runs on one frozen snapshot and compares them (retrain/experiment.hpp);
 -- its runs carry its id.
@@ -370,6 +383,7 @@ CREATE TABLE experiments (
 ALTER TABLE training_runs ADD COLUMN experiment_id TEXT;
 CREATE INDEX training_runs_experiment ON training_runs(experiment_id);
 )sql"},
+      // Owner: labeling.
       {13, "labeling: review intake (random share served in random order)", R"sql(
 -- How an item entered review: 'random' items are served in random order, before the others, so that the
 -- champion's disagreement never chose them; 'ranked' items by disagreement; 'trusted' imports confirmed at
@@ -378,6 +392,7 @@ ALTER TABLE review_items ADD COLUMN intake TEXT NOT NULL DEFAULT 'ranked'
   CHECK (intake IN ('ranked', 'random', 'trusted'));
 ALTER TABLE review_items ADD COLUMN intake_key REAL;  -- the random order of 'random' items
 )sql"},
+      // Owner: retrain.
       {14, "retrain: round heartbeats", R"sql(
 -- A running round's process writes this every few seconds; a round whose heartbeat stopped (its
 -- process was killed) no longer counts as running and is failed by the next look at the rounds.

@@ -227,7 +227,8 @@ std::vector<SettingSpec> catalog() {
              "candidate - champion AUC is at least minus this, and worse (blocking) when the whole interval is "
              "below minus this."),
       number("promotion.first_min_auc", "0.6", 0, 1,
-             "With no champion yet, the AUC every judged source must be shown to exceed (at the look's alpha)."),
+             "With no champion yet, the AUC every judged source must be shown to exceed (at the look's alpha); 0: no "
+             "minimum, any first model is published."),
       number("promotion.alpha", "0.025", 0.000001, 0.5,
              "One-sided family-wise error of promotions: shared among judged sources by Holm's rule and spent over "
              "the looks at the test split (look k may use alpha * 6 / (pi^2 k^2))."),

@@ -5,6 +5,7 @@
 #include "core/database.hpp"
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/evidence.hpp"
 #include "ingest/video_checks.hpp"
 
@@ -19,15 +20,15 @@ namespace curator::dataset {
 
 DatasetSettings DatasetSettings::from_config(const core::Config& c) {
   DatasetSettings s;
-  s.grouping.threshold = static_cast<float>(c.get_double("dataset.group_threshold"));
-  s.grouping.linkage = parse_linkage(c.get_string("dataset.group_linkage"));
-  s.grouping.face_noise = static_cast<float>(c.get_double("dataset.group_face_noise"));
-  s.bridge_min_videos = static_cast<int>(c.get_int("dataset.bridge_min_videos"));
-  s.max_unit_share = c.get_double("dataset.max_unit_share");
-  s.suspect_distance = c.get_double("dataset.suspect_distance");
-  s.test_fraction = c.get_double("dataset.test_fraction");
-  s.val_fraction = c.get_double("dataset.val_fraction");
-  s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
+  s.grouping.threshold = static_cast<float>(c.get(core::keys::dataset_group_threshold));
+  s.grouping.linkage = parse_linkage(c.get(core::keys::dataset_group_linkage));
+  s.grouping.face_noise = static_cast<float>(c.get(core::keys::dataset_group_face_noise));
+  s.bridge_min_videos = static_cast<int>(c.get(core::keys::dataset_bridge_min_videos));
+  s.max_unit_share = c.get(core::keys::dataset_max_unit_share);
+  s.suspect_distance = c.get(core::keys::dataset_suspect_distance);
+  s.test_fraction = c.get(core::keys::dataset_test_fraction);
+  s.val_fraction = c.get(core::keys::dataset_val_fraction);
+  s.near_duplicate_bits = static_cast<int>(c.get(core::keys::ingest_near_duplicate_bits));
   if (s.test_fraction + s.val_fraction > 1)
     throw ConfigError("dataset.test_fraction + dataset.val_fraction must be at most 1");
   return s;

@@ -194,14 +194,14 @@ SnapshotInfo create_snapshot(core::Database& db, const core::DataDir& dir, const
     throw Conflict("no confirmed face crops with an assigned split yet: confirm reviews and refresh the dataset");
   SnapshotInfo info;
   info.id = core::sha256_hex(manifest);
-  const std::string rel = "snapshots/" + info.id + ".jsonl";
+  const std::string rel = core::DataDir::snapshot_rel(info.id);
   info.manifest = dir.root() / rel;
   info.items = static_cast<int>(kept.size());
   info.videos = static_cast<int>(videos.size());
   info.summary = summarize(kept, settings);
   info.summary["missing_crops"] = missing;
   info.created_ms = clock.now_ms();
-  std::filesystem::create_directories(dir.root() / "snapshots");
+  std::filesystem::create_directories(dir.snapshots());
   if (!std::filesystem::exists(info.manifest)) core::write_file_atomic(info.manifest, manifest);
   core::WriteTransaction txn(*conn);
   SQLite::Statement ins(*conn, "INSERT OR IGNORE INTO snapshots(id, manifest, items, videos, summary, created_ms) "

@@ -4,6 +4,7 @@
 // attempt wrote. A stage either passes its result on or ends the job with a verdict.
 #include "ingest/ingest_service.hpp"
 
+#include "core/data_dir.hpp"
 #include "core/error.hpp"
 #include "core/logging.hpp"
 #include "ingest/decode_check.hpp"
@@ -180,7 +181,7 @@ private:
   void build_tracks_and_crops() {
     const auto& st = s_.settings_;
     const auto tracks = assign_tracks(found_, st.tracker);
-    const std::string rel_dir = "faces/" + std::to_string(id_);
+    const std::string rel_dir = core::DataDir::face_crops_rel(id_);
     std::filesystem::create_directories(s_.dir_.root() / rel_dir);
     int track_count = 0;
     for (size_t f = 0; f < frames_.size(); ++f) {

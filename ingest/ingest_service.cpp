@@ -3,6 +3,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -21,27 +22,27 @@ std::string fetch_key(int64_t id) { return kFetchKeyPrefix + std::to_string(id);
 IngestSettings IngestSettings::from_config(const core::Config& c) {
   IngestSettings s;
   s.limits = VideoLimits::from_config(c);
-  s.sample_frames = static_cast<int>(c.get_int("ingest.sample_frames"));
-  s.sample_every = static_cast<int>(c.get_int("ingest.sample_every"));
-  s.detect_every = static_cast<int>(c.get_int("ingest.detect_every"));
-  s.follow_landmarks = c.get_bool("ingest.follow_landmarks");
-  s.near_duplicate_bits = static_cast<int>(c.get_int("ingest.near_duplicate_bits"));
-  s.copy_face_difference = c.get_double("ingest.copy_face_difference");
-  s.min_score = static_cast<float>(c.get_double("faces.min_score"));
-  s.crop_size = static_cast<int>(c.get_int("faces.crop_size"));
-  s.min_face_px = static_cast<int>(c.get_int("faces.min_face_px"));
-  s.blur_threshold = c.get_double("faces.blur_threshold");
-  s.tracker.min_iou = static_cast<float>(c.get_double("faces.track_iou"));
-  s.tracker.same_person_distance = static_cast<float>(c.get_double("faces.same_person_distance"));
-  s.fetch.max_bytes = c.get_int("ingest.max_upload_mb") << 20;
-  s.fetch.timeout_s = static_cast<int>(c.get_int("ingest.url_timeout_s"));
-  s.fetch.max_redirects = static_cast<int>(c.get_int("ingest.url_max_redirects"));
-  s.fetch.min_bytes_per_s = static_cast<int>(c.get_int("ingest.url_min_kb_per_s")) * 1024;
-  s.max_broken_share = c.get_double("ingest.max_broken_share");
-  s.check_every_picture = c.get_bool("ingest.check_every_picture");
-  s.fetch.allowed = core::NetworkList(c.get_string("ingest.url_allow_networks"), "ingest.url_allow_networks");
+  s.sample_frames = static_cast<int>(c.get(core::keys::ingest_sample_frames));
+  s.sample_every = static_cast<int>(c.get(core::keys::ingest_sample_every));
+  s.detect_every = static_cast<int>(c.get(core::keys::ingest_detect_every));
+  s.follow_landmarks = c.get(core::keys::ingest_follow_landmarks);
+  s.near_duplicate_bits = static_cast<int>(c.get(core::keys::ingest_near_duplicate_bits));
+  s.copy_face_difference = c.get(core::keys::ingest_copy_face_difference);
+  s.min_score = static_cast<float>(c.get(core::keys::faces_min_score));
+  s.crop_size = static_cast<int>(c.get(core::keys::faces_crop_size));
+  s.min_face_px = static_cast<int>(c.get(core::keys::faces_min_face_px));
+  s.blur_threshold = c.get(core::keys::faces_blur_threshold);
+  s.tracker.min_iou = static_cast<float>(c.get(core::keys::faces_track_iou));
+  s.tracker.same_person_distance = static_cast<float>(c.get(core::keys::faces_same_person_distance));
+  s.fetch.max_bytes = c.get(core::keys::ingest_max_upload_mb) << 20;
+  s.fetch.timeout_s = static_cast<int>(c.get(core::keys::ingest_url_timeout_s));
+  s.fetch.max_redirects = static_cast<int>(c.get(core::keys::ingest_url_max_redirects));
+  s.fetch.min_bytes_per_s = static_cast<int>(c.get(core::keys::ingest_url_min_kb_per_s)) * 1024;
+  s.max_broken_share = c.get(core::keys::ingest_max_broken_share);
+  s.check_every_picture = c.get(core::keys::ingest_check_every_picture);
+  s.fetch.allowed = core::NetworkList(c.get(core::keys::ingest_url_allow_networks), "ingest.url_allow_networks");
   s.fetch.ports.clear();
-  std::stringstream ports(c.get_string("ingest.url_ports"));
+  std::stringstream ports(c.get(core::keys::ingest_url_ports));
   for (std::string p; std::getline(ports, p, ',');) {
     p.erase(0, p.find_first_not_of(' '));
     p.erase(p.find_last_not_of(' ') + 1);
@@ -115,6 +116,29 @@ void IngestService::register_jobs(core::WorkerPool& pool) {
     if (id <= 0) throw core::PermanentJobError("ingest job without a submission id");
     return run_job(id, ctx, job.attempts >= job.max_attempts);
   });
+  pool.register_kind(core::jobs::kBlobForget.name, [this](const core::Job& job, core::JobContext&) {
+    return run_forget(job.payload.at("sha256").get<std::string>());
+  });
+}
+
+void IngestService::forget_scored_later(const std::string& sha256) {
+  auto spec = core::JobSpec::of(core::jobs::kBlobForget, {{"sha256", sha256}});
+  spec.delay_ms = kForgetScoredAfterMs;
+  jobs_.enqueue(spec);
+}
+
+nlohmann::json IngestService::run_forget(const std::string& sha256) {
+  if (!blobs_.contains(sha256)) return {{"removed", false}, {"reason", "already gone"}};
+  if (submissions_.blob_users(sha256) > 0) return {{"removed", false}, {"reason", "a submission has these bytes"}};
+  if (jobs_.has_unfinished_with(core::jobs::kScoreVideo.name, "sha256", sha256)) {
+    forget_scored_later(sha256);
+    return {{"removed", false}, {"reason", "still being scored: asked again later"}};
+  }
+  if (blobs_.seconds_since_commit(sha256) < 60) {
+    forget_scored_later(sha256);
+    return {{"removed", false}, {"reason", "stored again moments ago: asked again later"}};
+  }
+  return {{"removed", blobs_.remove(sha256)}, {"reason", "stored only to be scored"}};
 }
 
 void IngestService::register_fetch_jobs(core::WorkerPool& pool) {

@@ -80,8 +80,17 @@ public:
   /// submission and keeps nothing of it.
   nlohmann::json run_fetch(int64_t submission_id, bool last_attempt);
 
-  /// Registers the ingest job kind on a worker pool.
+  /// Registers the ingest job kind (and blob.forget) on a worker pool.
   void register_jobs(core::WorkerPool& pool);
+
+  /// A video stored only to be scored (POST /api/v1/score without add_to_dataset) is not kept: this
+  /// queues a blob.forget job for it, `kForgetScoredAfterMs` from now.
+  void forget_scored_later(const std::string& sha256);
+  static constexpr int64_t kForgetScoredAfterMs = 10 * 60 * 1000;
+  /// The blob.forget job. Deletes the blob unless a submission refers to it, or it was committed again in
+  /// the last minute (an upload of the same bytes may be about to refer to it); while a score job still
+  /// needs it, asks again later. Returns {"removed": bool, "reason"}.
+  nlohmann::json run_forget(const std::string& sha256);
   /// Registers the download job kind (on its own pool in the daemon).
   void register_fetch_jobs(core::WorkerPool& pool);
 

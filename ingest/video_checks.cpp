@@ -1,6 +1,7 @@
 #include "ingest/video_checks.hpp"
 
 #include "core/config.hpp"
+#include "core/setting_keys.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -14,12 +15,12 @@ namespace curator::ingest {
 
 VideoLimits VideoLimits::from_config(const core::Config& c) {
   VideoLimits l;
-  l.max_duration_s = c.get_double("ingest.max_duration_s");
-  l.min_side_px = static_cast<int>(c.get_int("ingest.min_side_px"));
-  l.max_side_px = static_cast<int>(c.get_int("ingest.max_side_px"));
-  l.min_frames = c.get_int("ingest.min_frames");
-  l.max_fps = c.get_double("ingest.max_fps");
-  l.max_frame_pixels = c.get_int("ingest.max_frame_pixels");
+  l.max_duration_s = c.get(core::keys::ingest_max_duration_s);
+  l.min_side_px = static_cast<int>(c.get(core::keys::ingest_min_side_px));
+  l.max_side_px = static_cast<int>(c.get(core::keys::ingest_max_side_px));
+  l.min_frames = c.get(core::keys::ingest_min_frames);
+  l.max_fps = c.get(core::keys::ingest_max_fps);
+  l.max_frame_pixels = c.get(core::keys::ingest_max_frame_pixels);
   return l;
 }
 

@@ -87,7 +87,7 @@ ModelVersion ModelRegistry::register_run(const std::string& run_id, const std::f
   const auto ref = ModelRef::from_dir(run_dir); // throws NotFound without model.pt and card.json
   const auto card = nlohmann::json::parse(std::ifstream(run_dir / "card.json"));
   // Files first, in a private folder; the version exists once the folder is renamed and the row committed.
-  const auto models = dir_.root() / "models";
+  const auto models = dir_.models();
   std::filesystem::create_directories(models);
   const auto staging = models / ("staging-" + core::random_hex(8));
   std::filesystem::create_directories(staging);
@@ -102,7 +102,7 @@ ModelVersion ModelRegistry::register_run(const std::string& run_id, const std::f
   full["version"] = version;
   full["run_id"] = run_id;
   core::write_file_atomic(staging / "card.json", full.dump(1));
-  const std::string rel = "models/v" + std::to_string(version);
+  const std::string rel = core::DataDir::model_rel(version);
   if (std::filesystem::exists(dir_.root() / rel)) std::filesystem::remove_all(dir_.root() / rel); // a crash's leftover
   std::filesystem::rename(staging, dir_.root() / rel);
   SQLite::Statement q(*conn, "INSERT INTO model_versions(version, run_id, snapshot_id, dir, card, created_ms) VALUES (?, ?, ?, ?, ?, ?)");

@@ -2,6 +2,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 #include "retrain/metrics.hpp"
 #include "retrain/scoring_model.hpp"
@@ -15,14 +16,14 @@ namespace curator::retrain {
 
 GateConfig GateConfig::from_config(const core::Config& c) {
   GateConfig g;
-  g.metric = c.get_string("promotion.metric");
-  g.min_test_videos = static_cast<int>(c.get_int("promotion.min_test_videos"));
-  g.tolerance = c.get_double("promotion.tolerance");
-  g.first_min_auc = c.get_double("promotion.first_min_auc");
-  g.alpha = c.get_double("promotion.alpha");
-  g.resamples = static_cast<int>(c.get_int("promotion.resamples"));
-  g.allow_scratch = c.get_bool("promotion.allow_scratch");
-  g.precision = to_string(parse_precision(c.get_string("score.precision")));
+  g.metric = c.get(core::keys::promotion_metric);
+  g.min_test_videos = static_cast<int>(c.get(core::keys::promotion_min_test_videos));
+  g.tolerance = c.get(core::keys::promotion_tolerance);
+  g.first_min_auc = c.get(core::keys::promotion_first_min_auc);
+  g.alpha = c.get(core::keys::promotion_alpha);
+  g.resamples = static_cast<int>(c.get(core::keys::promotion_resamples));
+  g.allow_scratch = c.get(core::keys::promotion_allow_scratch);
+  g.precision = to_string(parse_precision(c.get(core::keys::score_precision)));
   return g;
 }
 
@@ -336,11 +337,14 @@ GateDecision promotion_gate(const std::map<std::string, PairedScores>& sources, 
       auto& v = measured[i].v;
       v.p_value = one_sided_p(v.candidate.value, measured[i].candidate_draws, g.first_min_auc);
       v.level = d.alpha_spent;
-      const bool ok = v.p_value <= v.level;
+      const bool no_minimum = g.first_min_auc <= 0; // 0: any first model is published (a test or demo install)
+      const bool ok = no_minimum || v.p_value <= v.level;
       v.verdict = ok ? Verdict::passes_minimum : Verdict::below_minimum;
       v.reason = "AUC " + interval_text(v.candidate, false) + " on " + counts_text(v) + ": " +
-                 (ok ? "above" : "not shown above") + " the first-model minimum " + fmt_plain(g.first_min_auc) + " (p " +
-                 fmt_p(v.p_value) + (ok ? " <= " : " > ") + fmt_p(v.level) + ")";
+                 (no_minimum ? std::string("no first-model minimum (promotion.first_min_auc = 0)")
+                             : (ok ? "above" : "not shown above") + std::string(" the first-model minimum ") +
+                                   fmt_plain(g.first_min_auc) + " (p " + fmt_p(v.p_value) + (ok ? " <= " : " > ") +
+                                   fmt_p(v.level) + ")");
       if (!ok && blocked_by.empty()) blocked_by = v.source;
     }
   }

@@ -3,6 +3,7 @@
 #include "core/config.hpp"
 #include "core/enum_names.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/snapshot.hpp"
 #include "retrain/model_registry.hpp"
 
@@ -108,18 +109,18 @@ PromotionOutlook promotion_outlook(const OutlookInputs& in) {
 
 OutlookInputs outlook_inputs(const core::Config& config, SQLite::Database& conn) {
   OutlookInputs in;
-  in.backbone = config.get_string("train.backbone");
-  in.init_weights = config.get_string("train.init_weights");
-  const auto params = nlohmann::json::parse(config.get_string("scheduler.params"), nullptr, false);
+  in.backbone = config.get(core::keys::train_backbone);
+  in.init_weights = config.get(core::keys::train_init_weights);
+  const auto params = nlohmann::json::parse(config.get(core::keys::scheduler_params), nullptr, false);
   if (params.is_discarded() || !params.is_object()) throw ConfigError("scheduler.params must be a JSON object");
   if (params.contains("backbone") && params["backbone"].is_string()) in.backbone = params["backbone"].get<std::string>();
   if (params.contains("init_weights") && params["init_weights"].is_string())
     in.init_weights = params["init_weights"].get<std::string>();
   std::error_code ec;
   in.init_weights_exist = !in.init_weights.empty() && std::filesystem::is_regular_file(in.init_weights, ec);
-  in.allow_scratch = config.get_bool("promotion.allow_scratch");
-  in.min_test_videos = static_cast<int>(config.get_int("promotion.min_test_videos"));
-  in.test_fraction = config.get_double("dataset.test_fraction");
+  in.allow_scratch = config.get(core::keys::promotion_allow_scratch);
+  in.min_test_videos = static_cast<int>(config.get(core::keys::promotion_min_test_videos));
+  in.test_fraction = config.get(core::keys::dataset_test_fraction);
   const auto models = ModelRegistry::status(conn); // null before the registry's tables exist
   in.has_champion = models.is_object() && models.contains("champion") && models["champion"].is_number();
   for (const auto& c : dataset::member_counts(conn)) {

@@ -6,6 +6,7 @@
 #include "core/database.hpp"
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/audit.hpp"
 #include "labeling/review_queue.hpp"
 #include "retrain/round_store.hpp"
@@ -47,13 +48,13 @@ TriggerInputs trigger_inputs(core::Database& db, int64_t now_ms) {
 
 RoundOptions RoundOptions::from_config(const core::Config& c) {
   RoundOptions o;
-  auto params = nlohmann::json::parse(c.get_string("scheduler.params"), nullptr, false);
+  auto params = nlohmann::json::parse(c.get(core::keys::scheduler_params), nullptr, false);
   if (params.is_discarded() || !params.is_object()) throw ConfigError("scheduler.params must be a JSON object");
   o.base = configured_train_params(c, params);
-  o.search_runs = static_cast<int>(c.get_int("scheduler.search_runs"));
+  o.search_runs = static_cast<int>(c.get(core::keys::scheduler_search_runs));
   o.max_epochs = o.base.epochs;
   o.gate = GateConfig::from_config(c);
-  o.threads = static_cast<int>(c.get_int("torch.threads"));
+  o.threads = static_cast<int>(c.get(core::keys::torch_threads));
   o.dataset = dataset::DatasetSettings::from_config(c);
   o.serving = serving_settings(c);
   return o;
@@ -212,7 +213,7 @@ RoundResult run_round(core::Database& db, const core::DataDir& dir, const core::
       if (run.state == "done" && (!best || val_auc(run) > val_auc(*best))) best = &run;
     if (!best) throw Unavailable("no training run of the round finished");
     ModelRegistry registry(db, dir, clock);
-    const auto candidate = registry.register_run(best->id, dir.root() / "runs" / best->id);
+    const auto candidate = registry.register_run(best->id, dir.run_folder(best->id));
     r.candidate = candidate.version;
     r.decision = gate_candidate(db, dir, clock, candidate.version, o.gate, o.threads, "scheduler");
     r.state = "done";

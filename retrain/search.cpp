@@ -1,6 +1,7 @@
 #include "retrain/search.hpp"
 
 #include "core/clock.hpp"
+#include "core/data_dir.hpp"
 #include "core/database.hpp"
 #include "core/error.hpp"
 #include "core/logging.hpp"
@@ -295,7 +296,7 @@ std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions&
     r.code_version = core::code_version();
     r.started_ms = existing ? existing->started_ms : ctx.clock.now_ms();
     upsert_start(ctx.db, r);
-    TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, ctx.data_root / "runs" / id, r.params, o.threads, 0, stop_now,
+    TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, core::DataDir(ctx.data_root).run_folder(id), r.params, o.threads, 0, stop_now,
                  ctx.observe_loss};
     job.serving = o.serving;
     log->info("run {} ({}): {}", id, existing ? "resuming" : "starting", r.params.to_json().dump());

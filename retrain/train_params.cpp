@@ -1,5 +1,6 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "retrain/augment.hpp"
 #include "retrain/faceapi_trunk.hpp"
 #include "retrain/training.hpp"
@@ -97,19 +98,19 @@ void TrainParams::validate() const {
 TrainParams configured_train_params(const core::Config& c, const nlohmann::json& overrides) {
   if (!overrides.is_null() && !overrides.is_object()) throw InvalidInput("training parameters must be a JSON object");
   TrainParams p;
-  p.backbone = c.get_string("train.backbone");
+  p.backbone = c.get(core::keys::train_backbone);
   if (overrides.contains("backbone") && overrides["backbone"].is_string()) p.backbone = overrides["backbone"];
-  p.init_weights = default_init_weights(p.backbone, c.get_string("train.init_weights"), c.get_path("faces.models_dir"));
-  const auto size = static_cast<int>(c.get_int("train.image_size"));
+  p.init_weights = default_init_weights(p.backbone, c.get(core::keys::train_init_weights), c.get(core::keys::faces_models_dir));
+  const auto size = static_cast<int>(c.get(core::keys::train_image_size));
   p.image_size = size > 0 ? size : native_image_size(p.backbone);
-  p.loader_workers = static_cast<int>(c.get_int("train.loader_workers"));
-  p.augment = c.get_string("train.augment");
-  p.sbi = c.get_double("train.sbi");
-  p.source_weights = c.get_string("train.source_weights");
+  p.loader_workers = static_cast<int>(c.get(core::keys::train_loader_workers));
+  p.augment = c.get(core::keys::train_augment);
+  p.sbi = c.get(core::keys::train_sbi);
+  p.source_weights = c.get(core::keys::train_source_weights);
   // Freezing only makes sense for pretrained weights: a backbone from scratch always trains.
   const bool pretrained = p.backbone == "faceapi" || !p.init_weights.empty();
-  p.freeze = pretrained ? c.get_string("train.freeze") : "none";
-  p.backbone_lr = c.get_double("train.backbone_lr");
+  p.freeze = pretrained ? c.get(core::keys::train_freeze) : "none";
+  p.backbone_lr = c.get(core::keys::train_backbone_lr);
   if (overrides.is_null() || overrides.empty()) {
     p.validate();
     return p;

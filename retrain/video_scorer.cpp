@@ -1,6 +1,7 @@
 #include "retrain/video_scorer.hpp"
 
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "ingest/face_follower.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/frame_sampler.hpp"
@@ -18,19 +19,19 @@ namespace curator::retrain {
 ScoreOptions score_options(const core::Config& config, int frames) {
   ScoreOptions o;
   o.sample_frames = frames;
-  o.min_face_score = static_cast<float>(config.get_double("faces.min_score"));
-  o.crop_size = static_cast<int>(config.get_int("faces.crop_size"));
-  o.detect_every = static_cast<int>(config.get_int("ingest.detect_every"));
-  o.follow_landmarks = config.get_bool("ingest.follow_landmarks");
-  o.tracker = {static_cast<float>(config.get_double("faces.track_iou")),
-               static_cast<float>(config.get_double("faces.same_person_distance"))};
+  o.min_face_score = static_cast<float>(config.get(core::keys::faces_min_score));
+  o.crop_size = static_cast<int>(config.get(core::keys::faces_crop_size));
+  o.detect_every = static_cast<int>(config.get(core::keys::ingest_detect_every));
+  o.follow_landmarks = config.get(core::keys::ingest_follow_landmarks);
+  o.tracker = {static_cast<float>(config.get(core::keys::faces_track_iou)),
+               static_cast<float>(config.get(core::keys::faces_same_person_distance))};
   o.limits = ingest::VideoLimits::from_config(config);
   return o;
 }
 
 ScoreOptions score_options(const core::Config& config, int frames, const nlohmann::json& card) {
   const auto s = card.is_object() ? card.value("serving", nlohmann::json::object()) : nlohmann::json::object();
-  ScoreOptions o = score_options(config, frames > 0 ? frames : s.value("sample_frames", static_cast<int>(config.get_int("ingest.sample_frames"))));
+  ScoreOptions o = score_options(config, frames > 0 ? frames : s.value("sample_frames", static_cast<int>(config.get(core::keys::ingest_sample_frames))));
   o.min_face_score = s.value("min_face_score", o.min_face_score);
   o.crop_size = s.value("crop_size", o.crop_size);
   o.detect_every = s.value("detect_every", o.detect_every);
@@ -41,7 +42,7 @@ ScoreOptions score_options(const core::Config& config, int frames, const nlohman
 }
 
 nlohmann::json serving_settings(const core::Config& config) {
-  const auto o = score_options(config, static_cast<int>(config.get_int("ingest.sample_frames")));
+  const auto o = score_options(config, static_cast<int>(config.get(core::keys::ingest_sample_frames)));
   return {{"sample_frames", o.sample_frames}, {"crop_size", o.crop_size},
           {"min_face_score", o.min_face_score}, {"detect_every", o.detect_every},
           {"follow_landmarks", o.follow_landmarks}, {"track_iou", o.tracker.min_iou},

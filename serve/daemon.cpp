@@ -1,4 +1,5 @@
 #include "serve/daemon.hpp"
+#include "core/setting_keys.hpp"
 #include "serve/daemon_runs.hpp"
 
 #include "core/blob_store.hpp"
@@ -41,15 +42,15 @@ struct Daemon::Impl {
 
   Impl(const core::Config& c, DaemonOptions o)
       : config(c), options(std::move(o)), clock(options.clock ? *options.clock : system_clock),
-        dir(c.get_path("data.dir")) {}
+        dir(c.get(core::keys::data_dir)) {}
 
   void record_start(int port) {
     {
       auto conn = services->db->connect();
-      run_id = DaemonRuns::start(*conn, ::getpid(), CURATOR_VERSION, config.get_string("server.host"), port, clock.now_ms());
+      run_id = DaemonRuns::start(*conn, ::getpid(), CURATOR_VERSION, config.get(core::keys::server_host), port, clock.now_ms());
     }
     nlohmann::json info = {{"pid", ::getpid()},
-                           {"host", config.get_string("server.host")},
+                           {"host", config.get(core::keys::server_host)},
                            {"port", port},
                            {"started_ms", clock.now_ms()},
                            {"version", CURATOR_VERSION}};
@@ -81,12 +82,12 @@ void Daemon::start() {
   log->info("database {} at schema version {}", s.dir.database().string(), core::schema_migrations().size());
   if (size_t swept = s.services->blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
   if (int dead = s.services->ingest->reconcile_dead_jobs()) log->warn("{} submissions failed: their jobs died", dead);
-  retrain::configure_torch(static_cast<int>(cfg.get_int("torch.threads")));
+  retrain::configure_torch(static_cast<int>(cfg.get(core::keys::torch_threads)));
   const auto& policy = s.services->jobs->policy();
 
   core::WorkerPoolOptions wopts;
-  wopts.workers = static_cast<int>(cfg.get_int("jobs.workers"));
-  wopts.poll_interval = std::chrono::milliseconds(cfg.get_int("jobs.poll_interval_ms"));
+  wopts.workers = static_cast<int>(cfg.get(core::keys::jobs_workers));
+  wopts.poll_interval = std::chrono::milliseconds(cfg.get(core::keys::jobs_poll_interval_ms));
   wopts.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(policy.lease_ms / 3, 100));
   wopts.owner = "pid" + std::to_string(::getpid());
   s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
@@ -95,7 +96,7 @@ void Daemon::start() {
   // Downloads of submitted URLs run on their own small pool: a slow server holds one of these threads,
   // never a job worker.
   auto fopts = wopts;
-  fopts.workers = static_cast<int>(cfg.get_int("ingest.url_workers"));
+  fopts.workers = static_cast<int>(cfg.get(core::keys::ingest_url_workers));
   fopts.owner = wopts.owner + "-fetch";
   s.fetchers = std::make_unique<core::WorkerPool>(*s.services->jobs, fopts);
   s.services->ingest->register_fetch_jobs(*s.fetchers);
@@ -116,19 +117,19 @@ void Daemon::start() {
       ServiceContext{cfg,           *s.services->db, *s.services->jobs,      *s.workers, *s.metrics, s.clock.now_ms(),
                      s.dir,         *s.services->blobs, *s.services->ingest, *s.web,     *s.loop});
   HttpServerOptions hopts;
-  hopts.host = cfg.get_string("server.host");
-  hopts.port = static_cast<int>(cfg.get_int("server.port"));
-  hopts.threads = static_cast<int>(cfg.get_int("server.threads"));
-  hopts.head_timeout = std::chrono::seconds(cfg.get_int("server.head_timeout_s"));
-  hopts.body_idle_timeout = std::chrono::seconds(cfg.get_int("server.body_idle_timeout_s"));
-  hopts.max_head_bytes = static_cast<size_t>(cfg.get_int("server.max_head_kb")) << 10;
-  hopts.max_body_bytes = static_cast<size_t>(cfg.get_int("server.max_body_kb")) << 10;
-  hopts.max_upload_bytes = static_cast<size_t>((cfg.get_int("ingest.max_upload_mb") + 1) << 20); // + form fields
-  hopts.min_upload_rate = static_cast<size_t>(cfg.get_int("server.min_upload_kb_per_s")) << 10;
-  hopts.max_connections = static_cast<int>(cfg.get_int("server.max_connections"));
-  hopts.max_connections_per_address = static_cast<int>(cfg.get_int("server.max_connections_per_address"));
-  hopts.max_uploads = static_cast<int>(cfg.get_int("server.max_uploads"));
-  hopts.trusted_proxies = cfg.get_string("web.trusted_proxies");
+  hopts.host = cfg.get(core::keys::server_host);
+  hopts.port = static_cast<int>(cfg.get(core::keys::server_port));
+  hopts.threads = static_cast<int>(cfg.get(core::keys::server_threads));
+  hopts.head_timeout = std::chrono::seconds(cfg.get(core::keys::server_head_timeout_s));
+  hopts.body_idle_timeout = std::chrono::seconds(cfg.get(core::keys::server_body_idle_timeout_s));
+  hopts.max_head_bytes = static_cast<size_t>(cfg.get(core::keys::server_max_head_kb)) << 10;
+  hopts.max_body_bytes = static_cast<size_t>(cfg.get(core::keys::server_max_body_kb)) << 10;
+  hopts.max_upload_bytes = static_cast<size_t>((cfg.get(core::keys::ingest_max_upload_mb) + 1) << 20); // + form fields
+  hopts.min_upload_rate = static_cast<size_t>(cfg.get(core::keys::server_min_upload_kb_per_s)) << 10;
+  hopts.max_connections = static_cast<int>(cfg.get(core::keys::server_max_connections));
+  hopts.max_connections_per_address = static_cast<int>(cfg.get(core::keys::server_max_connections_per_address));
+  hopts.max_uploads = static_cast<int>(cfg.get(core::keys::server_max_uploads));
+  hopts.trusted_proxies = cfg.get(core::keys::web_trusted_proxies);
   s.http = std::make_unique<HttpServer>(hopts, build_routes(*s.context), *s.metrics);
 
   const int port = s.http->start();
@@ -149,7 +150,7 @@ bool Daemon::stop(const std::string& reason) {
   log->info("stopping ({})", reason);
   s.http->stop();
   s.loop->stop(); // no new rounds; a running one stops after its epoch (the worker pool's stop flag)
-  const auto grace = std::chrono::seconds(s.config.get_int("jobs.shutdown_grace_seconds"));
+  const auto grace = std::chrono::seconds(s.config.get(core::keys::jobs_shutdown_grace_seconds));
   s.fetchers->stop(grace);
   const bool clean = s.workers->stop(grace);
   s.record_stop(clean ? reason : reason + " (handlers abandoned)");

@@ -5,6 +5,7 @@
 #include "serve/dashboard.hpp"
 
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/snapshot.hpp"
 #include "dataset/stats.hpp"
 #include "serve/handlers.hpp"
@@ -328,7 +329,7 @@ Response experiment_page(ServiceContext& ctx, const Request& req) {
 }
 
 Response dataset_page(ServiceContext& ctx, const Request& req) {
-  const auto stats = dataset::dataset_stats(ctx.db, ctx.config.get_double("dataset.test_fraction"));
+  const auto stats = dataset::dataset_stats(ctx.db, ctx.config.get(core::keys::dataset_test_fraction));
   std::string table = "<table class=\"data\" id=\"counts\"><tr><th>Source</th><th>Split</th><th>Real videos</th>"
                       "<th>Fake videos</th><th>Unknown videos</th><th>Real faces</th><th>Fake faces</th>"
                       "<th>Confirmed videos</th></tr>";

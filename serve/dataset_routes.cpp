@@ -1,6 +1,7 @@
 #include "serve/handlers.hpp"
 
 #include "dataset/snapshot.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/stats.hpp"
 #include "serve/web_auth.hpp"
 
@@ -14,7 +15,7 @@ namespace dataset_api {
 // GET /api/v1/dataset/stats: the per-source evaluation sets (same JSON as `curator dataset stats --json`),
 // counts only, for anyone. Snapshots list every confirmed crop with its video and label: staff only.
 Response stats(ServiceContext& ctx, const Request&) {
-  return Response::json(dataset::dataset_stats(ctx.db, ctx.config.get_double("dataset.test_fraction")));
+  return Response::json(dataset::dataset_stats(ctx.db, ctx.config.get(core::keys::dataset_test_fraction)));
 }
 
 void require_staff(ServiceContext& ctx, const Request& req) {

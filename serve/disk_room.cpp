@@ -1,6 +1,7 @@
 #include "serve/disk_room.hpp"
 
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 
 #include <filesystem>
 
@@ -12,7 +13,7 @@ DiskRoom disk_room(const core::Config& config, const core::DataDir& dir, uint64_
   const auto space = std::filesystem::space(dir.root(), ec);
   if (ec) return {false, 0, "cannot read the free space of " + dir.root().string()};
   room.free_bytes = space.available;
-  const uint64_t floor = static_cast<uint64_t>(config.get_int("data.min_free_mb")) << 20;
+  const uint64_t floor = static_cast<uint64_t>(config.get(core::keys::data_min_free_mb)) << 20;
   if (space.available < floor + incoming) {
     room.ok = false;
     room.message = std::to_string(space.available >> 20) + " MB free on the data folder's disk, under the floor of " +

@@ -4,8 +4,8 @@
 #include "serve/byte_range.hpp"
 #include "serve/http_server_impl.hpp"
 #include "serve/multipart.hpp"
+#include "serve/request_target.hpp"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -137,14 +137,9 @@ void Session::on_head(beast::error_code ec) {
   const auto& msg = head_->get();
   request_ = Request{};
   request_.method = std::string(msg.method_string());
-  const std::string target(msg.target());
-  const size_t q = target.find('?');
-  request_.path = httplib::detail::decode_url(target.substr(0, q), false);
-  if (q != std::string::npos) {
-    httplib::Params params;
-    httplib::detail::parse_query_text(target.substr(q + 1), params);
-    for (auto& [k, v] : params) request_.query.emplace(k, v);
-  }
+  auto target = parse_request_target(std::string_view(msg.target().data(), msg.target().size()));
+  request_.path = std::move(target.path);
+  request_.query = std::move(target.query);
   for (const auto& field : msg) request_.headers[lower(std::string(field.name_string()))] = std::string(field.value());
   request_.via_trusted_proxy = server_.proxies.contains(remote_);
   request_.remote_addr = server_.proxies.client(remote_, request_.header("X-Forwarded-For"));

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/logging.hpp"
+#include "core/setting_keys.hpp"
 #include "retrain/round_store.hpp"
 #include "retrain/video_scorer.hpp"
 
@@ -12,8 +13,8 @@ namespace curator::serve {
 ModelLoop::ModelLoop(Services& services, const core::Config& config, const core::Clock& clock)
     : services_(services), config_(config), clock_(clock), registry_(*services.db, services.dir, clock),
       reviews_(*services.db, clock,
-               {static_cast<int>(config.get_int("review.consensus_k")), static_cast<int>(config.get_int("review.consensus_n"))}),
-      scoring_(retrain::parse_precision(config.get_string("score.precision"))) {}
+               {static_cast<int>(config.get(core::keys::review_consensus_k)), static_cast<int>(config.get(core::keys::review_consensus_n))}),
+      scoring_(retrain::parse_precision(config.get(core::keys::score_precision))) {}
 
 ModelLoop::~ModelLoop() { stop(); }
 
@@ -97,8 +98,8 @@ std::optional<int64_t> ModelLoop::tick() {
   note(answer);
   if (!answer.can_promote) return std::nullopt; // a round would spend the cores and promote nothing
   const auto in = retrain::trigger_inputs(*services_.db, clock_.now_ms());
-  const auto trigger = retrain::retrain_trigger(in, config_.get_int("scheduler.min_new_confirmed"),
-                                                config_.get_double("scheduler.every_hours"));
+  const auto trigger = retrain::retrain_trigger(in, config_.get(core::keys::scheduler_min_new_confirmed),
+                                                config_.get(core::keys::scheduler_every_hours));
   if (!trigger) return std::nullopt;
   auto conn = services_.db->connect();
   core::WriteTransaction txn(*conn);
@@ -113,10 +114,10 @@ std::optional<int64_t> ModelLoop::tick() {
 int ModelLoop::reconcile() { return retrain::RoundStore(*services_.db).fail_running(clock_.now_ms()); }
 
 void ModelLoop::start() {
-  if (!config_.get_bool("scheduler.enabled") || thread_.joinable()) return;
+  if (!config_.get(core::keys::scheduler_enabled) || thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
-    const auto period = std::chrono::seconds(config_.get_int("scheduler.poll_seconds"));
+    const auto period = std::chrono::seconds(config_.get(core::keys::scheduler_poll_seconds));
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
       lock.unlock();

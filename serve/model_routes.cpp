@@ -2,11 +2,12 @@
 // the /models page (versions, and each promotion decision's side-by-side table).
 #include "core/error.hpp"
 #include "core/job_queue.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 #include "retrain/round_store.hpp"
+#include "serve/handlers.hpp"
 #include "serve/html.hpp"
 #include "serve/model_loop.hpp"
-#include "serve/handlers.hpp"
 #include "serve/submission_routes.hpp"
 #include "serve/web_auth.hpp"
 
@@ -84,7 +85,7 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   else if (!ctx.web.anonymous_submissions.allow(req.remote_addr))
     throw RateLimited("too many requests from this address; try again within the hour");
   if (!body.multipart()) throw InvalidInput("send the video as multipart/form-data field \"file\"");
-  const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
+  const int64_t max_bytes = ctx.config.get(core::keys::ingest_max_upload_mb) << 20;
   auto up = read_upload(ctx, body, max_bytes);
   if (!up.file || up.file->size() == 0) throw InvalidInput("attach the video as the \"file\" field");
   const std::string filename = up.filename, add = up.fields["add_to_dataset"];
@@ -106,6 +107,8 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
     const auto receipt = ctx.ingest.submit_blob(blob, filename, meta);
     out["submission"] = receipt.id;
     out["submission_url"] = submission_status_url(receipt);
+  } else {
+    ctx.ingest.forget_scored_later(blob.sha256); // scored, not kept
   }
   const auto key = ingest::AccessKey::generate(); // the result is the requester's: only they can poll it
   const int64_t job = ctx.jobs.enqueue(core::JobSpec::of(
@@ -115,7 +118,7 @@ Response score(ServiceContext& ctx, const Request& req, BodyReader& body) {
   Response waiting;
   waiting.deferred = std::make_shared<Deferred>();
   waiting.deferred->deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get_int("score.wait_seconds"));
+      std::chrono::steady_clock::now() + std::chrono::seconds(ctx.config.get(core::keys::score_wait_seconds));
   core::JobQueue* jobs = &ctx.jobs;
   // The uploader mark's cookie (a first anonymous upload) goes with whichever answer comes.
   auto with_cookie = [cookie = uploader.second](Response r) {

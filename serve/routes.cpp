@@ -2,6 +2,7 @@
 
 #include "core/job_kinds.hpp"
 #include "core/migrations.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 #include "serve/disk_room.hpp"
 #include "serve/handlers.hpp"
@@ -22,6 +23,16 @@ Response readyz(ServiceContext& ctx, const Request&) {
   try {
     auto conn = ctx.db.connect();
     core::require_current_schema(*conn);
+    // Reads go on while another process holds the write lock (WAL), but nothing could be submitted or
+    // decided: not ready. A short wait for the lock, then the connection's usual one again.
+    conn->setBusyTimeout(std::min(200, ctx.db.busy_timeout_ms()));
+    try {
+      core::WriteTransaction probe(*conn); // rolled back
+    } catch (...) {
+      conn->setBusyTimeout(ctx.db.busy_timeout_ms());
+      throw;
+    }
+    conn->setBusyTimeout(ctx.db.busy_timeout_ms());
     checks["database"] = "ok";
   } catch (const std::exception& e) {
     checks["database"] = e.what();
@@ -30,7 +41,7 @@ Response readyz(ServiceContext& ctx, const Request&) {
   const auto room = disk_room(ctx.config, ctx.data_dir);
   checks["disk"] = room.ok ? "ok" : room.message;
   ready &= room.ok;
-  if (ctx.config.get_int("jobs.workers") > 0 && !ctx.workers.running()) {
+  if (ctx.config.get(core::keys::jobs_workers) > 0 && !ctx.workers.running()) {
     checks["workers"] = "not running";
     ready = false;
   } else {
@@ -56,7 +67,7 @@ Response status(ServiceContext& ctx, const Request& req) {
     report["face_models"].erase("dir");
     return Response::json(report);
   }
-  report["workers"] = {{"configured", ctx.config.get_int("jobs.workers")},
+  report["workers"] = {{"configured", ctx.config.get(core::keys::jobs_workers)},
                        {"busy", ctx.workers.busy()},
                        {"kinds", ctx.workers.kinds()}};
   report["started_ms"] = ctx.started_ms;

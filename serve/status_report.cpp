@@ -4,6 +4,7 @@
 #include "core/database.hpp"
 #include "core/job_queue.hpp"
 #include "core/migrations.hpp"
+#include "core/setting_keys.hpp"
 #include "dataset/stats.hpp"
 #include "ingest/submission.hpp"
 #include "retrain/model_registry.hpp"
@@ -89,7 +90,7 @@ nlohmann::json daemon_status(const core::DataDir& dir, bool probe) {
 } // namespace
 
 nlohmann::json status_report(const core::Config& config, bool probe_daemon) {
-  core::DataDir dir(config.get_path("data.dir"));
+  core::DataDir dir(config.get(core::keys::data_dir));
   nlohmann::json report;
   report["version"] = CURATOR_VERSION;
   report["data_dir"] = std::filesystem::absolute(dir.root()).string();
@@ -99,11 +100,11 @@ nlohmann::json status_report(const core::Config& config, bool probe_daemon) {
     report["database"] = {{"path", dir.database().string()}, {"error", e.what()}};
   }
   report["daemon"] = daemon_status(dir, probe_daemon);
-  const auto models = config.get_path("faces.models_dir");
+  const auto models = config.get(core::keys::faces_models_dir);
   report["face_models"] = {{"dir", models.string()},
                            {"present", std::filesystem::exists(models / "model" / "ssd_mobilenetv1_model-weights_manifest.json")}};
   report["torch"] = retrain::torch_runtime_info().to_json();
-  report["torch"]["configured_threads"] = config.get_int("torch.threads");
+  report["torch"]["configured_threads"] = config.get(core::keys::torch_threads);
   return report;
 }
 

@@ -5,6 +5,7 @@
 #include "serve/submission_routes.hpp"
 
 #include "core/error.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 #include "ingest/ingest_service.hpp"
 #include "labeling/review_queue.hpp"
@@ -103,7 +104,7 @@ Upload read_upload(ServiceContext& ctx, BodyReader& body, int64_t max_bytes) {
 }
 
 ingest::Receipt receive_submission(ServiceContext& ctx, const Request& req, BodyReader& body, const FormCheck& accept) {
-  const int64_t max_bytes = ctx.config.get_int("ingest.max_upload_mb") << 20;
+  const int64_t max_bytes = ctx.config.get(core::keys::ingest_max_upload_mb) << 20;
   // Refuse a declared oversize body before reading any of it (the form fields add a few KB at most), and
   // any upload when the disk is short (before a byte of it is written).
   int64_t declared = 0;

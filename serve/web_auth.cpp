@@ -3,6 +3,7 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/random_token.hpp"
+#include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
 
 #include <sodium.h>
@@ -12,15 +13,15 @@ namespace curator::serve {
 WebServices::WebServices(core::Database& db, const core::Clock& clock, const core::Config& c)
     : accounts(db, clock),
       reviews(db, clock,
-              labeling::ConsensusRule{static_cast<int>(c.get_int("review.consensus_k")),
-                                      static_cast<int>(c.get_int("review.consensus_n"))}),
-      login_by_name(clock, static_cast<int>(c.get_int("web.login_max_failures")),
-                    c.get_int("web.login_window_minutes") * 60'000),
-      login_by_addr(clock, static_cast<int>(c.get_int("web.login_max_failures")) * 4,
-                    c.get_int("web.login_window_minutes") * 60'000),
-      anonymous_submissions(clock, static_cast<int>(c.get_int("web.anonymous_submissions_per_hour")), 3'600'000),
-      secure_cookies(c.get_string("web.secure_cookies")),
-      session_ttl_ms(c.get_int("web.session_hours") * 3'600'000) {}
+              labeling::ConsensusRule{static_cast<int>(c.get(core::keys::review_consensus_k)),
+                                      static_cast<int>(c.get(core::keys::review_consensus_n))}),
+      login_by_name(clock, static_cast<int>(c.get(core::keys::web_login_max_failures)),
+                    c.get(core::keys::web_login_window_minutes) * 60'000),
+      login_by_addr(clock, static_cast<int>(c.get(core::keys::web_login_max_failures)) * 4,
+                    c.get(core::keys::web_login_window_minutes) * 60'000),
+      anonymous_submissions(clock, static_cast<int>(c.get(core::keys::web_anonymous_submissions_per_hour)), 3'600'000),
+      secure_cookies(c.get(core::keys::web_secure_cookies)),
+      session_ttl_ms(c.get(core::keys::web_session_hours) * 3'600'000) {}
 
 namespace {
 

@@ -34,6 +34,23 @@ TEST_CASE("defaults come from the registry", "[config]") {
   CHECK(c.entries().size() == core::default_settings().all().size());
 }
 
+TEST_CASE("every typed key is a catalogued setting of its type", "[config]") {
+  const auto& registry = core::default_settings();
+  const auto keys = core::all_setting_keys();
+  REQUIRE(keys.size() >= 90);
+  for (const auto& [name, type] : keys) {
+    INFO(name);
+    const auto* spec = registry.find(name);
+    REQUIRE(spec != nullptr);
+    CHECK(spec->type == type);
+  }
+  // The typed read gives what the named one gives.
+  const auto config = core::Config::defaults(registry, {{"ingest.sample_frames", "12"}});
+  CHECK(config.get(core::keys::ingest_sample_frames) == 12);
+  CHECK(config.get(core::keys::faces_min_score) == config.get_double("faces.min_score"));
+  CHECK_THROWS_AS(config.get_int("ingest.sample_frame"), std::logic_error); // by name, a typo is a runtime error
+}
+
 TEST_CASE("precedence: default < file < env < flag", "[config]") {
   test::TempDir dir;
   write(dir / "c.toml", "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[jobs]\nworkers = 3\n[log]\nlevel = \"debug\"\n");

@@ -41,7 +41,7 @@ void copy_recognition_files(const fs::path& dir) {
 
 } // namespace
 
-TEST_CASE("the faceapi backbone's trunk computes face-api's 128-d descriptors from the pinned weights", "[retrain]") {
+TEST_CASE("the faceapi backbone's trunk computes face-api's 128-d descriptors from the pinned weights", "[training]") {
   const auto chips = noise_chips(6, 7);
   const auto mine = retrain::faceapi_descriptors_for_check(face_models(), chips);
   const faces::RecognitionNet net(face_models() / "model");
@@ -58,7 +58,7 @@ TEST_CASE("the faceapi backbone's trunk computes face-api's 128-d descriptors fr
   CHECK(spread > 1e-2); // the descriptors depend on the chip: the comparison can fail
 }
 
-TEST_CASE("the faceapi backbone refuses recognition weights whose checksum is not the pinned one", "[retrain]") {
+TEST_CASE("the faceapi backbone refuses recognition weights whose checksum is not the pinned one", "[training]") {
   test::TempDir dir;
   fs::create_directories(dir / "model");
   copy_recognition_files(dir.path());

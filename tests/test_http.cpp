@@ -3,7 +3,9 @@
 #include "core/sha256.hpp"
 #include "labeling/accounts.hpp"
 #include "serve/daemon.hpp"
+#include "serve/byte_range.hpp"
 #include "serve/http_server.hpp"
+#include "serve/request_target.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -87,6 +89,36 @@ TEST_CASE("the server maps errors to JSON with the right status", "[http]") {
   server.stop(); // idempotent
 }
 
+TEST_CASE("request targets: the path decoded as routes match it, the query as form fields", "[http]") {
+  const auto t = serve::parse_request_target("/api/v1/runs/a%20b+c?q=x+y%26z&state=done&flag&=v&&state=failed&bad=%zz");
+  CHECK(t.path == "/api/v1/runs/a b+c"); // '+' is only a space in the query
+  CHECK(t.query.count("state") == 2);
+  CHECK(t.query.find("q")->second == "x y&z");
+  CHECK(t.query.find("flag")->second.empty());
+  CHECK(t.query.find("")->second == "v");
+  CHECK(t.query.find("bad")->second == "%zz"); // a malformed escape stays as sent
+  CHECK(serve::parse_request_target("/plain").query.empty());
+  CHECK(serve::percent_decode("%00", false) == std::string(1, '\0'));
+}
+
+TEST_CASE("byte ranges: one range, suffixes, clamped ends; others are answered whole or unsatisfiable", "[http]") {
+  using Kind = serve::ByteRange::Kind;
+  const auto range = [](const std::string& h, uint64_t size) { return serve::parse_byte_range(h, size); };
+  CHECK(range("bytes=0-99", 1000).kind == Kind::partial);
+  CHECK(range("bytes=0-99", 1000).last == 99);
+  CHECK(range("bytes=900-", 1000).first == 900);
+  CHECK(range("bytes=900-", 1000).last == 999);
+  CHECK(range("bytes=-100", 1000).first == 900);
+  CHECK(range("bytes=-5000", 1000).first == 0);
+  CHECK(range("bytes=10-5000", 1000).last == 999);
+  CHECK(range("bytes=1000-", 1000).kind == Kind::unsatisfiable);
+  CHECK(range("bytes=-0", 1000).kind == Kind::unsatisfiable);
+  CHECK(range("bytes=50-10", 1000).kind == Kind::unsatisfiable);
+  for (const char* whole : {"", "bytes=", "bytes=-", "items=0-1", "bytes=0-1,5-6", "bytes=a-b", "bytes=+1-2",
+                            "bytes=99999999999999999999999-"})
+    CHECK(range(whole, 1000).kind == Kind::whole);
+}
+
 TEST_CASE("two servers cannot share a port", "[http]") {
   serve::Metrics metrics;
   serve::HttpServer a({"127.0.0.1", 0, 2}, test_routes(), metrics);
@@ -153,7 +185,7 @@ TEST_CASE("the daemon serves health, readiness, metrics and status on port 0", "
   CHECK(status["database"]["up_to_date"] == true);
   CHECK(status["database"]["jobs"]["total"]["done"] == 1);
   CHECK(status["workers"]["kinds"] ==
-        nlohmann::json::array({"dataset.refresh", "echo", "ingest.video", "model.retrain", "review.score", "score.video"}));
+        nlohmann::json::array({"blob.forget", "dataset.refresh", "echo", "ingest.video", "model.retrain", "review.score", "score.video"}));
 
   // One daemon per data folder.
   serve::Daemon second(config);

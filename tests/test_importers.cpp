@@ -90,7 +90,7 @@ TEST_CASE("Celeb-DF layout: folders, synthesis sources, official test list", "[i
   CHECK(items.at("YouTube-real/00170.mp4").meta.official_split == "test");
 }
 
-TEST_CASE("curator import folder --trusted: labels from folders, operator recorded", "[ingest]") {
+TEST_CASE("curator import folder --trusted: labels from folders, operator recorded", "[cli]") {
   CURATOR_SHARED_DATA(data);
   test::TempDir dir;
   const auto root = dir / "set";

@@ -56,7 +56,7 @@ TEST_CASE("frame signatures computed together equal each frame's dhash and motio
 
 TEST_CASE("real clips: frame counts, faces in every talking head, one track per person", "[ingest]") {
   CURATOR_SHARED_DATA(data);
-  test::IngestEnv env;
+  test::IngestEnv env(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "16"}});
   struct Clip {
     fs::path file;
     int64_t frames; // from details.cfg or the data README; 0 = not given
@@ -83,7 +83,7 @@ TEST_CASE("real clips: frame counts, faces in every talking head, one track per 
       const auto id = std::to_string(s.id);
       CHECK(env.count("SELECT COUNT(*) FROM tracks WHERE video_id = " + id) == 1); // one person, one track
       CHECK(env.count("SELECT COUNT(*) FROM frames WHERE video_id = " + id + " AND face_count = 0") <= 2);
-      CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) >= 28);
+      CHECK(env.count("SELECT COUNT(*) FROM faces WHERE video_id = " + id) >= 14); // of 16 sampled frames
     }
   }
   // Too few frames: kept as rejected, with the count in the reason.
@@ -98,12 +98,12 @@ TEST_CASE("real clips: frame counts, faces in every talking head, one track per 
     CHECK(fs::exists(env.services.dir.root() / crops.getColumn(0).getString()));
     ++n;
   }
-  CHECK(n > 100);
+  CHECK(n > 60);
 }
 
 TEST_CASE("faces are found in every talking-head clip", "[ingest]") {
   CURATOR_SHARED_DATA(data);
-  test::IngestEnv env(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "8"}});
+  test::IngestEnv env(std::vector<std::pair<std::string, std::string>>{{"ingest.sample_frames", "4"}});
   int clips = 0;
   for (const char* folder : {"video/lipnet", "video/retalking", "video/sadtalker", "deepfake/eyecantell"}) {
     for (const auto& file : ingest::find_videos(data / folder)) {
@@ -207,6 +207,57 @@ TEST_CASE("exact duplicates are dropped; near copies are kept and linked as the 
   CHECK_THROWS_AS(dataset::create_snapshot(*env.services.db, env.services.dir, env.clock,
                                            dataset::DatasetSettings::from_config(env.config)),
                   Conflict);
+}
+
+TEST_CASE("a video stored only to be scored is deleted later, unless something still needs its bytes", "[ingest]") {
+  test::IngestEnv env;
+  auto& svc = env.services;
+  auto put = [&](const std::string& text) {
+    const auto file = env.dir / "bytes.bin";
+    std::ofstream(file, std::ios::binary) << text;
+    return svc.blobs->put_file(file);
+  };
+  auto age = [&](const std::string& sha) { // committed two minutes ago
+    std::filesystem::last_write_time(svc.blobs->path_of(sha),
+                                     std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
+  };
+  auto queued_forgets = [&] { return env.count("SELECT COUNT(*) FROM jobs WHERE kind = 'blob.forget' AND state = 'queued'"); };
+
+  const auto scored = put("bytes someone only wanted scored");
+  svc.ingest->forget_scored_later(scored.sha256);
+  CHECK(queued_forgets() == 1);
+  CHECK(env.count("SELECT COUNT(*) FROM jobs WHERE kind = 'blob.forget' AND run_at_ms > " +
+                  std::to_string(env.clock.now_ms() + ingest::IngestService::kForgetScoredAfterMs - 60000)) == 1);
+  // Stored moments ago (as an upload of the same bytes would have it): kept, asked again later.
+  auto r = svc.ingest->run_forget(scored.sha256);
+  CHECK(r["removed"] == false);
+  CHECK(queued_forgets() == 2);
+  age(scored.sha256);
+  // A score job still waiting for it: kept.
+  const int64_t score_job = svc.jobs->enqueue(core::JobSpec::of(core::jobs::kScoreVideo, {{"sha256", scored.sha256}}));
+  r = svc.ingest->run_forget(scored.sha256);
+  INFO(r.dump());
+  CHECK(r["removed"] == false);
+  CHECK(svc.blobs->contains(scored.sha256));
+  const auto leased = svc.jobs->lease("test", {core::jobs::kScoreVideo.name});
+  REQUIRE(leased);
+  REQUIRE(leased->id == score_job);
+  REQUIRE(svc.jobs->complete(*leased));
+  // Scored, nobody else: deleted.
+  r = svc.ingest->run_forget(scored.sha256);
+  CHECK(r["removed"] == true);
+  CHECK_FALSE(svc.blobs->contains(scored.sha256));
+  CHECK(svc.ingest->run_forget(scored.sha256)["removed"] == false); // twice is harmless
+
+  // The same bytes also submitted to the dataset: never deleted.
+  const auto kept = put("bytes that were also submitted");
+  ingest::SubmissionMeta meta;
+  meta.label = ingest::Label::real;
+  svc.ingest->submit_blob(kept, "clip.mp4", meta);
+  age(kept.sha256);
+  r = svc.ingest->run_forget(kept.sha256);
+  CHECK(r["removed"] == false);
+  CHECK(svc.blobs->contains(kept.sha256));
 }
 
 TEST_CASE("URL submissions: http(s) only, downloaded with limits", "[ingest]") {

@@ -213,7 +213,7 @@ TEST_CASE("import, confirm, train, gate, promote, then score through the API", "
   }
 
   // Unpublished weights are staff-only: a new candidate's TorchScript does not exist for anyone else.
-  const auto candidate = registry.register_run(champion->run_id, s.dir.root() / "runs" / champion->run_id);
+  const auto candidate = registry.register_run(champion->run_id, s.dir.run_folder(champion->run_id));
   const auto candidate_url = "/api/v1/models/" + std::to_string(candidate.version) + "/torchscript";
   CHECK(client.Get(candidate_url.c_str())->status == 404);
   CHECK(client.Get("/models")->body.find(candidate_url) == std::string::npos);
@@ -238,7 +238,7 @@ TEST_CASE("the gate recomputes: the champion's own weights never win, whatever t
   REQUIRE(l.round.state == "done");
   auto& s = l.env->services;
   // A copy of the champion's run whose card claims +0.2 AUC on every test source.
-  const auto runs = s.dir.root() / "runs";
+  const auto runs = s.dir.runs();
   std::filesystem::remove_all(runs / "claims-better");
   std::filesystem::copy(runs / l.round.search_id, runs / "claims-better");
   {

@@ -287,7 +287,7 @@ TEST_CASE("conflicting framing (Content-Length with Transfer-Encoding, two lengt
   CHECK(client(d.port()).Get("/healthz")->status == 200);
 }
 
-TEST_CASE("a database held by another process: /healthz answers at once, a sign-in gets 503 with Retry-After",
+TEST_CASE("a database held by another process: /healthz answers at once, a sign-in gets 503 with Retry-After, /readyz 503",
           "[reliability]") {
   test::TempDir tmp("curator-locked");
   add_reviewers(tmp / "var");
@@ -316,7 +316,12 @@ TEST_CASE("a database held by another process: /healthz answers at once, a sign-
   CHECK(status == 503);
   CHECK(retry_after == "1");
   CHECK_THAT(body, Catch::Contains("busy"));
+  const auto ready = client(d.port()).Get("/readyz"); // reads still work: only a write attempt tells
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK_THAT(ready->body, Catch::Contains("locked"));
   other.exec("ROLLBACK");
+  CHECK(client(d.port()).Get("/readyz")->status == 200);
   CHECK(client(d.port()).Post("/api/v1/session", R"({"username":"rita","password":"rita-password"})",
                               "application/json")->status == 200);
 }

@@ -15,7 +15,7 @@
 using namespace curator;
 using Approx = Catch::Detail::Approx;
 
-TEST_CASE("AUC, EER, AP and accuracy match hand-computed values", "[retrain]") {
+TEST_CASE("AUC, EER, AP and accuracy match hand-computed values", "[training]") {
   // Fakes at 0.35 and 0.8, reals at 0.1 and 0.4: 3 of the 4 (fake, real) pairs are ordered right.
   const std::vector<double> s = {0.1, 0.4, 0.35, 0.8};
   const std::vector<int> l = {0, 0, 1, 1};
@@ -46,7 +46,7 @@ TEST_CASE("AUC, EER, AP and accuracy match hand-computed values", "[retrain]") {
   CHECK(std::isnan(retrain::roc_auc({0.3, 0.6}, {1, 1})));
 }
 
-TEST_CASE("video probabilities: the mean and the DFDC confident strategy", "[retrain]") {
+TEST_CASE("video probabilities: the mean and the DFDC confident strategy", "[training]") {
   std::vector<double> p(20, 0.1);
   for (int i = 0; i < 12; ++i) p[i] = 0.9; // 12 > 20 / 2.5 and > 11 confident fake frames
   CHECK(retrain::confident_strategy(p) == Approx(0.9));
@@ -58,7 +58,7 @@ TEST_CASE("video probabilities: the mean and the DFDC confident strategy", "[ret
   CHECK(retrain::confident_strategy(real) == Approx((9 * 0.05 + 0.1) / 10));
 }
 
-TEST_CASE("bootstrap intervals bracket the value", "[retrain]") {
+TEST_CASE("bootstrap intervals bracket the value", "[training]") {
   std::mt19937 rng(3);
   std::normal_distribution<double> noise(0, 0.25);
   std::vector<double> s;
@@ -80,7 +80,7 @@ TEST_CASE("bootstrap intervals bracket the value", "[retrain]") {
   CHECK(j == retrain::summarize(s, l, 300, 7)); // seeded
 }
 
-TEST_CASE("augmentations keep shapes, are seeded, and change the picture", "[retrain]") {
+TEST_CASE("augmentations keep shapes, are seeded, and change the picture", "[training]") {
   cv::Mat img(96, 96, CV_8UC3);
   cv::randu(img, 0, 255);
   cv::rectangle(img, {20, 20, 40, 40}, {255, 0, 0}, -1);
@@ -99,7 +99,7 @@ TEST_CASE("augmentations keep shapes, are seeded, and change the picture", "[ret
   CHECK(std::abs(chw[32 * 32]) < 0.02f);
 }
 
-TEST_CASE("balanced epochs: sources alike, labels balanced within each source, from the seed", "[retrain]") {
+TEST_CASE("balanced epochs: sources alike, labels balanced within each source, from the seed", "[training]") {
   std::vector<retrain::Sample> samples;
   for (int i = 0; i < 100; ++i) samples.push_back({"a" + std::to_string(i), 0, "ffpp", i, 0});
   for (int i = 0; i < 10; ++i) samples.push_back({"b" + std::to_string(i), 1, "ffpp", 100 + i, 0});
@@ -124,7 +124,7 @@ TEST_CASE("balanced epochs: sources alike, labels balanced within each source, f
   CHECK(differs);
 }
 
-TEST_CASE("frame-level intervals draw whole videos", "[retrain]") {
+TEST_CASE("frame-level intervals draw whole videos", "[training]") {
   // 20 videos of 30 frames: a video's frames share its score. Treating frames as independent would claim
   // 600 samples' worth of certainty; drawing videos keeps the 20 videos' uncertainty.
   std::mt19937 rng(5);
@@ -145,7 +145,7 @@ TEST_CASE("frame-level intervals draw whole videos", "[retrain]") {
   CHECK(wide > 2 * narrow);
 }
 
-TEST_CASE("metrics refuse non-finite scores instead of looping or ranking them", "[retrain]") {
+TEST_CASE("metrics refuse non-finite scores instead of looping or ranking them", "[training]") {
   const std::vector<int> labels{0, 1, 0, 1};
   for (double bad : {std::nan(""), double(INFINITY), -double(INFINITY)}) {
     const std::vector<double> scores{0.1, bad, 0.3, 0.9};
@@ -156,7 +156,7 @@ TEST_CASE("metrics refuse non-finite scores instead of looping or ranking them",
   }
 }
 
-TEST_CASE("training parameters round-trip through JSON and refuse what they cannot train", "[retrain]") {
+TEST_CASE("training parameters round-trip through JSON and refuse what they cannot train", "[training]") {
   retrain::TrainParams p;
   p.backbone = "xception";
   p.hidden = 256;

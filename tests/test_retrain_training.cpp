@@ -68,7 +68,7 @@ retrain::TrainParams tiny() {
 }
 
 retrain::TrainJob job_for(Prepared& p, const std::string& name, const retrain::TrainParams& params) {
-  return {p.env->services.dir.root(), p.snapshot.id, p.items, p.env->dir / name, params, 2, 0, nullptr};
+  return {p.env->services.dir.root(), p.snapshot.id, p.items, p.env->dir / name, params, test::torch_threads(), 0, nullptr};
 }
 
 // Every crop of the snapshot, 8-bit RGB.
@@ -83,16 +83,17 @@ std::vector<cv::Mat> all_crops(Prepared& p) {
   return crops;
 }
 
-// A tiny trained model under p.env->dir / name (trained once per process), seeded with `seed`.
+// A tiny trained model under p.env->dir / name (trained once per process), seeded with `seed`: two steps,
+// or with `tells_apart` 18 (long enough to tell crops apart).
 std::filesystem::path scoring_run(Prepared& p, const std::string& name, uint64_t seed,
-                                  const std::string& backbone = "resnet18", int hidden = 0) {
+                                  const std::string& backbone = "resnet18", int hidden = 0, bool tells_apart = false) {
   const auto dir = p.env->dir / name;
   if (std::filesystem::exists(dir / "model.pt")) return dir;
   auto params = tiny();
   params.backbone = backbone;
   params.hidden = hidden;
-  params.epochs = backbone == "resnet18" && hidden == 0 ? 3 : 1;
-  if (backbone == "resnet18" && hidden == 0) params.steps_per_epoch = 6; // long enough to tell crops apart
+  params.epochs = tells_apart ? 3 : 1;
+  params.steps_per_epoch = tells_apart ? 6 : 2;
   params.dropout = 0;
   params.schedule = "constant";
   params.seed = seed;
@@ -170,7 +171,7 @@ TEST_CASE("scoring in bf16 gives float32's fake probabilities within 0.02, on CP
   // ResNet18 with each head, and Xception (tiny runs: the first one longer, so that it tells crops apart).
   for (const auto& [backbone, hidden] : std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}}) {
     const auto name = backbone == "resnet18" && hidden == 0 ? "score-a" : "score-" + backbone + "-" + std::to_string(hidden);
-    const auto ref = retrain::ModelRef::from_dir(scoring_run(p, name, 1, backbone, hidden));
+    const auto ref = retrain::ModelRef::from_dir(scoring_run(p, name, 1, backbone, hidden, name == "score-a"));
     const retrain::ScoringModel fp32(ref, retrain::Precision::fp32), bf16(ref, retrain::Precision::bf16);
     CHECK(bf16.precision() == retrain::Precision::bf16);
     const auto a = fp32.score(crops), b = bf16.score(crops);
@@ -198,7 +199,7 @@ TEST_CASE("the scoring cache keeps the version asked for last and loads another 
   CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
   const auto crops = all_crops(p);
-  const auto dir_a = scoring_run(p, "score-a", 1), dir_b = scoring_run(p, "score-b", 2);
+  const auto dir_a = scoring_run(p, "cache-a", 1), dir_b = scoring_run(p, "cache-b", 2);
   const auto a = retrain::ScoringModel(retrain::ModelRef::from_dir(dir_a), retrain::Precision::fp32).score(crops);
   const auto b = retrain::ScoringModel(retrain::ModelRef::from_dir(dir_b), retrain::Precision::fp32).score(crops);
   REQUIRE(a != b); // two different models: the scores tell which one was used
@@ -263,7 +264,7 @@ TEST_CASE("torchvision-named ResNet18 weights load, as a dict or TorchScript", "
   CHECK_THROWS_AS(retrain::inspect_init_weights(p.env->dir / "junk.pt"), InvalidInput);
 }
 
-TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the reference model does", "[retrain]") {
+TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the reference model does", "[training]") {
   test::TempDir dir;
   const auto script = test::required_env_path("CURATOR_SOURCE_DIR") / "tests/support/xception_reference.py";
   const auto file = dir / "xception.pt";
@@ -298,7 +299,7 @@ TEST_CASE("Xception weights in pretrainedmodels' names load and compute what the
   CHECK(imported.skipped == 2);
 }
 
-TEST_CASE("Xception computes what timm's legacy_xception computed from the same weights", "[retrain]") {
+TEST_CASE("Xception computes what timm's legacy_xception computed from the same weights", "[training]") {
   // Golden logits made with timm on another machine; the weights are a formula of each tensor's name and
   // shape (tests/support/formula_weights.py), so no weights file has to travel.
   test::TempDir dir;
@@ -363,7 +364,7 @@ TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model
        std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}, {"faceapi", 0}}) {
     auto params = tiny();
     params.epochs = 1;
-    params.steps_per_epoch = 2;
+    params.steps_per_epoch = 1;
     params.hidden = hidden;
     params.backbone = backbone;
     if (backbone == "faceapi") {
@@ -409,7 +410,7 @@ TEST_CASE("a run whose loss turns NaN fails within seconds, with the reason", "[
   o.search_id = "diverges";
   o.sample = false;
   o.base = params;
-  o.threads = 2;
+  o.threads = test::torch_threads();
   retrain::SearchContext ctx{*svc.db, p.env->clock, svc.dir.root(), p.snapshot.id, p.items, nullptr, nullptr};
   ctx.observe_loss = [](int64_t step, double loss) { return step >= 2 ? std::nan("") : loss; };
   const auto started = std::chrono::steady_clock::now();
@@ -421,5 +422,5 @@ TEST_CASE("a run whose loss turns NaN fails within seconds, with the reason", "[
   CHECK(runs[0].error.find("NaN") != std::string::npos);
   CHECK(runs[0].error.find("step 2") != std::string::npos);
   CHECK(seconds < 30);
-  CHECK_FALSE(std::filesystem::exists(svc.dir.root() / "runs" / "diverges" / "card.json")); // nothing to register
+  CHECK_FALSE(std::filesystem::exists(svc.dir.run_folder("diverges") / "card.json")); // nothing to register
 }

@@ -8,6 +8,7 @@
 #include "retrain/training.hpp"
 #include "synth/self_blend.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_data.hpp"
 
 #include <catch2/catch.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -48,7 +49,7 @@ retrain::Sample sample(const std::string& source, int label, int64_t video, bool
 
 } // namespace
 
-TEST_CASE("the epoch sampler pairs self-blends with their reals and weighs sources by the root of their size", "[retrain]") {
+TEST_CASE("the epoch sampler pairs self-blends with their reals and weighs sources by the root of their size", "[training]") {
   REQUIRE(face_landmarks().size() == 136);
   std::vector<retrain::Sample> all;
   for (int v = 0; v < 100; ++v) all.push_back(sample("big", v % 2, v));       // both classes, 100 videos
@@ -95,7 +96,7 @@ TEST_CASE("the epoch sampler pairs self-blends with their reals and weighs sourc
   }
 }
 
-TEST_CASE("faces a fake shows as its original did are left out of the positives", "[retrain]") {
+TEST_CASE("faces a fake shows as its original did are left out of the positives", "[training]") {
   test::TempDir dir;
   cv::RNG rng(5);
   auto texture = [&] {
@@ -187,9 +188,9 @@ ConfoundedData& confounded() {
 double heldout_auc(double sbi, const std::string& name) {
   auto& d = confounded();
   retrain::TrainParams p;
-  p.image_size = 64, p.batch = 32, p.steps_per_epoch = 25, p.epochs = 4, p.patience = 100, p.bootstrap = 10;
+  p.image_size = 32, p.batch = 32, p.steps_per_epoch = 25, p.epochs = 4, p.patience = 100, p.bootstrap = 10;
   p.augment = "mild", p.sbi = sbi, p.seed = 3;
-  retrain::TrainJob job{d.dir.path(), "confounded", d.items, d.dir / name, p, 2, 0, nullptr};
+  retrain::TrainJob job{d.dir.path(), "confounded", d.items, d.dir / name, p, test::torch_threads(), 0, nullptr};
   REQUIRE(retrain::train_detector(job).state == "done");
   const auto scores = retrain::score_split(retrain::ModelRef::from_dir(d.dir / name), d.dir.path(), d.items, "test", 2);
   std::vector<double> s;
@@ -200,13 +201,14 @@ double heldout_auc(double sbi, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("a real-only source trained next to a fake-only one: self-blends make the model look at the face, not the source", "[retrain]") {
+TEST_CASE("a real-only source trained next to a fake-only one: self-blends make the model look at the face, not the source", "[training]") {
   const double without = heldout_auc(0.0, "no-sbi"), with = heldout_auc(0.5, "sbi");
   INFO("held-out manipulated faces in the real-only source's look, AUC without self-blends " << without << ", with "
                                                                                               << with);
   // Trained on the source cue alone, the real-only source's fakes mostly pass as real; its own self-blends
   // teach what a blend looks like in it.
+  // Measured at 32 px (4 epochs of 25 batches): 0.53 without, 0.96 with.
   CHECK(without <= 0.85);
-  CHECK(with >= 0.95);
-  CHECK(with >= without + 0.15);
+  CHECK(with >= 0.9);
+  CHECK(with >= without + 0.3);
 }

@@ -13,7 +13,8 @@ namespace curator::test {
 namespace {
 std::vector<std::pair<std::string, std::string>> with_defaults(const TempDir& dir,
                                                                std::vector<std::pair<std::string, std::string>> o) {
-  o.insert(o.begin(), {{"data.dir", (dir.path() / "var").string()}, {"faces.models_dir", models_root().string()}});
+  o.insert(o.begin(), {{"data.dir", (dir.path() / "var").string()}, {"faces.models_dir", models_root().string()},
+                       {"torch.threads", std::to_string(torch_threads())}});
   return o;
 }
 } // namespace

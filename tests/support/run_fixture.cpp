@@ -36,17 +36,17 @@ std::vector<retrain::RunRecord> add_runs(core::Database& db, const std::vector<F
     // A run separates the sources it trained on better than the others, on test and (with other noise)
     // validation faces of the same videos.
     auto scores = [&] {
-      std::vector<retrain::CropScore> out;
+      std::vector<retrain::CropScore> crops;
       for (const auto& v : test_videos) {
         const bool trained = r.params.train_source == "all" || r.params.train_source == v.source;
         const double shift = (trained ? 0.9 : 0.15) * (v.label == "fake" ? 1 : -1);
         for (int f = 0; f < v.faces; ++f) {
           const double z = shift + noise(rng);
-          out.push_back({v.video, "u" + std::to_string(v.video), 0, f * 10, v.source, v.label == "fake" ? 1 : 0,
-                         1 / (1 + std::exp(-z))});
+          crops.push_back({v.video, "u" + std::to_string(v.video), 0, f * 10, v.source, v.label == "fake" ? 1 : 0,
+                           1 / (1 + std::exp(-z))});
         }
       }
-      return out;
+      return crops;
     };
     const auto test = scores();
     r.metrics = {{"test", retrain::summarize_scores(test, o.bootstrap)}, {"val", retrain::summarize_scores(scores(), o.bootstrap)}};

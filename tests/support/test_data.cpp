@@ -19,6 +19,12 @@ std::filesystem::path required_env_path(const char* name) {
   return value;
 }
 
+int torch_threads() {
+  const char* v = std::getenv("CURATOR_TORCH_THREADS");
+  const int n = v ? std::atoi(v) : 0;
+  return n > 0 ? n : 2;
+}
+
 namespace {
 
 std::optional<std::filesystem::path> folder(const char* env, const char* default_env) {

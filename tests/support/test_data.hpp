@@ -19,6 +19,9 @@ std::filesystem::path required_env_path(const char* name);
 /// The shared real-data folder: $CURATOR_TEST_DATA, else ../shared/data next to the source tree; nothing
 /// when it is missing.
 std::optional<std::filesystem::path> shared_data();
+/// LibTorch threads for the models a test trains or runs: $CURATOR_TORCH_THREADS (ctest sets 1, as two
+/// groups share two cores), else 2.
+int torch_threads();
 /// shared/reference (face-api golden outputs): $CURATOR_REFERENCE_DIR, else ../shared/reference.
 std::optional<std::filesystem::path> shared_reference();
 
