@@ -1,8 +1,10 @@
 // Face model speed on this machine: faces per second for detection, landmarks and embedding at batch 1
-// and 16, and milliseconds per 720p frame end to end (detect + landmarks + chips + embeddings).
+// and 16, and milliseconds per 720p frame end to end (detect + landmarks + chips + embeddings), then the
+// end-to-end time again in a child process with glibc's default malloc settings, and the ratio.
 //   curator_bench_faces MODELS_DIR [THREADS] [TRACE_JSON]   (MODELS_DIR: faces.models_dir, e.g. models/face-api)
 // With TRACE_JSON it only writes a LibTorch profiler trace of 5 whole-frame detections there (chrome://tracing;
 // the events' names and durations add up per op).
+#include "core/allocator.hpp"
 #include "ingest/faces/chips.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 #include "ingest/faces/ssd_detector.hpp"
@@ -15,6 +17,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <functional>
 #include <iostream>
 
@@ -38,6 +42,7 @@ double time_it(const std::function<void()>& fn, int runs) {
 } // namespace
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   if (argc < 2) {
     std::cerr << "usage: curator_bench_faces MODELS_DIR [THREADS] [TRACE_JSON]\n";
     return 2;
@@ -79,6 +84,10 @@ int main(int argc, char** argv) {
     std::printf("LibTorch profiler trace of 5 detections (%d threads) in %s\n", threads, argv[3]);
     return 0;
   }
+  if (std::getenv("CURATOR_BENCH_END_TO_END_ONLY")) { // the child run of the allocator comparison below
+    std::printf("%.3f\n", time_it([&] { pipeline.analyze(frame, 0.5f, true); }, 5) * 1000);
+    return 0;
+  }
   std::printf("curator face models, %d LibTorch threads, 1280x720 frame with %zu faces\n", threads, found.size());
   std::printf("%-28s %10s %12s\n", "stage", "batch", "per second");
   auto report = [](const char* stage, int batch, double seconds, const char* unit) {
@@ -92,5 +101,16 @@ int main(int argc, char** argv) {
   report("embedding (128-d, 150 px)", 16, time_it([&] { pipeline.embedder().embed(chips16); }, 5), "faces/s");
   const double end_to_end = time_it([&] { pipeline.analyze(frame, 0.5f, true); }, 5);
   std::printf("end to end, one 720p frame (%zu faces): %.1f ms\n", found.size(), end_to_end * 1000);
+  // The same measurement in a child with glibc's default malloc settings (core/allocator.hpp).
+  const std::string child = "CURATOR_MALLOC_DEFAULTS=1 CURATOR_BENCH_END_TO_END_ONLY=1 '" + std::string(argv[0]) + "' '" +
+                            models.string() + "' " + std::to_string(threads);
+  if (FILE* pipe = ::popen(child.c_str(), "r")) {
+    double default_ms = 0;
+    const bool read = std::fscanf(pipe, "%lf", &default_ms) == 1;
+    ::pclose(pipe);
+    if (read && default_ms > 0)
+      std::printf("end to end with glibc's default malloc settings: %.1f ms (tuned allocator %.2fx faster)\n", default_ms,
+                  default_ms / (end_to_end * 1000));
+  }
   return 0;
 }

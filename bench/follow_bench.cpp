@@ -3,6 +3,7 @@
 // with the default settings and with ingest.follow_landmarks, then six of them small in a 1280x720 frame.
 // Prints each tally and the fast path's time over the full path's, both measured in this run.
 //   curator_bench_follow MODELS_DIR DATA_DIR [STRIDE=4] [THREADS=2]
+#include "core/allocator.hpp"
 #include "ingest/follow_eval.hpp"
 #include "retrain/torch_runtime.hpp"
 
@@ -25,6 +26,7 @@ void print(const std::string& name, const ingest::FollowTally& t) {
 } // namespace
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   if (argc < 3) {
     std::cerr << "usage: curator_bench_follow MODELS_DIR DATA_DIR [STRIDE=4] [THREADS=2]\n";
     return 2;

@@ -9,6 +9,7 @@
 //   ffmpeg -stream_loop -1 -i 1.mp4 -t SECONDS -vf scale=1280:720,setsar=1 -r 25 -c:v libx264
 //          -preset veryfast -pix_fmt yuv420p -an clip.mp4
 // for SECONDS 10 and 60 (and a second 10 s clip from retalking/2.mp4 for two submissions at once).
+#include "core/allocator.hpp"
 #include "core/config.hpp"
 #include "core/worker_pool.hpp"
 #include "ingest/decode_check.hpp"
@@ -254,6 +255,7 @@ void score_latency(const fs::path& work, const fs::path& clip, const fs::path& m
 } // namespace
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   if (argc < 3) {
     std::cerr << "usage: curator_bench_ingest SHARED_DATA_DIR MODELS_DIR [THREADS] [DETECT_EVERY]\n";
     return 2;

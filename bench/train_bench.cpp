@@ -8,6 +8,7 @@
 // python's ResNet18 at 224 px (the seed study's model and size); resnet18 runs at 224 and 128 px against
 // python's at the same size; xception against pretrainedmodels' model.
 // DATA_DIR holds a snapshot (curator dataset snapshot); its training crops are used.
+#include "core/allocator.hpp"
 #include "dataset/snapshot.hpp"
 #include "core/database.hpp"
 #include "core/data_dir.hpp"
@@ -63,6 +64,7 @@ double cpp_images_per_second(const std::filesystem::path& root, const std::vecto
 } // namespace
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   if (argc < 2) {
     std::fprintf(stderr, "usage: curator_bench_train DATA_DIR [STEPS] [SOURCE_DIR] [BACKBONES]\n");
     return 2;

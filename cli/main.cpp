@@ -1,10 +1,12 @@
 // curator: the daemon and the operator's command line.
 #include "cli/commands.hpp"
+#include "core/allocator.hpp"
 #include "core/error.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   CLI::App app{"curator: keeps a deepfake detector honest by curating its training data.\n"
                "Every subcommand works on the same data folder (default ./var) as the daemon."};
   app.require_subcommand(1);

@@ -61,9 +61,13 @@ struct SettingKey {
   X(integer, ingest_url_workers, "ingest.url_workers") \
   X(number, jobs_backoff_base_seconds, "jobs.backoff_base_seconds") \
   X(number, jobs_backoff_max_seconds, "jobs.backoff_max_seconds") \
+  X(integer, jobs_ingest_max_seconds, "jobs.ingest_max_seconds") \
   X(integer, jobs_lease_seconds, "jobs.lease_seconds") \
+  X(integer, jobs_max_rss_mb, "jobs.max_rss_mb") \
   X(integer, jobs_max_attempts, "jobs.max_attempts") \
   X(integer, jobs_poll_interval_ms, "jobs.poll_interval_ms") \
+  X(integer, jobs_round_max_seconds, "jobs.round_max_seconds") \
+  X(integer, jobs_score_max_seconds, "jobs.score_max_seconds") \
   X(integer, jobs_shutdown_grace_seconds, "jobs.shutdown_grace_seconds") \
   X(integer, jobs_workers, "jobs.workers") \
   X(string, log_format, "log.format") \

@@ -88,6 +88,16 @@ std::vector<SettingSpec> catalog() {
       integer("jobs.poll_interval_ms", 500, 10, 60000, "How often idle workers look for due jobs."),
       integer("jobs.shutdown_grace_seconds", 30, 0, 3600,
               "On shutdown, how long running jobs may take to finish before their leases are released."),
+      integer("jobs.ingest_max_seconds", 900, 0, 86400,
+              "Longest one attempt of an ingest or download job may run before it fails for good (0: no limit)."),
+      integer("jobs.score_max_seconds", 300, 0, 86400,
+              "Longest one scoring job (a contributor's video, a review item) may run before it fails for good "
+              "(0: no limit)."),
+      integer("jobs.round_max_seconds", 43200, 0, 604800,
+              "Longest one retraining round may run before it is stopped and fails (0: no limit)."),
+      integer("jobs.max_rss_mb", 6144, 0, 1048576,
+              "While the daemon's resident memory is above this, jobs that decode what clients sent (ingest, "
+              "scoring) are stopped and fail (0: no cap). Training is not stopped by it."),
       integer("torch.threads", 2, 1, 256, "Threads LibTorch uses for model work (it defaults to 1 otherwise)."),
       text("faces.models_dir", T::path, "models/face-api",
            "Folder holding the face-api models (ops/setup.sh fetches them here)."),

@@ -146,7 +146,7 @@ void WorkerPool::run_one(const Job& job, const std::string& owner) {
   auto context = std::make_shared<JobContext>(stopping_);
   {
     std::lock_guard lock(mutex_);
-    in_flight_[job.id] = Running{job, context};
+    in_flight_[job.id] = Running{job, context, std::chrono::steady_clock::now()};
   }
   ++busy_;
   log->info("job {} ({}) started, attempt {}/{} by {}", job.id, job.kind, job.attempts, job.max_attempts, owner);
@@ -180,23 +180,49 @@ void WorkerPool::heartbeat_loop() {
   auto log = logger("jobs");
   std::unique_lock lock(mutex_);
   auto done = [this] { return stopping_ && (in_flight_.empty() || abandoned_); };
+  const auto tick = std::min(options_.heartbeat_interval, options_.watch_interval);
+  auto next_beat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
   while (!done()) {
-    wake_.wait_for(lock, options_.heartbeat_interval);
+    wake_.wait_for(lock, tick);
     if (done()) break;
     std::vector<Running> snapshot;
     for (auto& [id, running] : in_flight_) snapshot.push_back(running);
     lock.unlock();
-    for (auto& running : snapshot) {
-      try {
-        if (!queue_.heartbeat(running.job)) {
-          running.context->mark_lease_lost();
-          log->warn("job {} lost its lease", running.job.id);
+    check_limits(snapshot);
+    if (std::chrono::steady_clock::now() >= next_beat) {
+      next_beat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+      for (auto& running : snapshot) {
+        try {
+          if (!queue_.heartbeat(running.job)) {
+            running.context->mark_lease_lost();
+            log->warn("job {} lost its lease", running.job.id);
+          }
+        } catch (const std::exception& e) {
+          log->error("heartbeat for job {} failed: {}", running.job.id, e.what());
         }
-      } catch (const std::exception& e) {
-        log->error("heartbeat for job {} failed: {}", running.job.id, e.what());
       }
     }
     lock.lock();
+  }
+}
+
+void WorkerPool::check_limits(const std::vector<Running>& running) const {
+  const auto& limits = options_.limits;
+  if (running.empty() || limits.per_kind.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  const uint64_t rss = limits.max_rss_bytes > 0 ? resident_bytes() : 0;
+  for (const auto& r : running) {
+    const auto limit = limits.of(r.job.kind);
+    if (!limit) continue;
+    if (limit->max_time.count() > 0 && now - r.started > limit->max_time) {
+      if (r.context->mark_over_limit("stopped: ran longer than its time limit of " +
+                                     std::to_string(limit->max_time.count()) + " s"))
+        logger("jobs")->warn("job {} ({}) is over its time limit", r.job.id, r.job.kind);
+    } else if (limit->memory_capped && rss > limits.max_rss_bytes) {
+      if (r.context->mark_over_limit("stopped: the daemon's memory (" + std::to_string(rss >> 20) +
+                                     " MB) went over its cap of " + std::to_string(limits.max_rss_bytes >> 20) + " MB"))
+        logger("jobs")->warn("job {} ({}) stopped: resident memory {} MB over the cap", r.job.id, r.job.kind, rss >> 20);
+    }
   }
 }
 

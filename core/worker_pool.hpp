@@ -10,6 +10,10 @@
 //! thread that ran a parallel operation, for that thread's life, and once the teams hold more threads
 //! than there are cores every team stops spin-waiting between operations, which slows models made of
 //! many small operations (the face nets) several times.
+//! Limits (core/job_limits.hpp): a watch thread checks every running job's time, and for memory-capped
+//! kinds the process's resident memory, every watch_interval; a job over a limit sees stopping() and its
+//! next check_cancelled() throws JobLimitExceeded, which fails it for good with the reason.
+#include "core/job_limits.hpp"
 #include "core/job_queue.hpp"
 
 #include <atomic>
@@ -35,19 +39,42 @@ struct PermanentJobError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown by JobContext::check_cancelled() in a job that went over its time or memory limit: no retry.
+struct JobLimitExceeded : PermanentJobError {
+  using PermanentJobError::PermanentJobError;
+};
+
+/// A running job's view of its pool. Thread-safe: the pool's threads mark it, the handler's threads read it.
 class JobContext {
 public:
   explicit JobContext(const std::atomic<bool>& stopping) : stopping_(stopping) {}
-  bool stopping() const { return stopping_.load() || lease_lost_.load(); }
-  /// Throws JobCancelled when the pool is stopping or the lease was lost.
+  /// True when the handler should stop: shutdown, a lost lease, or a limit reached.
+  bool stopping() const { return stopping_.load() || lease_lost_.load() || over_limit_.load(); }
+  /// Throws JobLimitExceeded when a limit was reached, JobCancelled when the pool is stopping or the lease
+  /// was lost.
   void check_cancelled() const {
+    if (over_limit_.load()) {
+      std::lock_guard lock(mutex_);
+      throw JobLimitExceeded(limit_reason_);
+    }
     if (stopping()) throw JobCancelled();
   }
   void mark_lease_lost() { lease_lost_ = true; }
+  /// The first reason given wins; true for that first call.
+  bool mark_over_limit(const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    if (over_limit_.load()) return false;
+    limit_reason_ = reason;
+    over_limit_ = true;
+    return true;
+  }
 
 private:
   const std::atomic<bool>& stopping_;
   std::atomic<bool> lease_lost_{false};
+  std::atomic<bool> over_limit_{false};
+  mutable std::mutex mutex_;
+  std::string limit_reason_; // guarded by mutex_
 };
 
 /// Returns the job's result (stored as JSON). Any other exception fails the attempt (retry with backoff).
@@ -58,6 +85,8 @@ struct WorkerPoolOptions {
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds heartbeat_interval{20'000};
   std::string owner = "worker"; ///< prefix of lease owner names (e.g. host:pid)
+  JobLimits limits;             ///< none by default
+  std::chrono::milliseconds watch_interval{1000}; ///< how often running jobs are checked against `limits`
 };
 
 class WorkerPool {
@@ -86,9 +115,11 @@ private:
   struct Running {
     Job job;
     std::shared_ptr<JobContext> context;
+    std::chrono::steady_clock::time_point started;
   };
   void worker_loop(int index);
   void heartbeat_loop();
+  void check_limits(const std::vector<Running>& running) const;
   void run_one(const Job& job, const std::string& owner);
 
   JobQueue& queue_;

@@ -276,6 +276,9 @@ nlohmann::json IngestService::run_job(int64_t id, core::JobContext& ctx, bool la
   } catch (const core::JobCancelled&) {
     submissions_.set_state(id, SubmissionState::queued, std::nullopt, clock_.now_ms());
     throw;
+  } catch (const core::JobLimitExceeded& e) {
+    finish(id, SubmissionState::failed, e.what()); // not retried: the same input would do it again
+    throw;
   } catch (const std::exception& e) {
     // Transient (disk, database, models missing): retried by the queue; on the last attempt the
     // submission records the failure.

@@ -10,6 +10,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 
 namespace curator::retrain {
 
@@ -62,6 +63,37 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels
   }
   const double p = static_cast<double>(c.pos), n = static_cast<double>(c.neg);
   return (rank_sum - p * (p + 1) / 2) / (p * n);
+}
+
+DrawnAuc::DrawnAuc(const std::vector<double>& scores, const std::vector<int>& labels) : labels_(labels) {
+  require_finite(scores);
+  if (scores.size() != labels.size()) throw InvalidInput("one label per score expected");
+  order_.resize(scores.size());
+  std::iota(order_.begin(), order_.end(), 0u);
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) { return scores[a] < scores[b]; });
+  tie_end_.resize(order_.size());
+  for (size_t i = 0; i < order_.size();) {
+    size_t j = i;
+    while (j < order_.size() && scores[order_[j]] == scores[order_[i]]) ++j;
+    for (size_t k = i; k < j; ++k) tie_end_[k] = static_cast<uint32_t>(j);
+    i = j;
+  }
+}
+
+double DrawnAuc::auc(const std::vector<uint32_t>& copies) const {
+  if (copies.size() != order_.size()) throw std::invalid_argument("DrawnAuc: one count per item expected");
+  // Walking up the scores: each fake beats the reals below its tie group and ties half of those in it.
+  double reals_below = 0, pairs = 0, fakes = 0, reals = 0;
+  for (size_t i = 0; i < order_.size();) {
+    const size_t end = tie_end_[i];
+    double group_fakes = 0, group_reals = 0;
+    for (; i < end; ++i) (labels_[order_[i]] ? group_fakes : group_reals) += copies[order_[i]];
+    pairs += group_fakes * (reals_below + 0.5 * group_reals);
+    reals_below += group_reals;
+    fakes += group_fakes, reals += group_reals;
+  }
+  if (fakes == 0 || reals == 0) return kNaN;
+  return pairs / (fakes * reals);
 }
 
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores, const std::vector<int>& labels) {

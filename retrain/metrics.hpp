@@ -18,6 +18,23 @@ struct RocPoint {
 };
 
 double roc_auc(const std::vector<double>& scores, const std::vector<int>& labels);
+
+/// ROC AUC of bootstrap draws of one fixed set of items: the items are sorted once, and each draw gives
+/// how many times it took each item; the AUC of that draw is then one pass over the items, the same value
+/// as roc_auc on the drawn items (a pair of a drawn fake and a drawn real counts once per pair of copies,
+/// ties one half). Immutable after construction; thread-safe.
+class DrawnAuc {
+public:
+  /// Throws InvalidInput on a non-finite score or mismatched lengths.
+  DrawnAuc(const std::vector<double>& scores, const std::vector<int>& labels);
+  /// `copies[i]`: how many times the draw took item i (size = the items'). NaN without both classes.
+  double auc(const std::vector<uint32_t>& copies) const;
+
+private:
+  std::vector<uint32_t> order_;    ///< items by ascending score
+  std::vector<uint32_t> tie_end_;  ///< per position in order_: one past the last position of its tie group
+  std::vector<int> labels_;
+};
 /// From (0, 0) to (1, 1), one point per distinct score (ties move both rates at once).
 std::vector<RocPoint> roc_curve(const std::vector<double>& scores, const std::vector<int>& labels);
 /// Where the false positive rate equals the false negative rate, interpolated on the ROC curve.

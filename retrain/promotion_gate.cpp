@@ -87,42 +87,42 @@ void bootstrap(const PairedScores& s, const std::vector<Video>& videos, bool has
   for (const auto& v : videos) unit_of.push_back(v.unit), label_of.push_back(v.label);
   const UnitResampler resampler(unit_of, label_of);
   m.v.units = resampler.counts();
-  auto video_aucs = [&](const std::vector<size_t>& pick, double& cand, double& champ) {
-    std::vector<double> a, b;
-    std::vector<int> l;
-    for (size_t i : pick) a.push_back(videos[i].candidate), b.push_back(videos[i].champion), l.push_back(videos[i].label);
-    cand = roc_auc(a, l);
-    champ = has_champion ? roc_auc(b, l) : kNaN;
+  // Every score set is sorted once; a draw is then the number of copies it took of each video (and so of
+  // each of its frames), and each AUC one pass (DrawnAuc).
+  std::vector<double> vc, vh, fcand, fchamp;
+  std::vector<int> vl, fl;
+  std::vector<size_t> video_of_frame;
+  for (size_t i = 0; i < videos.size(); ++i) {
+    vc.push_back(videos[i].candidate), vh.push_back(videos[i].champion), vl.push_back(videos[i].label);
+    for (size_t f : videos[i].frames) {
+      fcand.push_back(s.candidate[f]);
+      fchamp.push_back(has_champion ? s.champion[f] : 0.0);
+      fl.push_back(s.label[f]);
+      video_of_frame.push_back(i);
+    }
+  }
+  const DrawnAuc video_cand(vc, vl), frame_cand(fcand, fl);
+  const DrawnAuc video_champ(has_champion ? vh : std::vector<double>(vc.size(), 0.0), vl);
+  const DrawnAuc frame_champ(fchamp, fl);
+  std::vector<uint32_t> video_copies(videos.size(), 1), frame_copies(video_of_frame.size(), 1);
+  auto aucs = [&](double& c, double& h, double& cf, double& hf) {
+    for (size_t k = 0; k < video_of_frame.size(); ++k) frame_copies[k] = video_copies[video_of_frame[k]];
+    c = video_cand.auc(video_copies);
+    h = has_champion ? video_champ.auc(video_copies) : kNaN;
+    cf = frame_cand.auc(frame_copies);
+    hf = has_champion ? frame_champ.auc(frame_copies) : kNaN;
   };
-  auto frame_aucs = [&](const std::vector<size_t>& pick, double& cand, double& champ) {
-    std::vector<double> a, b;
-    std::vector<int> l;
-    for (size_t i : pick)
-      for (size_t f : videos[i].frames) {
-        a.push_back(s.candidate[f]);
-        if (has_champion) b.push_back(s.champion[f]);
-        l.push_back(s.label[f]);
-      }
-    cand = roc_auc(a, l);
-    champ = has_champion ? roc_auc(b, l) : kNaN;
-  };
-  // With one frame a video, the frame-level AUCs are the video-level ones (every aggregation of one
-  // frame is that frame): computed once.
-  const bool one_frame_each = std::all_of(videos.begin(), videos.end(), [](const Video& v) { return v.frames.size() == 1; });
-  std::vector<size_t> all(videos.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   double c = 0, h = 0, cf = 0, hf = 0;
-  video_aucs(all, c, h);
-  frame_aucs(all, cf, hf);
+  aucs(c, h, cf, hf); // every video once: the point estimates
   std::vector<double> dh, fc, fh, fd;
   std::mt19937_64 rng(seed);
   std::vector<size_t> pick;
   for (int r = 0; r < g.resamples && resampler.both_classes(); ++r) {
     resampler.draw(rng, pick);
+    std::fill(video_copies.begin(), video_copies.end(), 0u);
+    for (size_t i : pick) ++video_copies[i];
     double a = 0, b = 0, fa = 0, fb = 0;
-    video_aucs(pick, a, b);
-    if (one_frame_each) fa = a, fb = b;
-    else frame_aucs(pick, fa, fb);
+    aucs(a, b, fa, fb);
     if (std::isnan(a)) continue; // a draw of mixed units only, all of one class: no AUC
     m.candidate_draws.push_back(a), fc.push_back(fa);
     if (has_champion) dh.push_back(b), m.delta_draws.push_back(a - b), fh.push_back(fb), fd.push_back(fa - fb);

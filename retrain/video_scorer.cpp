@@ -51,7 +51,7 @@ nlohmann::json serving_settings(const core::Config& config) {
 }
 
 nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& pipeline, const std::filesystem::path& video,
-                           const ScoreOptions& o) {
+                           const ScoreOptions& o, const std::function<void()>& checkpoint) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
@@ -68,8 +68,11 @@ nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline&
   std::vector<std::vector<faces::DetectedFace>> found;
   {
     ingest::StreamedClip clip(stream);
-    found = follower.follow_clip(clip.frames());
+    found = follower.follow_clip(clip.frames(), [&](size_t) {
+      if (checkpoint) checkpoint();
+    });
   }
+  if (checkpoint) checkpoint();
   auto decoded = stream.finish();
   const auto& frames = decoded.frames;
   if (frames.empty()) throw InvalidInput("no frame of " + video.filename().string() + " could be decoded");

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 
 namespace curator::retrain {
 
@@ -41,8 +42,9 @@ nlohmann::json serving_settings(const core::Config& config);
 /// p_fake}], "tracks": [{track, faces, p_fake}], "video": {p_fake_mean, p_fake_confident, verdict}, "seconds":
 /// {decode, faces, model, total}} (wall time of this call's stages: faces from the start, with the decoding,
 /// which runs beside it on a thread of its own; decode is that thread's).
-/// Throws InvalidInput for a file that is not a readable video.
+/// Throws InvalidInput for a file that is not a readable video. `checkpoint`, when given, is called once per
+/// sampled frame and before the model runs; it may throw to stop (a job's limits, shutdown).
 nlohmann::json score_video(const ScoringModel& model, const faces::FacePipeline& faces, const std::filesystem::path& video,
-                           const ScoreOptions& options);
+                           const ScoreOptions& options, const std::function<void()>& checkpoint = {});
 
 } // namespace curator::retrain

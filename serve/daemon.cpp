@@ -90,6 +90,7 @@ void Daemon::start() {
   wopts.poll_interval = std::chrono::milliseconds(cfg.get(core::keys::jobs_poll_interval_ms));
   wopts.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(policy.lease_ms / 3, 100));
   wopts.owner = "pid" + std::to_string(::getpid());
+  wopts.limits = core::JobLimits::from_config(cfg);
   s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
   for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
   s.services->ingest->register_jobs(*s.workers);

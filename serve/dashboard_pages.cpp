@@ -185,9 +185,17 @@ std::string run_facts(const retrain::RunRecord& r) {
   return out + "</table>";
 }
 
+// "4 / 6": the split units holding reals and fakes, over which the intervals were resampled; "-" without.
+std::string units_cell(const nlohmann::json& level) {
+  if (!level.contains("units") || !level["units"].is_object()) return "-";
+  const auto& u = level["units"];
+  return std::to_string(u.value("with_reals", 0)) + " / " + std::to_string(u.value("with_fakes", 0));
+}
+
 std::string confusion_table(const nlohmann::json& test) {
   std::string out = "<table class=\"data\" id=\"confusion\"><tr><th>Test source</th><th>Level</th><th>Fakes caught (TP)</th>"
-                    "<th>Fakes missed (FN)</th><th>Reals flagged (FP)</th><th>Reals passed (TN)</th></tr>";
+                    "<th>Fakes missed (FN)</th><th>Reals flagged (FP)</th><th>Reals passed (TN)</th>"
+                    "<th>Split units (with reals / with fakes)</th></tr>";
   for (const auto& [source, m] : test.items())
     for (const char* level : {"frames", "videos_confident"}) {
       if (!m.contains(level) || !m[level].contains("confusion")) continue;
@@ -195,10 +203,11 @@ std::string confusion_table(const nlohmann::json& test) {
       out += "<tr><td>" + escape(source) + "</td><td>" + (std::string(level) == "frames" ? "frames" : "videos") +
              "</td><td>" + c.value("tp", nlohmann::json(0)).dump() + "</td><td>" + c.value("fn", nlohmann::json(0)).dump() +
              "</td><td>" + c.value("fp", nlohmann::json(0)).dump() + "</td><td>" + c.value("tn", nlohmann::json(0)).dump() +
-             "</td></tr>";
+             "</td><td>" + units_cell(m[level]) + "</td></tr>";
     }
   return out + "</table><p class=\"note\">At the run's threshold, fake probability 0.5; videos by the confident "
-               "strategy.</p>";
+               "strategy. Split units: a person with their footage and every fake made of it; intervals resample "
+               "them whole.</p>";
 }
 
 std::string worst_strips(const nlohmann::json& test) {

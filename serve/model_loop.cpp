@@ -27,8 +27,9 @@ void ModelLoop::register_jobs(core::WorkerPool& workers) {
     if (result.decision && result.decision->promoted) queue_review_scores(); // the new champion's opinion
     return result.to_json();
   });
-  workers.register_kind(core::jobs::kScoreVideo.name, [this](const core::Job& job, core::JobContext&) { return score(job); });
-  workers.register_kind(core::jobs::kReviewScore.name, [this](const core::Job& job, core::JobContext&) { return score_review_item(job); });
+  workers.register_kind(core::jobs::kScoreVideo.name, [this](const core::Job& job, core::JobContext& ctx) { return score(job, ctx); });
+  workers.register_kind(core::jobs::kReviewScore.name,
+                        [this](const core::Job& job, core::JobContext& ctx) { return score_review_item(job, ctx); });
 }
 
 int ModelLoop::queue_review_scores() {
@@ -44,21 +45,21 @@ int ModelLoop::queue_review_scores() {
   return queued;
 }
 
-nlohmann::json ModelLoop::score_review_item(const core::Job& job) {
+nlohmann::json ModelLoop::score_review_item(const core::Job& job, core::JobContext& ctx) {
   const int64_t id = job.payload.at("submission").get<int64_t>();
   const auto version = registry_.get(job.payload.at("version").get<int64_t>());
   const auto sub = services_.ingest->submissions().get(id);
   if (!sub || !sub->blob_sha256) throw core::PermanentJobError("submission has no stored video");
   const auto result = retrain::score_video(*scoring_.get(version.version, version.dir), services_.faces->get(),
                                            services_.blobs->path_of(*sub->blob_sha256),
-                                           retrain::score_options(config_, 0, version.card));
+                                           retrain::score_options(config_, 0, version.card), [&ctx] { ctx.check_cancelled(); });
   const auto& p = result["video"]["p_fake_confident"];
   if (!p.is_number()) return {{"submission", id}, {"score", nullptr}, {"reason", "no face"}};
   reviews_.set_model_score(id, p.get<double>());
   return {{"submission", id}, {"score", p}, {"model_version", version.version}};
 }
 
-nlohmann::json ModelLoop::score(const core::Job& job) {
+nlohmann::json ModelLoop::score(const core::Job& job, core::JobContext& ctx) {
   const auto champion = registry_.champion(); // this version for the whole job, whatever happens meanwhile
   if (!champion) throw core::PermanentJobError("there is no champion model yet");
   const auto sha = job.payload.at("sha256").get<std::string>();
@@ -67,7 +68,8 @@ nlohmann::json ModelLoop::score(const core::Job& job) {
   nlohmann::json result;
   const auto model = scoring_.get(champion->version, champion->dir);
   try {
-    result = retrain::score_video(*model, services_.faces->get(), services_.blobs->path_of(sha), o);
+    result = retrain::score_video(*model, services_.faces->get(), services_.blobs->path_of(sha), o,
+                                  [&ctx] { ctx.check_cancelled(); });
   } catch (const InvalidInput& e) {
     throw core::PermanentJobError(e.what()); // not a video: retrying will not help
   }

@@ -47,8 +47,8 @@ public:
   retrain::ModelRegistry& registry() { return registry_; }
 
 private:
-  nlohmann::json score(const core::Job& job);
-  nlohmann::json score_review_item(const core::Job& job);
+  nlohmann::json score(const core::Job& job, core::JobContext& ctx);
+  nlohmann::json score_review_item(const core::Job& job, core::JobContext& ctx);
   void note(const retrain::PromotionOutlook& outlook);
 
   Services& services_;

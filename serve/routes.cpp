@@ -10,6 +10,7 @@
 #include "serve/web_auth.hpp"
 
 #include <chrono>
+#include <set>
 
 namespace curator::serve {
 
@@ -77,13 +78,24 @@ Response status(ServiceContext& ctx, const Request& req) {
 // Jobs are the operators' view (payloads name submissions and files): a session sees them all; anyone
 // else sees one job only with the key its creator was given (score requests), as for submissions.
 
-// Review is blind: the champion's score of an item waiting for review (a review.score job's result)
-// is shown to admins only, never to reviewers.
-nlohmann::json visible_job(const core::JobRecord& job, const std::optional<labeling::Session>& session) {
+// Review is blind: a model's opinion of a video must not reach a reviewer. Results are shown to admins,
+// to the holder of a job's key (a contributor's own score request), and to other sessions only for the
+// kinds listed here, whose results hold counts, states and aggregate metrics, never a model's score of one
+// video: review.score (the champion's score of an item under review) and score.video (it may be a video
+// also added to the dataset) are hidden, and so is any kind not listed.
+bool result_shown_to_reviewers(const std::string& kind) {
+  static const std::set<std::string> kinds = {core::jobs::kIngestVideo.name, core::jobs::kIngestFetch.name,
+                                              core::jobs::kDatasetRefresh.name, core::jobs::kBlobForget.name,
+                                              core::jobs::kModelRetrain.name};
+  return kinds.count(kind) > 0;
+}
+
+nlohmann::json visible_job(const core::JobRecord& job, const std::optional<labeling::Session>& session, bool key_opens) {
   auto j = job.to_json();
-  if (job.kind == core::jobs::kReviewScore.name && !(session && session->user.is_admin())) {
+  const bool admin = session && session->user.is_admin();
+  if (!admin && !key_opens && !result_shown_to_reviewers(job.kind)) {
     j.erase("result");
-    j["result_hidden"] = "review is blind: the champion's score of an item under review is not shown";
+    j["result_hidden"] = "review is blind: a model's score of a video is shown to admins and to whoever asked for it";
   }
   return j;
 }
@@ -94,7 +106,7 @@ Response jobs(ServiceContext& ctx, const Request& req) {
   std::optional<core::JobState> state;
   if (auto s = req.query_param("state")) state = core::parse_job_state(*s);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& job : ctx.jobs.list(state, req.limit_param(50))) out.push_back(visible_job(job, session));
+  for (const auto& job : ctx.jobs.list(state, req.limit_param(50))) out.push_back(visible_job(job, session, false));
   return Response::json({{"jobs", out}});
 }
 
@@ -108,7 +120,7 @@ Response job(ServiceContext& ctx, const Request& req) {
   if (!job || !(key_opens || session))
     throw NotFound("no job " + req.captures.at(0) + " for this address: use the status_url you were given (it "
                    "carries a key), or sign in");
-  return Response::json(visible_job(*job, session));
+  return Response::json(visible_job(*job, session, key_opens));
 }
 
 } // namespace service_api

@@ -50,6 +50,7 @@ void run_ingest_until_finished(Services& s, const core::Config& cfg, const std::
   o.poll_interval = std::chrono::milliseconds(cfg.get(core::keys::jobs_poll_interval_ms));
   o.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(s.jobs->policy().lease_ms / 3, 100));
   o.owner = "cli-pid" + std::to_string(::getpid());
+  o.limits = core::JobLimits::from_config(cfg);
   core::WorkerPool pool(*s.jobs, o);
   s.ingest->register_jobs(pool);
   pool.start();

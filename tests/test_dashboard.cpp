@@ -155,6 +155,15 @@ TEST_CASE("the runs API lists, filters and details runs; experiments give their 
     }
     CHECK(worst_shown > 0);
     CHECK(d.client->Get("/api/v1/runs/no-such-run", {{"Cookie", d.session}})->status == 404);
+    // The run page's confusion table names the split units behind each interval: every fixture video is its
+    // own unit, 3 real and 3 fake wild videos.
+    const auto page = d.client->Get("/runs/x1-0", {{"Cookie", d.session}});
+    REQUIRE(page->status == 200);
+    CHECK_THAT(page->body, Catch::Contains("Split units (with reals / with fakes)"));
+    CHECK_THAT(page->body, Catch::Contains("<td>wild</td><td>videos</td>"));
+    const auto wild_videos = page->body.find("<td>wild</td><td>videos</td>");
+    CHECK(page->body.substr(wild_videos, page->body.find("</tr>", wild_videos) - wild_videos).find("<td>3 / 3</td>") !=
+          std::string::npos);
   }
 
   SECTION("an experiment's matrix is the mean of its runs per cell; any group of runs can be shown so") {

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 
 using namespace curator;
 using Approx = Catch::Detail::Approx;
@@ -44,6 +45,35 @@ TEST_CASE("AUC, EER, AP and accuracy match hand-computed values", "[training]") 
   CHECK(retrain::equal_error_rate({0.1, 0.9}, {0, 1}) == 0.0);
   CHECK(retrain::roc_auc({0.9, 0.1}, {0, 1}) == 0.0);
   CHECK(std::isnan(retrain::roc_auc({0.3, 0.6}, {1, 1})));
+}
+
+TEST_CASE("the AUC of a draw by copies equals the AUC of the drawn items, ties and missing classes included", "[training]") {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> level(0, 9); // ten score levels: many ties
+  std::uniform_int_distribution<int> coin(0, 1);
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t n = 1 + static_cast<size_t>(trial % 40);
+    std::vector<double> scores;
+    std::vector<int> labels;
+    for (size_t i = 0; i < n; ++i) scores.push_back(level(rng) / 10.0), labels.push_back(coin(rng));
+    const retrain::DrawnAuc drawn(scores, labels);
+    std::uniform_int_distribution<size_t> item(0, n - 1);
+    std::vector<uint32_t> copies(n, 0);
+    std::vector<double> s;
+    std::vector<int> l;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = item(rng);
+      ++copies[i], s.push_back(scores[i]), l.push_back(labels[i]);
+    }
+    const double expected = retrain::roc_auc(s, l), got = drawn.auc(copies);
+    INFO("trial " << trial);
+    if (std::isnan(expected)) CHECK(std::isnan(got));
+    else CHECK(got == Approx(expected).margin(1e-12));
+  }
+  CHECK(retrain::DrawnAuc({0.1, 0.9}, {0, 1}).auc({1, 1}) == 1.0);
+  CHECK(retrain::DrawnAuc({0.5, 0.5}, {0, 1}).auc({3, 1}) == 0.5);
+  CHECK(std::isnan(retrain::DrawnAuc({0.1, 0.9}, {0, 1}).auc({0, 2})));
+  CHECK_THROWS_AS(retrain::DrawnAuc({std::nan("")}, {1}), InvalidInput);
 }
 
 TEST_CASE("video probabilities: the mean and the DFDC confident strategy", "[training]") {

@@ -1,6 +1,7 @@
 // The web rules over real HTTP on loopback (the daemon on port 0): sign-in, cookies, CSRF, roles,
 // rate limits, escaping, the review API and video range requests.
 #include "core/config.hpp"
+#include "core/job_kinds.hpp"
 #include "core/settings.hpp"
 #include "core/sha256.hpp"
 #include "labeling/accounts.hpp"
@@ -303,4 +304,24 @@ TEST_CASE("review is blind: no page or API answer shows a model's score or the c
     REQUIRE(res->status == 200);
     no_score(res->body);
   }
+  // Nor in the jobs API: the champion's score of a review item, and a score request for a video that was
+  // also added to the dataset, are results an admin may read and a reviewer may not.
+  auto& jobs = site.daemon->jobs();
+  for (const auto& kind : {core::jobs::kReviewScore, core::jobs::kScoreVideo}) {
+    jobs.enqueue(core::JobSpec::of(kind, {{"submission", id}}));
+    const auto job = jobs.lease("test", {kind.name});
+    REQUIRE(job);
+    REQUIRE(jobs.complete(*job, {{"submission", id}, {"score", 0.8765432}}));
+    const auto one = site.client->Get(("/api/v1/jobs/" + std::to_string(job->id)).c_str(), {{"Cookie", session}});
+    REQUIRE(one->status == 200);
+    no_score(one->body);
+    CHECK(nlohmann::json::parse(one->body).contains("result_hidden"));
+  }
+  const auto list = site.client->Get("/api/v1/jobs", {{"Cookie", session}});
+  REQUIRE(list->status == 200);
+  no_score(list->body);
+  auto [admin_session, admin_csrf] = site.sign_in("boss", "boss-password");
+  const auto admin_list = site.client->Get("/api/v1/jobs", {{"Cookie", admin_session}});
+  REQUIRE(admin_list->status == 200);
+  CHECK(admin_list->body.find("0.876") != std::string::npos); // the same answer with the results
 }

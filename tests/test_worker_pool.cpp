@@ -9,7 +9,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <thread>
+#include <vector>
 
 using namespace curator;
 using namespace std::chrono_literals;
@@ -183,4 +186,73 @@ TEST_CASE("each job runs on a thread that ends with it, so its thread-local stat
   CHECK(job_threads_ended.load() == 2);
   CHECK(pool.stop(1s));
   CHECK(nlohmann::json::parse(*f.queue.get(b)->result)["thread_ended_before"] == 1);
+}
+
+TEST_CASE("a job over its time limit fails for good with the reason; other kinds run unbounded", "[jobs]") {
+  Fixture f;
+  f.options.watch_interval = 20ms;
+  f.options.limits.per_kind["endless"] = {1s, false};
+  core::WorkerPool pool(f.queue, f.options);
+  std::atomic<int> endless_runs{0};
+  pool.register_kind("endless", [&](const core::Job&, core::JobContext& ctx) -> nlohmann::json {
+    ++endless_runs;
+    while (true) {
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  pool.register_kind("patient", [](const core::Job&, core::JobContext& ctx) {
+    const auto until = std::chrono::steady_clock::now() + 1500ms; // longer than the other kind's limit
+    while (std::chrono::steady_clock::now() < until) {
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(5ms);
+    }
+    return nlohmann::json{{"ok", true}};
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t endless = f.queue.enqueue({"endless"});
+  const int64_t patient = f.queue.enqueue({"patient"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return f.state(endless) == core::JobState::dead; }, 20s));
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK_THAT(*f.queue.get(endless)->last_error, Catch::Contains("time limit of 1 s"));
+  CHECK(endless_runs == 1); // not retried: the same job would run out again
+  REQUIRE(test::eventually([&] { return f.state(patient) == core::JobState::done; }, 20s));
+  CHECK(pool.stop(1s));
+}
+
+TEST_CASE("jobs of memory-capped kinds stop while the process is over its memory cap", "[jobs]") {
+  Fixture f;
+  const uint64_t before = core::resident_bytes();
+  REQUIRE(before > 0);
+  f.options.watch_interval = 20ms;
+  f.options.limits.max_rss_bytes = before + (64u << 20);
+  f.options.limits.per_kind["decode"] = {0s, true};
+  f.options.limits.per_kind["train"] = {0s, false};
+  f.options.workers = 1; // one at a time: the second kind runs when the first has given its memory back
+  core::WorkerPool pool(f.queue, f.options);
+  auto hog = [](core::JobContext& ctx) {
+    std::vector<std::unique_ptr<char[]>> blocks;
+    for (int mb = 0; mb < 512; mb += 16) { // grows 16 MB at a time, touching every page
+      blocks.emplace_back(new char[16u << 20]);
+      std::memset(blocks.back().get(), 1, 16u << 20);
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(10ms);
+    }
+    // Held a moment at the top, where the watch sees it.
+    for (int i = 0; i < 20; ++i) {
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(10ms);
+    }
+    return nlohmann::json{{"held_mb", 512}};
+  };
+  pool.register_kind("decode", [&](const core::Job&, core::JobContext& ctx) { return hog(ctx); });
+  pool.register_kind("train", [&](const core::Job&, core::JobContext& ctx) { return hog(ctx); });
+  const int64_t decode = f.queue.enqueue({"decode"});
+  pool.start();
+  REQUIRE(test::eventually([&] { return f.state(decode) == core::JobState::dead; }, 30s));
+  CHECK_THAT(*f.queue.get(decode)->last_error, Catch::Contains("over its cap"));
+  const int64_t train = f.queue.enqueue({"train"}); // not capped: the same growth completes
+  REQUIRE(test::eventually([&] { return f.state(train) == core::JobState::done; }, 30s));
+  CHECK(pool.stop(1s));
 }

@@ -27,10 +27,12 @@ window.curatorCharts = (() => {
   };
   const fmt = (v, digits = 3) => (typeof v === 'number' && isFinite(v) ? v.toFixed(digits) : '-');
   const interval = (m) => (m && typeof m.value === 'number' ? fmt(m.value) + ' [' + fmt(m.low) + ', ' + fmt(m.high) + ']' : '-');
-  // One line per test source: the name carries the AUC and its interval (the legend shows it).
+  // The split units an interval was resampled over: "(units: 4 with reals, 6 with fakes)".
+  const unitsText = (m) => (m && m.units ? ' (units: ' + m.units.with_reals + ' with reals, ' + m.units.with_fakes + ' with fakes)' : '');
+  // One line per test source: the name carries the AUC, its interval and its units (the legend shows it).
   const rocSeries = (test, level) => Object.keys(test || {}).filter((s) => s !== 'all' && test[s][level] && test[s][level].roc)
-    .map((s) => ({ name: s + ' AUC ' + interval(test[s][level].auc), type: 'line', showSymbol: false, step: false,
-                   data: test[s][level].roc, source: s }));
+    .map((s) => ({ name: s + ' AUC ' + interval(test[s][level].auc) + unitsText(test[s][level]), type: 'line',
+                   showSymbol: false, step: false, data: test[s][level].roc, source: s }));
   const rocChart = (id, test, level, title) => {
     const series = rocSeries(test, level);
     const chart = init(id);
@@ -48,5 +50,5 @@ window.curatorCharts = (() => {
     });
     return chart;
   };
-  return { note, ready, init, fetchJson, fmt, interval, rocChart };
+  return { note, ready, init, fetchJson, fmt, interval, unitsText, rocChart };
 })();

@@ -81,9 +81,14 @@ async function runPage(page) {
   const legend = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('roc')).getOption()
     .series.map((s) => s.name));
   for (const source of ['lab', 'wild']) {
-    const auc = api.metrics.test[source].videos_confident.auc.value.toFixed(3);
+    const m = api.metrics.test[source].videos_confident;
+    const auc = m.auc.value.toFixed(3);
     assert(legend.some((name) => name.startsWith(source + ' AUC ' + auc)), `ROC legend ${legend} lacks ${source} AUC ${auc}`);
+    const units = `(units: ${m.units.with_reals} with reals, ${m.units.with_fakes} with fakes)`;
+    assert(legend.some((name) => name.startsWith(source + ' AUC ') && name.endsWith(units)), `ROC legend ${legend} lacks ${source}'s ${units}`);
   }
+  const confusion = await page.textContent('#confusion');
+  assert(confusion.includes('Split units'), 'the confusion table has no units column');
   await page.screenshot({ path: path.join(shots, 'run.png'), fullPage: true });
   console.log(`ok run page: curves with ${api.params.epochs} points; ROC legend ${legend.slice(0, 2).join('; ')}`);
 }

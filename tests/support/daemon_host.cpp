@@ -3,6 +3,7 @@
 //   curator_test_daemon_host DATA_DIR EVENTS_FILE
 // Job kind "test.record", payload {"block_attempts": N}: appends "start <id> <attempt>" to EVENTS_FILE;
 // attempts <= N then block until shutdown; later attempts append "done <id>" and finish.
+#include "core/allocator.hpp"
 #include "core/config.hpp"
 #include "core/stop_signals.hpp"
 #include "serve/daemon.hpp"
@@ -14,6 +15,7 @@
 using namespace curator;
 
 int main(int argc, char** argv) {
+  curator::core::tune_allocator(); // before any thread starts
   if (argc != 3) {
     std::cerr << "usage: curator_test_daemon_host DATA_DIR EVENTS_FILE\n";
     return 2;

@@ -1,5 +1,6 @@
 #include "tests/support/test_data.hpp"
 
+#include "core/allocator.hpp"
 #include "ingest/faces/face_pipeline.hpp"
 
 #define CATCH_CONFIG_EXTERNAL_INTERFACES // the listener base class
@@ -47,6 +48,7 @@ SkipLog& skip_log() {
 // Prints the skipped test cases when the run ends, so a missing folder is never silent.
 struct SkipReporter : Catch::TestEventListenerBase {
   using TestEventListenerBase::TestEventListenerBase;
+  void testRunStarting(const Catch::TestRunInfo&) override { core::tune_allocator(); } // as curator's main()
   void testRunEnded(const Catch::TestRunStats&) override {
     auto& log = skip_log();
     std::lock_guard lock(log.mutex);
