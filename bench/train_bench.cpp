@@ -93,7 +93,6 @@ int main(int argc, char** argv) {
   }
   out.close();
   torch::set_num_threads(2);
-  retrain::keep_freed_memory(); // as train_detector does
   std::printf("%zu crops from snapshot %s; %d timed steps of batch 32 after 2 warm-up steps\n", train.size(),
               snapshots.front().id.substr(0, 12).c_str(), steps);
   std::printf("%9s %6s %14s %16s %8s\n", "backbone", "size", "curator img/s", "python img/s", "ratio");

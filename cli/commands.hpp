@@ -5,6 +5,7 @@
 namespace curator::cli {
 
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_worker_command(CLI::App& app, int& exit_code);
 void add_status_command(CLI::App& app, int& exit_code);
 void add_migrate_command(CLI::App& app, int& exit_code);
 void add_config_command(CLI::App& app, int& exit_code);

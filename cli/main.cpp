@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("curator ") + CURATOR_VERSION);
   int exit_code = 0;
   curator::cli::add_serve_command(app, exit_code);
+  curator::cli::add_worker_command(app, exit_code);
   curator::cli::add_status_command(app, exit_code);
   curator::cli::add_migrate_command(app, exit_code);
   curator::cli::add_config_command(app, exit_code);

@@ -4,7 +4,8 @@
 //! (munmap, or trimming the heap's top) and the next call faults them in again, so the face nets spend
 //! more time in the kernel than in their arithmetic (bench/faces_bench and docs/operations.md have the
 //! numbers). tune_allocator() keeps buffers up to 32 MB in the heap and trims it only above 256 MB free.
-//! Call once at the start of main(), before other threads start. Not thread-safe.
+//! Training reuses its activation buffers every step in the same way. Call once at the start of main(),
+//! before other threads start (curator, the test runner, the benches do). Not thread-safe.
 namespace curator::core {
 
 /// Applies the settings above unless the environment already tunes malloc (GLIBC_TUNABLES naming

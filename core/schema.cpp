@@ -398,6 +398,24 @@ ALTER TABLE review_items ADD COLUMN intake_key REAL;  -- the random order of 'ra
 -- process was killed) no longer counts as running and is failed by the next look at the rounds.
 ALTER TABLE retrain_rounds ADD COLUMN heartbeat_ms INTEGER;
 )sql"},
+      // Owner: core: WorkerRegistry's table.
+      {15, "core: processes that run jobs", R"sql(
+-- Every process that runs jobs (`curator serve` with workers, `curator worker`): what it runs, its
+-- heartbeat and the jobs it holds. A killed process keeps its last heartbeat; its jobs' leases expire.
+CREATE TABLE workers (
+  id           INTEGER PRIMARY KEY,
+  host         TEXT    NOT NULL,
+  pid          INTEGER NOT NULL,
+  kinds        TEXT    NOT NULL,              -- JSON array of job kinds
+  version      TEXT    NOT NULL,
+  started_ms   INTEGER NOT NULL,
+  heartbeat_ms INTEGER NOT NULL,
+  current_jobs TEXT    NOT NULL DEFAULT '[]', -- JSON array of job ids running now
+  stopped_ms   INTEGER,
+  stop_reason  TEXT
+);
+CREATE INDEX workers_heartbeat ON workers(heartbeat_ms);
+)sql"},
   };
   return migrations;
 }

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace curator::core {
 
 namespace {
@@ -56,7 +58,16 @@ void WorkerPool::register_kind(const std::string& kind, JobHandler handler) {
 
 std::vector<std::string> WorkerPool::kinds() const {
   std::vector<std::string> out;
-  for (const auto& [kind, _] : handlers_) out.push_back(kind);
+  const auto& only = options_.only_kinds;
+  for (const auto& [kind, _] : handlers_)
+    if (only.empty() || std::find(only.begin(), only.end(), kind) != only.end()) out.push_back(kind);
+  return out;
+}
+
+std::vector<int64_t> WorkerPool::running_jobs() {
+  std::lock_guard lock(mutex_);
+  std::vector<int64_t> out;
+  for (const auto& [id, _] : in_flight_) out.push_back(id);
   return out;
 }
 

@@ -86,6 +86,8 @@ struct WorkerPoolOptions {
   std::chrono::milliseconds heartbeat_interval{20'000};
   std::string owner = "worker"; ///< prefix of lease owner names (e.g. host:pid)
   JobLimits limits;             ///< none by default
+  /// When not empty, the pool leases only these of its registered kinds (`curator worker --kinds`).
+  std::vector<std::string> only_kinds;
   std::chrono::milliseconds watch_interval{1000}; ///< how often running jobs are checked against `limits`
 };
 
@@ -95,7 +97,10 @@ public:
   ~WorkerPool();
 
   void register_kind(const std::string& kind, JobHandler handler);
+  /// The kinds this pool leases: those registered, narrowed by WorkerPoolOptions::only_kinds.
   std::vector<std::string> kinds() const;
+  /// The ids of the jobs running now.
+  std::vector<int64_t> running_jobs();
 
   void start();
   /// Returns true when every running handler finished within `grace`.

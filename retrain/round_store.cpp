@@ -64,17 +64,6 @@ void RoundStore::update(const RoundRow& r, int64_t now_ms) {
   txn.commit();
 }
 
-int RoundStore::fail_running(int64_t now_ms) {
-  auto conn = db_.connect();
-  core::WriteTransaction txn(*conn);
-  SQLite::Statement q(*conn, "UPDATE retrain_rounds SET state = 'failed', error = 'interrupted (the daemon stopped)', "
-                             "finished_ms = ? WHERE state = 'running'");
-  q.bind(1, now_ms);
-  const int n = q.exec();
-  txn.commit();
-  return n;
-}
-
 std::vector<RoundRow> RoundStore::list(int limit) {
   auto conn = db_.connect();
   SQLite::Statement q(*conn, std::string("SELECT ") + kColumns + " FROM retrain_rounds ORDER BY id DESC LIMIT ?");

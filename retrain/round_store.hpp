@@ -30,8 +30,6 @@ public:
   int64_t start(const std::string& trigger, int64_t now_ms);
   /// Records progress or the outcome (`finished_ms` is set unless the state is still "running").
   void update(const RoundRow& row, int64_t now_ms);
-  /// Rounds left running by a daemon that stopped become failed. Returns how many.
-  int fail_running(int64_t now_ms);
   /// The running round's process is alive (run_round calls it every few seconds).
   void heartbeat(int64_t round, int64_t now_ms);
   /// Running rounds without a heartbeat for `lease_ms` (their process was killed: a `curator model round`

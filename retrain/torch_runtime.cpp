@@ -6,7 +6,6 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include <malloc.h>
 
 namespace curator::retrain {
 
@@ -16,11 +15,6 @@ nlohmann::json TorchRuntimeInfo::to_json() const {
           {"cuda_available", cuda_available},
           {"cuda_devices", cuda_devices},
           {"device", device}};
-}
-
-void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 void configure_torch(int threads) {

@@ -19,10 +19,6 @@ struct TorchRuntimeInfo {
 
 void configure_torch(int threads);
 
-/// Keeps freed memory in the process instead of returning it to the kernel after every step: LibTorch
-/// frees and re-allocates the same large activation buffers each training step, and glibc's default
-/// (mmap for blocks over 128 KiB, trim above 128 KiB) turns each reuse into fresh page faults.
-void keep_freed_memory();
 TorchRuntimeInfo torch_runtime_info();
 
 } // namespace curator::retrain

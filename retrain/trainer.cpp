@@ -368,7 +368,6 @@ TrainResult train_detector(const TrainJob& job) {
   p.validate();
   auto log = core::logger("train");
   torch::set_num_threads(std::max(1, job.threads));
-  keep_freed_memory();
   const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   std::filesystem::create_directories(job.run_dir);
   // Positives only where the face was changed: faces a fake shows as its original did are left out.

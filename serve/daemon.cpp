@@ -8,10 +8,10 @@
 #include "core/job_queue.hpp"
 #include "core/logging.hpp"
 #include "core/migrations.hpp"
-#include "dataset/dataset_store.hpp"
 #include "serve/services.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/http_server.hpp"
+#include "serve/job_host.hpp"
 #include "serve/routes.hpp"
 #include "serve/model_loop.hpp"
 #include "serve/web_auth.hpp"
@@ -30,11 +30,10 @@ struct Daemon::Impl {
   core::DataDir dir;
   std::unique_ptr<core::ProcessLock> lock;
   std::unique_ptr<Services> services;
-  std::unique_ptr<core::WorkerPool> workers;
-  std::unique_ptr<core::WorkerPool> fetchers; ///< downloads of submitted URLs only
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<WebServices> web;
   std::unique_ptr<ModelLoop> loop;
+  std::unique_ptr<JobHost> host; ///< the job workers (after the loop: their handlers use it)
   std::unique_ptr<ServiceContext> context;
   std::unique_ptr<HttpServer> http;
   int64_t run_id = 0;
@@ -83,39 +82,16 @@ void Daemon::start() {
   if (size_t swept = s.services->blobs->sweep_temp(3600)) log->info("removed {} stale temporary blob files", swept);
   if (int dead = s.services->ingest->reconcile_dead_jobs()) log->warn("{} submissions failed: their jobs died", dead);
   retrain::configure_torch(static_cast<int>(cfg.get(core::keys::torch_threads)));
-  const auto& policy = s.services->jobs->policy();
-
-  core::WorkerPoolOptions wopts;
-  wopts.workers = static_cast<int>(cfg.get(core::keys::jobs_workers));
-  wopts.poll_interval = std::chrono::milliseconds(cfg.get(core::keys::jobs_poll_interval_ms));
-  wopts.heartbeat_interval = std::chrono::milliseconds(std::max<int64_t>(policy.lease_ms / 3, 100));
-  wopts.owner = "pid" + std::to_string(::getpid());
-  wopts.limits = core::JobLimits::from_config(cfg);
-  s.workers = std::make_unique<core::WorkerPool>(*s.services->jobs, wopts);
-  for (auto& [kind, handler] : s.options.extra_job_kinds) s.workers->register_kind(kind, handler);
-  s.services->ingest->register_jobs(*s.workers);
-  // Downloads of submitted URLs run on their own small pool: a slow server holds one of these threads,
-  // never a job worker.
-  auto fopts = wopts;
-  fopts.workers = static_cast<int>(cfg.get(core::keys::ingest_url_workers));
-  fopts.owner = wopts.owner + "-fetch";
-  s.fetchers = std::make_unique<core::WorkerPool>(*s.services->jobs, fopts);
-  s.services->ingest->register_fetch_jobs(*s.fetchers);
   s.loop = std::make_unique<ModelLoop>(*s.services, cfg, s.clock);
-  s.loop->register_jobs(*s.workers);
-  if (int n = s.loop->reconcile()) log->warn("{} retrain rounds were interrupted by the last stop", n);
-  // Ingest queues a refresh whenever a video is done, so new videos get (or inherit) their split soon.
-  const auto dataset_settings = dataset::DatasetSettings::from_config(cfg);
-  s.workers->register_kind(core::jobs::kDatasetRefresh.name, [&s, dataset_settings](const core::Job&, core::JobContext&) {
-    auto summary = dataset::refresh_splits(*s.services->db, s.clock, dataset_settings).to_json();
-    summary["review_scores_queued"] = s.loop->queue_review_scores(); // new items get the champion's opinion
-    return summary;
-  });
+  JobHostOptions host_options;
+  host_options.extra_kinds = s.options.extra_job_kinds;
+  s.host = std::make_unique<JobHost>(*s.services, *s.loop, cfg, s.clock, std::move(host_options));
+  if (int n = s.loop->reconcile()) log->warn("{} retrain rounds were interrupted: their process stopped", n);
 
   s.metrics = std::make_unique<Metrics>();
   s.web = std::make_unique<WebServices>(*s.services->db, s.clock, cfg);
   s.context = std::make_unique<ServiceContext>(
-      ServiceContext{cfg,           *s.services->db, *s.services->jobs,      *s.workers, *s.metrics, s.clock.now_ms(),
+      ServiceContext{cfg,           *s.services->db, *s.services->jobs,      s.host->workers(), *s.metrics, s.clock.now_ms(),
                      s.dir,         *s.services->blobs, *s.services->ingest, *s.web,     *s.loop});
   HttpServerOptions hopts;
   hopts.host = cfg.get(core::keys::server_host);
@@ -135,8 +111,7 @@ void Daemon::start() {
 
   const int port = s.http->start();
   s.record_start(port); // before any job runs, so every job attempt belongs to a recorded run
-  s.workers->start();
-  if (wopts.workers > 0) s.fetchers->start();
+  s.host->start();
   s.loop->start();
   s.started = true;
   log->info("curator {} serving on http://{}:{} (data folder {})", CURATOR_VERSION, hopts.host, port,
@@ -152,8 +127,7 @@ bool Daemon::stop(const std::string& reason) {
   s.http->stop();
   s.loop->stop(); // no new rounds; a running one stops after its epoch (the worker pool's stop flag)
   const auto grace = std::chrono::seconds(s.config.get(core::keys::jobs_shutdown_grace_seconds));
-  s.fetchers->stop(grace);
-  const bool clean = s.workers->stop(grace);
+  const bool clean = s.host->stop(reason, grace);
   s.record_stop(clean ? reason : reason + " (handlers abandoned)");
   log->info("stopped");
   return clean;

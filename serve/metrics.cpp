@@ -28,6 +28,11 @@ struct Metrics::Impl {
       prometheus::BuildGauge().Name("curator_jobs").Help("Jobs by kind and state").Register(*registry);
   prometheus::Family<prometheus::Gauge>& busy =
       prometheus::BuildGauge().Name("curator_job_workers_busy").Help("Workers running a job now").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& processes =
+      prometheus::BuildGauge()
+          .Name("curator_worker_processes")
+          .Help("Processes that run jobs (serve and `curator worker`), by whether their heartbeat is recent")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& build =
       prometheus::BuildGauge().Name("curator_build_info").Help("Always 1; the version label").Register(*registry);
   std::mutex mutex;            // guards known_kinds and the scrape sequence
@@ -48,7 +53,8 @@ void Metrics::observe_request(const std::string& route, const std::string& metho
   impl_->latency.Add({{"route", route}, {"method", method}}, buckets).Observe(seconds);
 }
 
-std::string Metrics::render(const std::vector<core::JobCount>& jobs, int busy_workers) {
+std::string Metrics::render(const std::vector<core::JobCount>& jobs, int busy_workers,
+                            const std::vector<core::WorkerRecord>& processes) {
   std::lock_guard lock(impl_->mutex);
   for (const auto& c : jobs) impl_->known_kinds.insert(c.kind);
   // Every state of every kind ever seen is exported, 0 when empty, so series do not vanish.
@@ -61,6 +67,12 @@ std::string Metrics::render(const std::vector<core::JobCount>& jobs, int busy_wo
     }
   }
   impl_->busy.Add({}).Set(busy_workers);
+  double alive = 0, gone = 0;
+  for (const auto& p : processes)
+    if (p.alive) alive += 1;
+    else if (!p.stopped_ms) gone += 1;
+  impl_->processes.Add({{"state", "alive"}}).Set(alive);
+  impl_->processes.Add({{"state", "gone"}}).Set(gone); // killed: no heartbeat, no recorded stop
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

@@ -113,7 +113,7 @@ std::optional<int64_t> ModelLoop::tick() {
   return id;
 }
 
-int ModelLoop::reconcile() { return retrain::RoundStore(*services_.db).fail_running(clock_.now_ms()); }
+int ModelLoop::reconcile() { return retrain::RoundStore(*services_.db).fail_stale(clock_.now_ms()); }
 
 void ModelLoop::start() {
   if (!config_.get(core::keys::scheduler_enabled) || thread_.joinable()) return;

@@ -37,7 +37,8 @@ public:
   std::optional<int64_t> tick();
   /// Whether a round could promote now (read from the configuration and the database on each call).
   retrain::PromotionOutlook outlook();
-  /// Marks rounds left running by a crash as failed (their job runs again from the queue).
+  /// Marks rounds whose process stopped beating as failed (their job runs again from the queue); a round
+  /// running in another process (`curator worker`) keeps running.
   int reconcile();
   /// Queues a `review.score` job (once per item and champion version) for every item waiting for review,
   /// so the queue can put disagreements with the champion first (reviewers never see the score). Returns

@@ -4,6 +4,7 @@
 #include "core/migrations.hpp"
 #include "core/setting_keys.hpp"
 #include "core/sha256.hpp"
+#include "core/worker_registry.hpp"
 #include "serve/disk_room.hpp"
 #include "serve/handlers.hpp"
 #include "serve/status_report.hpp"
@@ -52,7 +53,10 @@ Response readyz(ServiceContext& ctx, const Request&) {
 }
 
 Response metrics(ServiceContext& ctx, const Request&) {
-  return Response::text(ctx.metrics.render(ctx.jobs.counts(), ctx.workers.busy()),
+  const auto processes = core::WorkerRegistry(ctx.db).list(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                               std::chrono::system_clock::now().time_since_epoch()).count(),
+                                                           ctx.config.get(core::keys::jobs_lease_seconds) * 1000);
+  return Response::text(ctx.metrics.render(ctx.jobs.counts(), ctx.workers.busy(), processes),
                         "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -65,6 +69,7 @@ Response status(ServiceContext& ctx, const Request& req) {
     if (report["database"].is_object()) report["database"].erase("path");
     for (const char* field : {"pid", "host", "port", "started_ms"}) report["daemon"].erase(field);
     if (report["database"].contains("last_daemon_run")) report["database"].erase("last_daemon_run");
+    if (report["database"].contains("workers")) report["database"].erase("workers"); // hosts and pids: staff only
     report["face_models"].erase("dir");
     return Response::json(report);
   }

@@ -12,9 +12,11 @@
 #include "retrain/round_store.hpp"
 #include "retrain/torch_runtime.hpp"
 #include "serve/daemon_runs.hpp"
+#include "core/worker_registry.hpp"
 
 #include <httplib.h>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -64,6 +66,12 @@ nlohmann::json database_status(const core::Config& config, const core::DataDir& 
   if (conn.tableExists("dataset_videos")) db["dataset"] = dataset::split_counts(conn);
   if (conn.tableExists("model_versions")) db["promotion_outlook"] = outlook_status(config, conn);
   if (const auto run = DaemonRuns::last(conn)) db["last_daemon_run"] = run->to_json();
+  nlohmann::json workers = nlohmann::json::array();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& w : core::WorkerRegistry::list(conn, now_ms, config.get(core::keys::jobs_lease_seconds) * 1000))
+    workers.push_back(w.to_json());
+  db["workers"] = workers;
   return db;
 }
 
@@ -129,6 +137,10 @@ std::string format_status(const nlohmann::json& r) {
     if (db.contains("submissions")) out << "submissions:  " << db["submissions"].dump() << "\n";
     if (db.contains("dataset")) out << "dataset:      " << db["dataset"].dump() << "\n";
     if (db.contains("models")) out << "models:       " << db["models"].dump() << "\n";
+    for (const auto& w : db.value("workers", nlohmann::json::array()))
+      out << "worker:       " << w["host"].get<std::string>() << " pid " << w["pid"] << ", "
+          << (w["alive"].get<bool>() ? "running" : w["stopped_ms"].is_null() ? "gone (no heartbeat)" : "stopped")
+          << ", kinds " << w["kinds"].dump() << ", jobs now " << w["current_jobs"].dump() << "\n";
     const auto& outlook = db.value("promotion_outlook", nlohmann::json::object());
     if (outlook.contains("error")) out << "promotion:    cannot tell: " << outlook["error"].get<std::string>() << "\n";
     else if (!outlook.value("can_promote", true)) out << "promotion:    " << outlook.value("sentence", "") << "\n";

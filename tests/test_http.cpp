@@ -81,7 +81,12 @@ TEST_CASE("the server maps errors to JSON with the right status", "[http]") {
 
   // The server still serves after all of that.
   CHECK(client.Get("/ok")->status == 200);
-  std::string text = metrics.render({}, 0);
+  core::WorkerRecord alive, gone, stopped;
+  alive.alive = true;
+  stopped.stopped_ms = 1;
+  std::string text = metrics.render({}, 0, {alive, gone, stopped});
+  CHECK_THAT(text, Catch::Contains(R"(curator_worker_processes{state="alive"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(curator_worker_processes{state="gone"} 1)")); // the stopped one is neither
   CHECK_THAT(text, Catch::Contains(R"(curator_http_requests_total{method="GET",route="/ok",status="200"} 2)"));
   CHECK_THAT(text, Catch::Contains(R"x(route="/items/(\\d+)",status="404"} 1)x"));
   CHECK_THAT(text, Catch::Contains("curator_http_request_duration_seconds_bucket"));
