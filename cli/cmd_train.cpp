@@ -34,6 +34,8 @@ struct TrainFlags {
   double budget_minutes = 0, lr = 0, dropout = -1, weight_decay = -1;
   uint64_t seed = 0;
   bool json = false;
+  int world_size = 1, rank = 0;
+  std::string master = "127.0.0.1:29500";
 };
 
 std::string timestamp_id(const char* prefix) {
@@ -98,11 +100,31 @@ void add_train_command(CLI::App& app, int& exit_code) {
   train->add_option("--steps-per-epoch", f->steps, "Steps per epoch (default: one pass over the training crops)");
   train->add_option("--image-size", f->image_size, "Crop side in pixels (default train.image_size)");
   train->add_option("--seed", f->seed, "Random seed");
+  train->add_option("--world-size", f->world_size, "Processes training this run together (c10d, Gloo)")
+      ->check(CLI::Range(1, 1024));
+  train->add_option("--rank", f->rank, "This process's rank, 0 .. world size - 1 (0 records the run)");
+  train->add_option("--master", f->master, "host:port of rank 0, where the ranks meet (default 127.0.0.1:29500)");
   train->callback([options, f, &exit_code] {
     const core::Config config = load_config(*options);
+    retrain::DistributedOptions dist{f->world_size, f->rank, f->master};
+    dist.validate();
+    if (dist.enabled() && (f->search > 0 || f->snapshot.empty() || f->search_id.empty()))
+      throw InvalidInput("a distributed run is one run (no --search), named by --search-id, on a --snapshot every "
+                         "rank reads");
     core::SystemClock clock;
     serve::Services s(config, clock);
     const auto settings = dataset::DatasetSettings::from_config(config);
+    if (dist.rank > 0) { // trains beside rank 0 in a folder of its own; rank 0 records the run
+      const auto snap = dataset::find_snapshot(*s.db, s.dir, f->snapshot);
+      retrain::TrainJob job{s.dir.root(), snap.id, dataset::read_manifest(snap.manifest),
+                            s.dir.run_folder(f->search_id + ".rank" + std::to_string(dist.rank)), params_from(*f, config),
+                            static_cast<int>(config.get(core::keys::torch_threads))};
+      job.distributed = dist;
+      const auto r = retrain::train_detector(job);
+      std::cout << nlohmann::json{{"rank", dist.rank}, {"state", r.state}, {"epochs_run", r.epochs_run}}.dump() << std::endl;
+      exit_code = r.state == "done" ? 0 : 3;
+      return;
+    }
     dataset::SnapshotInfo snap;
     if (f->snapshot.empty()) {
       dataset::refresh_splits(*s.db, clock, settings);
@@ -120,6 +142,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     o.max_epochs = f->max_epochs;
     o.threads = static_cast<int>(config.get(core::keys::torch_threads));
     o.serving = retrain::serving_settings(config);
+    o.distributed = dist;
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     retrain::SearchContext ctx{*s.db, clock, s.dir.root(), snap.id, dataset::read_manifest(snap.manifest),

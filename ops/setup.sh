@@ -22,7 +22,7 @@ log() { printf '[setup] %s\n' "$*"; }
 # --- 1. Debian packages --------------------------------------------------------------------------
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates sqlite3 ffmpeg
-  libtorch-dev libopencv-dev libcurl4-openssl-dev libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev
+  libtorch-dev libgloo-dev libopencv-dev libcurl4-openssl-dev libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev
   libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsodium-dev
   libbenchmark-dev prometheus-cpp-dev
   # FFmpeg's libraries: ingest decodes with them directly (frames nobody looks at are parsed, not decoded).

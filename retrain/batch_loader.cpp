@@ -15,6 +15,8 @@ namespace curator::retrain {
 BatchLoader::BatchLoader(std::filesystem::path root, std::vector<Sample> samples, LoaderOptions options)
     : root_(std::move(root)), samples_(std::move(samples)), options_(options) {
   if (options_.batch < 1 || options_.image_size < 8) throw InvalidInput("batch size and image size must be positive");
+  if (!options_.positions.empty() && options_.positions.size() != samples_.size())
+    throw InvalidInput("one epoch position per sample expected");
   for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -65,7 +67,8 @@ Batch BatchLoader::make(size_t index) const {
     if (bgr.empty()) throw NotFound("cannot read face crop " + (root_ / s.crop).string());
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     // Both halves of a pair use the pair's first position: the same blend and the same augmentation.
-    const size_t position = s.pair == PairPart::blend && i > 0 ? i - 1 : i;
+    const size_t here = s.pair == PairPart::blend && i > 0 ? i - 1 : i;
+    const size_t position = options_.positions.empty() ? here : options_.positions.at(here);
     if (s.pair != PairPart::none) rgb = pair_half(rgb, s, options_.seed, position);
     if (options_.train) {
       // One generator per sample, from (seed, position): independent of which thread runs it.

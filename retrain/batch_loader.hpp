@@ -50,6 +50,10 @@ struct LoaderOptions {
   uint64_t seed = 1;
   int workers = 2;
   int prefetch = 4;         ///< batches prepared ahead
+  /// Each sample's position in the whole epoch, which seeds its augmentation (empty: its index here). A
+  /// rank of a distributed run loads its share of each batch with the positions the samples have in the
+  /// undivided epoch, so it augments them as one process would.
+  std::vector<size_t> positions;
 };
 
 class BatchLoader {

@@ -299,6 +299,7 @@ std::vector<RunRecord> run_search(const SearchContext& ctx, const SearchOptions&
     TrainJob job{ctx.data_root, ctx.snapshot_id, ctx.items, core::DataDir(ctx.data_root).run_folder(id), r.params, o.threads, 0, stop_now,
                  ctx.observe_loss};
     job.serving = o.serving;
+    job.distributed = o.distributed;
     log->info("run {} ({}): {}", id, existing ? "resuming" : "starting", r.params.to_json().dump());
     try {
       const auto result = train_detector(job);

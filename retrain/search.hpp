@@ -76,6 +76,7 @@ struct SearchOptions {
   std::string experiment_id;                ///< recorded on every run (empty: none)
   std::optional<std::string> train_source; ///< fixes the sampled parameters' training source
   nlohmann::json serving;                   ///< each run's card's serving settings (TrainJob::serving)
+  DistributedOptions distributed;           ///< rank 0 of a distributed run (TrainJob::distributed)
 };
 
 struct SearchContext {

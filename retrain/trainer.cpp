@@ -2,6 +2,7 @@
 // one-cycle schedule, validation after every epoch, early stopping, checkpoints for exact resume, and
 // the final per-source evaluation of the best epoch.
 #include "retrain/training.hpp"
+#include "retrain/distributed.hpp"
 
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
@@ -246,18 +247,38 @@ Setup set_up(const TrainParams& p, torch::Device device) {
 
 // One epoch of training; returns the mean training loss. A non-finite loss ends the run (a diverged
 // model must fail, not be evaluated and promoted).
+// This rank's share of an epoch: from each batch of `batch`, the `batch / world` samples at its offset,
+// with their positions in the whole epoch (which seed their augmentation). One process takes everything.
+std::pair<std::vector<Sample>, std::vector<size_t>> share_of(std::vector<Sample> epoch, int batch, const DataParallel* dp) {
+  if (!dp) return {std::move(epoch), {}};
+  const size_t world = static_cast<size_t>(dp->world_size()), per_rank = static_cast<size_t>(batch) / world;
+  std::vector<Sample> mine;
+  std::vector<size_t> positions;
+  for (size_t first = 0; first < epoch.size(); first += static_cast<size_t>(batch))
+    for (size_t k = 0; k < per_rank; ++k) {
+      const size_t i = first + static_cast<size_t>(dp->rank()) * per_rank + k;
+      if (i >= epoch.size()) break;
+      mine.push_back(std::move(epoch[i]));
+      positions.push_back(i);
+    }
+  return {std::move(mine), std::move(positions)};
+}
+
 double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& train, int epoch, int steps,
-                   int64_t total_steps, RunState& st, torch::Device device) {
+                   int64_t total_steps, RunState& st, torch::Device device, DataParallel* dp) {
   const auto& p = job.params;
   s.model->train();
   LoaderOptions lo;
-  lo.batch = p.batch, lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
+  lo.batch = dp ? p.batch / dp->world_size() : p.batch;
+  lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
   lo.norm = parse_input_norm(p.resolved_input_norm());
   lo.augment = augment_preset(p.augment);
   lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
   EpochOptions eo;
   eo.sbi = p.sbi, eo.sqrt_weights = p.source_weights == "sqrt";
-  BatchLoader loader(job.data_root, balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch, eo), lo);
+  auto [mine, positions] = share_of(balanced_epoch(train, static_cast<size_t>(steps) * p.batch, p.seed, epoch, eo), p.batch, dp);
+  lo.positions = std::move(positions);
+  BatchLoader loader(job.data_root, std::move(mine), lo);
   Batch b;
   double loss_sum = 0;
   size_t seen = 0;
@@ -268,12 +289,14 @@ double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& tra
     s.opt->zero_grad();
     auto loss = torch::binary_cross_entropy_with_logits(s.model->forward(x), y);
     double value = loss.item<double>();
+    if (dp) value = dp->average(value); // the loss of the whole batch: every rank decides alike
     if (job.observe_loss) value = job.observe_loss(st.step, value);
     if (!std::isfinite(value))
       throw InvalidInput("the training loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
                          " at epoch " + std::to_string(epoch) + ", step " + std::to_string(st.step) +
                          ": the run diverged (try a lower learning rate)");
     loss.backward();
+    if (dp) dp->average_gradients(*s.model);
     s.opt->step();
     loss_sum += value * b.count();
     seen += b.count();
@@ -366,6 +389,7 @@ void close_epoch(const TrainJob& job, Setup& setup, RunState& st, int epoch, con
 TrainResult train_detector(const TrainJob& job) {
   const auto& p = job.params;
   p.validate();
+  job.distributed.validate();
   auto log = core::logger("train");
   torch::set_num_threads(std::max(1, job.threads));
   const torch::Device device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -396,6 +420,14 @@ TrainResult train_detector(const TrainJob& job) {
 
   auto setup = set_up(p, device);
   RunState st = resume_or_start(job, setup, device, result);
+  std::unique_ptr<DataParallel> dp;
+  if (job.distributed.enabled()) {
+    if (p.batch % job.distributed.world_size != 0 || (p.sbi > 0 && (p.batch / job.distributed.world_size) % 2 != 0))
+      throw InvalidInput("the batch (" + std::to_string(p.batch) + ") must split evenly over " +
+                         std::to_string(job.distributed.world_size) + " ranks (into an even share with self-blends)");
+    dp = std::make_unique<DataParallel>(job.distributed);
+    dp->broadcast(*setup.model); // one start: rank 0's (a resumed run's ranks load the same checkpoint anyway)
+  }
   const int steps = p.steps_per_epoch > 0 ? p.steps_per_epoch
                                           : static_cast<int>((train.size() + p.batch - 1) / p.batch);
   const int64_t total_steps = static_cast<int64_t>(steps) * p.epochs;
@@ -409,7 +441,7 @@ TrainResult train_detector(const TrainJob& job) {
   while (st.epoch < p.epochs && st.since_best < p.patience) {
     const int epoch = st.epoch + 1;
     const auto t0 = Clock::now();
-    const double train_loss = train_epoch(job, setup, train, epoch, steps, total_steps, st, device);
+    const double train_loss = train_epoch(job, setup, train, epoch, steps, total_steps, st, device, dp.get());
     const auto v = validate(setup.model, job.data_root, val, p, device);
     const double probe_loss = validate(setup.model, job.data_root, probe, p, device).loss;
     st.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - started).count();
@@ -431,7 +463,7 @@ TrainResult train_detector(const TrainJob& job) {
   result.curves = st.curves;
   result.seconds = st.seconds;
   result.model = job.run_dir / "model.pt";
-  if (!stopped) {
+  if (!stopped && job.distributed.rank == 0) { // the other ranks hold the same weights: rank 0 evaluates
     ModelRef best{result.model, p};
     const auto test = score_split(best, job.data_root, job.items, "test", job.threads);
     result.metrics = {{"test", summarize_scores(test, p.bootstrap)},

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -72,6 +73,18 @@ int native_image_size(const std::string& backbone);
 std::string default_init_weights(const std::string& backbone, const std::string& configured,
                                  const std::filesystem::path& face_models_dir);
 
+/// A run trained by several processes together (retrain/distributed.hpp): the batch is split over the
+/// ranks, the gradients averaged every step. Rank 0 records the run; every rank writes its own run folder.
+struct DistributedOptions {
+  int world_size = 1;                     ///< processes training together; 1: no distribution
+  int rank = 0;                           ///< this process, 0 .. world_size - 1 (0 runs the store)
+  std::string master = "127.0.0.1:29500"; ///< host:port of rank 0's store
+  std::chrono::seconds timeout{300};      ///< for joining and for each collective
+  bool enabled() const { return world_size > 1; }
+  /// Throws InvalidInput for a rank outside the world or a master that is not host:port.
+  void validate() const;
+};
+
 struct TrainJob {
   std::filesystem::path data_root; ///< the data folder: manifest crop paths are relative to it
   std::string snapshot_id;
@@ -85,6 +98,7 @@ struct TrainJob {
   std::function<double(int64_t step, double loss)> observe_loss;
   /// How serving must see faces for this model (video_scorer.hpp serving_settings): copied to the card.
   nlohmann::json serving;
+  DistributedOptions distributed; ///< one process by default
 };
 
 struct TrainResult {

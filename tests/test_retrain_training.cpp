@@ -18,6 +18,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -237,6 +242,81 @@ TEST_CASE("a run resumed after a crash ends with the same weights as an uninterr
   CHECK(retrain::max_weight_difference(p.env->dir / "whole/last.pt", p.env->dir / "resumed/last.pt") == 0.0);
   CHECK(retrain::max_weight_difference(p.env->dir / "whole/last.pt", p.env->dir / "resumed/model.pt") >= 0.0);
   CHECK(whole.curves[1]["train_loss"] == resumed.curves[1]["train_loss"]);
+}
+
+namespace {
+
+// A TCP port nothing listens on now (the kernel's pick for port 0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+TEST_CASE("two ranks on loopback train the weights one process trains on their combined batch", "[retrain]") {
+  CURATOR_SHARED_DATA(shared);
+  auto& p = eyecantell();
+  // No batch statistics and no dropout: the faceapi trunk (its BatchNorms folded) with a linear head.
+  auto params = tiny();
+  params.backbone = "faceapi";
+  params.init_weights = retrain::default_init_weights("faceapi", "", test::required_env_path("CURATOR_MODELS_DIR"));
+  params.image_size = 112;
+  params.batch = 8;
+  params.steps_per_epoch = 2;
+  params.epochs = 1;
+  params.hidden = 0;
+  params.dropout = 0;
+  params.schedule = "constant";
+  const auto single = retrain::train_detector(job_for(p, "dp-single", params));
+  REQUIRE(single.state == "done");
+
+  // The two ranks are processes (`curator train --world-size 2`): threads of one process would share
+  // LibTorch's global generator while each seeds and initialises its model.
+  const std::string master = "127.0.0.1:" + std::to_string(free_port());
+  const auto root = p.env->services.dir.root();
+  std::vector<std::unique_ptr<test::Process>> ranks;
+  for (int rank = 0; rank < 2; ++rank)
+    ranks.push_back(std::make_unique<test::Process>(
+        std::vector<std::string>{test::required_env_path("CURATOR_BIN").string(), "train", "--data-dir", root.string(),
+                                 "--set", "faces.models_dir=" + test::required_env_path("CURATOR_MODELS_DIR").string(),
+                                 "--set", "torch.threads=1", "--set", "log.level=warn", "--snapshot", p.snapshot.id,
+                                 "--search-id", "dp-run", "--params", params.to_json().dump(), "--world-size", "2",
+                                 "--rank", std::to_string(rank), "--master", master},
+        std::map<std::string, std::string>{}, p.env->dir / ("dp-rank" + std::to_string(rank))));
+  for (auto& r : ranks) {
+    const auto code = r->wait(std::chrono::minutes(5));
+    INFO(r->stderr_text());
+    REQUIRE(code == 0);
+  }
+  const auto dir = p.env->dir.path();
+  const auto runs = root / "runs";
+  CHECK(std::filesystem::exists(runs / "dp-run/card.json")); // rank 0 records and evaluates the run
+  CHECK_FALSE(std::filesystem::exists(runs / "dp-run.rank1/card.json"));
+  // The ranks stay identical, and equal to one process on the whole batch up to float summation order.
+  CHECK(retrain::max_weight_difference(runs / "dp-run/last.pt", runs / "dp-run.rank1/last.pt") == 0.0);
+  const double apart = retrain::max_weight_difference(dir / "dp-single/last.pt", runs / "dp-run/last.pt");
+  CHECK(apart < 1e-4);
+  WARN("two ranks against one process: largest weight difference " << apart);
+  // Not a vacuous comparison: another batch order gives weights much further apart.
+  auto other = params;
+  other.seed = params.seed + 1; // another batch order: other weights
+  REQUIRE(retrain::train_detector(job_for(p, "dp-other-seed", other)).state == "done");
+  CHECK(retrain::max_weight_difference(dir / "dp-single/last.pt", dir / "dp-other-seed/last.pt") > 100 * apart + 1e-6);
+  // A rank outside the world, or a master without a port, is refused before anything starts.
+  auto bad = job_for(p, "dp-bad", params);
+  bad.distributed = {2, 2, master, std::chrono::seconds(5)};
+  CHECK_THROWS_AS(retrain::train_detector(bad), InvalidInput);
+  bad.distributed = {2, 1, "localhost", std::chrono::seconds(5)};
+  CHECK_THROWS_AS(retrain::train_detector(bad), InvalidInput);
 }
 
 TEST_CASE("torchvision-named ResNet18 weights load, as a dict or TorchScript", "[retrain]") {
