@@ -1,6 +1,8 @@
 #include "tests/support/process.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -91,8 +93,11 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
               const std::filesystem::path& work_dir) {
   static int counter = 0;
   Process p(argv, env, work_dir / ("run" + std::to_string(++counter)));
-  auto code = p.wait(std::chrono::seconds(60));
-  if (!code) throw std::runtime_error("command did not finish in 60 s: " + argv.at(0));
+  // Sanitizer builds run several times slower: CURATOR_TEST_TIME_SCALE (docs/testing.md) stretches the deadline.
+  const char* scale_text = std::getenv("CURATOR_TEST_TIME_SCALE");
+  const int scale = scale_text ? std::max(1, std::atoi(scale_text)) : 1;
+  auto code = p.wait(std::chrono::seconds(60 * scale));
+  if (!code) throw std::runtime_error("command did not finish in " + std::to_string(60 * scale) + " s: " + argv.at(0));
   return RunResult{*code, p.stdout_text(), p.stderr_text()};
 }
 

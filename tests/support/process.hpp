@@ -37,7 +37,7 @@ struct RunResult {
   std::string err;
 };
 
-/// Runs to completion (60 s deadline) and returns its exit code and output.
+/// Runs to completion (60 s deadline, times CURATOR_TEST_TIME_SCALE when set) and returns its exit code and output.
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               const std::filesystem::path& work_dir);
 
