@@ -1,14 +1,10 @@
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
-#include "core/logging.hpp"
+#include "cli/shutdown.hpp"
 #include "core/stop_signals.hpp"
 #include "serve/daemon.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <cstdlib>
 #include <memory>
-#include <thread>
 
 namespace curator::cli {
 
@@ -20,17 +16,7 @@ int run_serve(const DataOptions& options) {
 
   serve::Daemon daemon(config);
   daemon.start();
-  const char* sig = core::StopSignals::name(stop_signals.wait());
-  auto log = core::logger("daemon");
-  log->info("received {}, shutting down (send it again to exit at once)", sig);
-  std::thread([&stop_signals] {
-    stop_signals.wait();
-    std::_Exit(130); // leases expire and jobs re-run after restart; the database stays consistent
-  }).detach();
-  const bool clean = daemon.stop(sig);
-  spdlog::shutdown();
-  if (!clean) std::_Exit(0); // abandoned job threads still run: leave without destructors
-  return 0;
+  return wait_then_stop(stop_signals, "daemon", [&daemon](const char* sig) { return daemon.stop(sig); });
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // (which may then run with jobs.workers = 0) or other workers, until SIGINT or SIGTERM.
 #include "cli/app_config.hpp"
 #include "cli/commands.hpp"
+#include "cli/shutdown.hpp"
 #include "core/logging.hpp"
 #include "core/setting_keys.hpp"
 #include "core/stop_signals.hpp"
@@ -12,10 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 namespace curator::cli {
 
@@ -49,16 +48,8 @@ int run_worker(const WorkerOptions& options) {
   for (const auto& k : host.kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
   log->info("worker running {} job threads for {} (data folder {})", host_options.workers, kinds,
             services.dir.root().string());
-  const char* sig = core::StopSignals::name(stop_signals.wait());
-  log->info("received {}, finishing or releasing running jobs (send it again to exit at once)", sig);
-  std::thread([&stop_signals] {
-    stop_signals.wait();
-    std::_Exit(130); // leases expire and another worker runs the jobs
-  }).detach();
-  const bool clean = host.stop(sig, std::chrono::seconds(config.get(core::keys::jobs_shutdown_grace_seconds)));
-  spdlog::shutdown();
-  if (!clean) std::_Exit(0); // abandoned job threads still run: leave without destructors
-  return 0;
+  const std::chrono::seconds grace(config.get(core::keys::jobs_shutdown_grace_seconds));
+  return wait_then_stop(stop_signals, "worker", [&host, grace](const char* sig) { return host.stop(sig, grace); });
 }
 
 } // namespace
