@@ -199,7 +199,7 @@ void make_champion(const core::Config& config, const fs::path& data_dir) {
   const auto run_dir = data_dir / "bench-run";
   fs::create_directories(run_dir);
   retrain::TrainParams params;
-  retrain::Detector model(retrain::DetectorOptions{params.backbone, params.hidden, params.dropout});
+  retrain::Detector model(retrain::detector_options(params));
   retrain::save_weights(*model, run_dir / "model.pt");
   std::ofstream(run_dir / "card.json") << nlohmann::json{{"params", params.to_json()}, {"snapshot_id", "bench"}}.dump();
   core::SystemClock clock;

@@ -111,6 +111,7 @@ struct SettingKey {
   X(integer, train_loader_workers, "train.loader_workers") \
   X(number, train_sbi, "train.sbi") \
   X(string, train_source_weights, "train.source_weights") \
+  X(string, train_pooling, "train.pooling") \
   X(integer, web_anonymous_submissions_per_hour, "web.anonymous_submissions_per_hour") \
   X(path, web_charts_file, "web.charts_file") \
   X(integer, web_login_max_failures, "web.login_max_failures") \

@@ -218,6 +218,10 @@ std::vector<SettingSpec> catalog() {
            "How often training draws each source: sqrt (in proportion to the square root of its videos) or "
            "equal.",
            {"sqrt", "equal"}),
+      text("train.pooling", T::string, "mean",
+           "The head's features: mean (each feature map averaged over space) or mean_std (its mean and standard "
+           "deviation over space, standardised: texture statistics, where blending and generator artefacts show).",
+           {"mean", "mean_std"}),
       text("train.freeze", T::string, "backbone",
            "backbone: only the head trains, a probe of the backbone's four stages (the default: on held-out "
            "generators it did better than end-to-end training on this little data, docs/experiments.md, and "

@@ -114,7 +114,7 @@ InputNorm input_norm_for(const std::string& backbone) {
   return backbone == "xception" ? InputNorm::half : backbone == "faceapi" ? InputNorm::faceapi : InputNorm::imagenet;
 }
 
-void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm) {
+void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm, int detail) {
   static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f}, imagenet_std[3] = {0.229f, 0.224f, 0.225f};
   static const float half[3] = {0.5f, 0.5f, 0.5f}, one[3] = {1.f, 1.f, 1.f};
   static const float faceapi_mean[3] = {122.782f / 255, 117.001f / 255, 104.298f / 255};
@@ -123,6 +123,11 @@ void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm) {
   cv::Mat resized;
   if (rgb.cols == size && rgb.rows == size) resized = rgb;
   else cv::resize(rgb, resized, cv::Size(size, size), 0, 0, cv::INTER_AREA);
+  if (detail > 0 && detail < size) {
+    cv::Mat small;
+    cv::resize(resized, small, cv::Size(detail, detail), 0, 0, cv::INTER_AREA);
+    cv::resize(small, resized, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
+  }
   const size_t plane = static_cast<size_t>(size) * size;
   for (int y = 0; y < size; ++y) {
     const uint8_t* row = resized.ptr<uint8_t>(y);

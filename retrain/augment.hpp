@@ -42,7 +42,9 @@ InputNorm parse_input_norm(const std::string& text);
 /// The normalisation a backbone's ImageNet weights were trained with.
 InputNorm input_norm_for(const std::string& backbone);
 
-/// Resizes to size x size and writes normalised floats, channels first (3 * size * size).
-void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm = InputNorm::imagenet);
+/// Resizes to size x size and writes normalised floats, channels first (3 * size * size). With `detail`
+/// > 0 (and < size), the image is first reduced to detail x detail and enlarged back: the model sees no
+/// finer detail than that, whatever resolution the video had.
+void to_chw(const cv::Mat& rgb, int size, float* out, InputNorm norm = InputNorm::imagenet, int detail = 0);
 
 } // namespace curator::retrain

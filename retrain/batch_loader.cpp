@@ -78,7 +78,7 @@ Batch BatchLoader::make(size_t index) const {
       cv::resize(rgb, sized, cv::Size(b.size, b.size), 0, 0, cv::INTER_AREA);
       rgb = augment(sized, options_.augment, rng);
     }
-    to_chw(rgb, b.size, b.images.data() + (i - first) * per_image, options_.norm);
+    to_chw(rgb, b.size, b.images.data() + (i - first) * per_image, options_.norm, options_.detail);
     b.labels.push_back(static_cast<float>(s.label));
     b.positions.push_back(i);
   }

@@ -47,6 +47,7 @@ struct LoaderOptions {
   bool train = false;       ///< augment
   AugmentOptions augment;
   InputNorm norm = InputNorm::imagenet;
+  int detail = 0;           ///< see to_chw
   uint64_t seed = 1;
   int workers = 2;
   int prefetch = 4;         ///< batches prepared ahead

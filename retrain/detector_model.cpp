@@ -37,6 +37,12 @@ nn::Sequential layer(int64_t in, int64_t out, int64_t stride) {
 
 } // namespace
 
+DetectorOptions detector_options(const TrainParams& p) {
+  DetectorOptions o;
+  o.backbone = p.backbone, o.hidden = p.hidden, o.dropout = p.dropout, o.pooling = p.pooling;
+  return o;
+}
+
 void check_backbone(const std::string& backbone) {
   if (backbone != "resnet18" && backbone != "xception" && backbone != "faceapi")
     throw InvalidInput("backbone must be faceapi, resnet18 or xception, not '" + backbone + "'");
@@ -59,7 +65,13 @@ DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
     layer3 = register_module("layer3", layer(128, 256, 2));
     layer4 = register_module("layer4", layer(256, 512, 2));
   }
+  if (options.pooling != "mean" && options.pooling != "mean_std")
+    throw InvalidInput("pooling must be mean or mean_std, not '" + options.pooling + "'");
   const auto& h = options;
+  if (h.pooling == "mean_std") {
+    features *= 2;
+    norm = register_module("norm", nn::BatchNorm1d(nn::BatchNorm1dOptions(features).affine(false)));
+  }
   drop = register_module("drop", nn::Dropout(h.dropout));
   if (h.hidden > 0) {
     fc_hidden = register_module("fc", nn::Sequential(nn::Linear(features, h.hidden), nn::ReLU(),
@@ -70,33 +82,49 @@ DetectorImpl::DetectorImpl(DetectorOptions o) : options(std::move(o)) {
   }
 }
 
+namespace {
+
+// N x C x H x W -> N x C (mean over space) or N x 2C (mean, then standard deviation).
+torch::Tensor pool(const torch::Tensor& map, bool with_std) {
+  if (!with_std) return map.mean({2, 3});
+  const auto [var, mean] = torch::var_mean(map, {2, 3}, /*unbiased=*/false);
+  return torch::cat({mean, (var + 1e-6).sqrt()}, 1);
+}
+
+} // namespace
+
 torch::Tensor DetectorImpl::forward(torch::Tensor x) {
+  const bool with_std = static_cast<bool>(norm);
   if (faceapi) {
-    x = faceapi->pooled(x);
+    const auto s = faceapi->stages(x);
+    x = torch::cat({pool(s[0], with_std), pool(s[1], with_std), pool(s[2], with_std), pool(s[3], with_std)}, 1);
   } else if (xception) {
-    x = torch::relu(xception->forward(x));
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+    x = pool(torch::relu(xception->forward(x)), with_std);
   } else {
     x = torch::relu(bn1(conv1(x)));
     x = torch::max_pool2d(x, 3, 2, 1);
-    x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+    x = pool(layer4->forward(layer3->forward(layer2->forward(layer1->forward(x)))), with_std);
   }
+  if (norm) x = norm(x);
   x = drop(x);
   return (fc_hidden ? fc_hidden->forward(x) : fc_linear(x)).squeeze(1);
+}
+
+bool DetectorImpl::in_head(const std::string& key) {
+  return key.rfind("fc.", 0) == 0 || key.rfind("norm.", 0) == 0;
 }
 
 std::vector<torch::Tensor> DetectorImpl::backbone_parameters() {
   std::vector<torch::Tensor> out;
   for (const auto& p : named_parameters(true))
-    if (p.key().rfind("fc.", 0) != 0) out.push_back(p.value());
+    if (!in_head(p.key())) out.push_back(p.value());
   return out;
 }
 
 std::vector<torch::Tensor> DetectorImpl::head_parameters() {
   std::vector<torch::Tensor> out;
   for (const auto& p : named_parameters(true))
-    if (p.key().rfind("fc.", 0) == 0) out.push_back(p.value());
+    if (in_head(p.key())) out.push_back(p.value());
   return out;
 }
 
@@ -157,7 +185,7 @@ LoadReport load_imagenet_weights(Detector& model, const std::filesystem::path& f
   int missing = 0;
   std::string first_missing;
   for (const auto& [name, t] : mine) {
-    if (name.rfind("fc.", 0) == 0 || name.find("num_batches_tracked") != std::string::npos || copied.count(name)) continue;
+    if (DetectorImpl::in_head(name) || name.find("num_batches_tracked") != std::string::npos || copied.count(name)) continue;
     if (missing++ == 0) first_missing = name;
   }
   if (missing > 0)

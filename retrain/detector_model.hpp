@@ -2,11 +2,13 @@
 // Internal to retrain/ (includes LibTorch; the module's precompiled header makes that cheap): the
 // detector. Backbone: ResNet18 with torchvision's layout and parameter names, Xception with
 // pretrainedmodels' (xception.hpp), so ImageNet weights load by name, or face-api's recognition trunk
-// (`faceapi`, faceapi_trunk.hpp: registered as "faceapi", 480 pooled features). The head is the backbone's
+// (`faceapi`, faceapi_trunk.hpp: registered as "faceapi", 480 pooled features; twice as many with
+// mean_std pooling). The head is the backbone's
 // `fc` replaced by one fake logit: either linear, or one hidden layer (Linear, ReLU, BatchNorm1d,
 // Dropout, Linear); dropout also applies to the pooled features. Not thread-safe: one thread trains or
 // evaluates a model at a time.
 #include "retrain/faceapi_trunk.hpp"
+#include "retrain/training.hpp"
 #include "retrain/xception.hpp"
 
 #include <torch/torch.h>
@@ -30,7 +32,13 @@ struct DetectorOptions {
   std::string backbone = "resnet18"; ///< resnet18, xception or faceapi
   int hidden = 0;        ///< 0: a linear head; else the hidden layer's width
   double dropout = 0.5;  ///< on the pooled features (512 or 2048) and in the hidden layer
+  /// mean: each feature map averaged over space; mean_std: its mean and standard deviation over space
+  /// (texture statistics, where blending and generator artefacts show), standardised by a BatchNorm1d
+  /// without affine parameters (registered as "norm", part of the head).
+  std::string pooling = "mean";
 };
+/// The detector a run's parameters describe.
+DetectorOptions detector_options(const TrainParams& params);
 /// Throws curator::InvalidInput for a backbone other than resnet18, xception or faceapi.
 void check_backbone(const std::string& backbone);
 
@@ -48,7 +56,10 @@ struct DetectorImpl : torch::nn::Module {
   /// The backbone's parameters (all but the head's), e.g. to freeze them or give them their own rate.
   std::vector<torch::Tensor> backbone_parameters();
   std::vector<torch::Tensor> head_parameters();
+  /// Whether a checkpoint key belongs to the head (trained even when the backbone is frozen).
+  static bool in_head(const std::string& key);
   torch::nn::Dropout drop{nullptr};
+  torch::nn::BatchNorm1d norm{nullptr}; ///< mean_std pooling only
   // Registered as "fc", whichever the head is: Linear(features, 1), or the hidden-layer Sequential.
   torch::nn::Linear fc_linear{nullptr};
   torch::nn::Sequential fc_hidden{nullptr};

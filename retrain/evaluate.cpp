@@ -31,7 +31,7 @@ ModelRef ModelRef::from_dir(const std::filesystem::path& dir) {
 namespace {
 
 Detector load_model(const ModelRef& ref, bool bf16) {
-  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
+  Detector model(detector_options(ref.params));
   load_weights(*model, ref.weights);
   if (bf16) model->to(torch::kBFloat16); // as retrain/scoring_model.cpp serves it
   use_channels_last(*model);
@@ -45,6 +45,7 @@ std::vector<double> predict(Detector& model, const std::filesystem::path& root, 
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
   lo.norm = parse_input_norm(p.resolved_input_norm());
+  lo.detail = p.detail;
   BatchLoader loader(root, samples, lo);
   std::vector<double> out;
   Batch b;

@@ -81,11 +81,6 @@ std::array<torch::Tensor, 4> FaceApiTrunkImpl::stages(torch::Tensor x) {
   return out;
 }
 
-torch::Tensor FaceApiTrunkImpl::pooled(torch::Tensor x) {
-  const auto s = stages(x);
-  return torch::cat({s[0].mean({2, 3}), s[1].mean({2, 3}), s[2].mean({2, 3}), s[3].mean({2, 3})}, 1);
-}
-
 std::filesystem::path faceapi_manifest(const std::filesystem::path& models_dir) {
   return models_dir / "model" / "face_recognition_model-weights_manifest.json";
 }

@@ -29,8 +29,6 @@ struct FaceApiTrunkImpl : torch::nn::Module {
   FaceApiTrunkImpl();
   /// N x 3 x H x W -> the four stages' outputs (32, 64, 128 and 256 channels).
   std::array<torch::Tensor, 4> stages(torch::Tensor x);
-  /// N x 480: each stage's output averaged over space, concatenated.
-  torch::Tensor pooled(torch::Tensor x);
   /// Whether block `index` (of `blocks`) is the last of a stage.
   static bool ends_stage(size_t index);
   torch::nn::Conv2d conv32_down{nullptr};

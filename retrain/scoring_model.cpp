@@ -27,7 +27,7 @@ struct ScoringModel::Net {
 };
 
 ScoringModel::ScoringModel(ModelRef ref, Precision precision) : ref_(std::move(ref)), precision_(precision) {
-  Detector model(DetectorOptions{ref_.params.backbone, ref_.params.hidden, ref_.params.dropout});
+  Detector model(detector_options(ref_.params));
   load_weights(*model, ref_.weights);
   model->eval();
   if (precision_ == Precision::bf16) model->to(torch::kBFloat16);
@@ -47,7 +47,7 @@ std::vector<double> ScoringModel::score(const std::vector<cv::Mat>& rgb_crops) c
   for (size_t first = 0; first < rgb_crops.size(); first += batch) {
     const size_t n = std::min<size_t>(batch, rgb_crops.size() - first);
     std::vector<float> data(n * 3 * size * size);
-    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size, norm);
+    for (size_t i = 0; i < n; ++i) to_chw(rgb_crops[first + i], size, data.data() + i * 3 * size * size, norm, ref_.params.detail);
     const auto x = torch::from_blob(data.data(), {static_cast<int64_t>(n), 3, size, size})
                        .to(dtype)
                        .contiguous(torch::MemoryFormat::ChannelsLast);

@@ -258,6 +258,7 @@ TrainParams sample_params(const TrainParams& base, const std::vector<std::string
   p.augment = pick(2) ? "mild" : "strong";
   const double sbi_shares[] = {0.0, 0.25, 0.5, 0.75};
   p.sbi = sbi_shares[pick(4)];
+  p.pooling = pick(2) ? "mean_std" : "mean";
   p.seed = base.seed * 7919 + static_cast<uint64_t>(index);
   return p;
 }

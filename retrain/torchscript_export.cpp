@@ -37,9 +37,18 @@ std::string bn(const std::string& in, const std::string& name) {
          flat(name + ".running_mean") + ", self." + flat(name + ".running_var") + ", False, 0.1, 1e-05, False)";
 }
 
+// The pooled features of the feature map `map` (DetectorOptions::pooling).
+std::string pool(const DetectorImpl& m, const std::string& map) {
+  if (m.options.pooling == "mean") return "torch.mean(" + map + ", [2, 3])";
+  return "torch.cat([torch.mean(" + map + ", [2, 3]), torch.sqrt(torch.var(" + map + ", [2, 3], False) + 1e-06)], 1)";
+}
+
 // Pooling (unless the backbone pooled already) and the head, after the backbone's last ReLU.
 std::string head_source(const DetectorImpl& m, std::ostringstream& s, bool pooled = false) {
-  if (!pooled) s << "    x = torch.flatten(torch.adaptive_avg_pool2d(x, [1, 1]), 1)\n";
+  if (!pooled) s << "    x = " << pool(m, "x") << "\n";
+  if (m.norm)
+    s << "    x = torch.batch_norm(x, None, None, self." << flat("norm.running_mean") << ", self."
+      << flat("norm.running_var") << ", False, 0.1, 1e-05, False)\n";
   if (m.options.hidden > 0) {
     s << "    x = torch.relu(torch.linear(x, self." << flat("fc.0.weight") << ", self." << flat("fc.0.bias") << "))\n";
     s << "    x = " << bn("x", "fc.2") << "\n";
@@ -102,7 +111,7 @@ void faceapi_source(const DetectorImpl& m, std::ostringstream& s) {
     }
     if (FaceApiTrunkImpl::ends_stage(i)) {
       stages.push_back("s" + std::to_string(stages.size()));
-      s << "    " << stages.back() << " = torch.mean(x, [2, 3])\n";
+      s << "    " << stages.back() << " = " << pool(m, "x") << "\n";
     }
   }
   s << "    x = torch.cat([" << stages[0] << ", " << stages[1] << ", " << stages[2] << ", " << stages[3] << "], 1)\n";
@@ -138,7 +147,7 @@ std::string forward_source(const DetectorImpl& m) {
 } // namespace
 
 void export_torchscript(const ModelRef& ref, const std::filesystem::path& out) {
-  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
+  Detector model(detector_options(ref.params));
   load_weights(*model, ref.weights);
   model->eval();
   torch::jit::Module m("CuratorDetector");
@@ -170,7 +179,7 @@ std::vector<double> check_logits(Detector& model, int size) {
 } // namespace
 
 std::vector<double> logits_for_check(const ModelRef& ref, int size) {
-  Detector model(DetectorOptions{ref.params.backbone, ref.params.hidden, ref.params.dropout});
+  Detector model(detector_options(ref.params));
   load_weights(*model, ref.weights);
   return check_logits(model, size);
 }

@@ -12,7 +12,7 @@ namespace curator::retrain {
 nlohmann::json TrainParams::to_json() const {
   return {{"backbone", backbone},       {"optimizer", optimizer},     {"lr", lr},
           {"backbone_lr", backbone_lr}, {"freeze", freeze},           {"augment", augment},
-          {"sbi", sbi},                 {"source_weights", source_weights},
+          {"sbi", sbi},                 {"source_weights", source_weights}, {"pooling", pooling}, {"detail", detail},
           {"schedule", schedule},       {"epochs", epochs},
           {"batch", batch},             {"dropout", dropout},
           {"weight_decay", weight_decay}, {"hidden", hidden},
@@ -40,6 +40,8 @@ TrainParams TrainParams::from_json(const nlohmann::json& j) {
       else if (key == "augment") p.augment = value.get<std::string>();
       else if (key == "sbi") p.sbi = value.get<double>();
       else if (key == "source_weights") p.source_weights = value.get<std::string>();
+      else if (key == "pooling") p.pooling = value.get<std::string>();
+      else if (key == "detail") p.detail = value.get<int>();
       else if (key == "schedule") p.schedule = value.get<std::string>();
       else if (key == "epochs") p.epochs = value.get<int>();
       else if (key == "batch") p.batch = value.get<int>();
@@ -74,6 +76,8 @@ void TrainParams::validate() const {
   need(augment == "strong" || augment == "mild", "augment is strong or mild");
   need(sbi >= 0 && sbi <= 1, "0 <= sbi <= 1");
   need(source_weights == "equal" || source_weights == "sqrt", "source_weights is equal or sqrt");
+  need(pooling == "mean" || pooling == "mean_std", "pooling is mean or mean_std");
+  need(detail == 0 || (detail >= 16 && detail <= image_size), "detail is 0 or 16 .. image_size");
   need(backbone != "faceapi" || image_size >= 112, "image_size >= 112 for the faceapi backbone (four halvings)");
   need(backbone != "faceapi" || !init_weights.empty(),
        "the faceapi backbone needs face-api's recognition weights (init_weights: the manifest in faces.models_dir)");
@@ -107,6 +111,7 @@ TrainParams configured_train_params(const core::Config& c, const nlohmann::json&
   p.augment = c.get(core::keys::train_augment);
   p.sbi = c.get(core::keys::train_sbi);
   p.source_weights = c.get(core::keys::train_source_weights);
+  p.pooling = c.get(core::keys::train_pooling);
   // Freezing only makes sense for pretrained weights: a backbone from scratch always trains.
   const bool pretrained = p.backbone == "faceapi" || !p.init_weights.empty();
   p.freeze = pretrained ? c.get(core::keys::train_freeze) : "none";

@@ -123,6 +123,7 @@ EvalOut validate(Detector& model, const std::filesystem::path& root, const std::
   LoaderOptions lo;
   lo.batch = p.batch, lo.image_size = p.image_size, lo.workers = p.loader_workers;
   lo.norm = parse_input_norm(p.resolved_input_norm());
+  lo.detail = p.detail;
   BatchLoader loader(root, samples, lo);
   Batch b;
   std::vector<double> scores;
@@ -231,7 +232,7 @@ std::vector<torch::optim::OptimizerParamGroup> param_groups(Setup& s, const Trai
 Setup set_up(const TrainParams& p, torch::Device device) {
   torch::manual_seed(p.seed);
   Setup s;
-  s.model = Detector(DetectorOptions{p.backbone, p.hidden, p.dropout});
+  s.model = Detector(detector_options(p));
   s.init = initialise(s.model, p);
   s.model->to(device);
   if (device.is_cpu()) use_channels_last(*s.model); // lets oneDNN run the convolutions
@@ -272,6 +273,7 @@ double train_epoch(const TrainJob& job, Setup& s, const std::vector<Sample>& tra
   lo.batch = dp ? p.batch / dp->world_size() : p.batch;
   lo.image_size = p.image_size, lo.train = true, lo.workers = p.loader_workers;
   lo.norm = parse_input_norm(p.resolved_input_norm());
+  lo.detail = p.detail;
   lo.augment = augment_preset(p.augment);
   lo.seed = p.seed * 1000003ULL + static_cast<uint64_t>(epoch);
   EpochOptions eo;

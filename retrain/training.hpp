@@ -54,6 +54,8 @@ struct TrainParams {
   std::string augment = "strong";   ///< strong (the seed study's set) or mild (flip, small shifts, light colour, JPEG)
   double sbi = 0;                   ///< share of the positives that are self-blends of real training crops
   std::string source_weights = "equal"; ///< how often each source is drawn: equal, or sqrt (of its videos)
+  std::string pooling = "mean";     ///< the head's features: mean, or mean_std (retrain/detector_model.hpp)
+  int detail = 0;                   ///< > 0: crops reduced to this side and enlarged back before the model (to_chw)
   /// The normalisation this model's inputs get, at training, evaluation and serving alike.
   std::string resolved_input_norm() const;
   nlohmann::json to_json() const;

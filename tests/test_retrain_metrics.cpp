@@ -129,6 +129,20 @@ TEST_CASE("augmentations keep shapes, are seeded, and change the picture", "[tra
   CHECK(std::abs(chw[32 * 32]) < 0.02f);
 }
 
+TEST_CASE("a detail limit removes what is finer than it and keeps the coarse picture", "[training]") {
+  // One-pixel stripes on a dark left half and a bright right half.
+  cv::Mat img(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b::all(static_cast<uint8_t>((x < 32 ? 40 : 200) + (x % 2) * 40));
+  std::vector<float> full(3 * 64 * 64), limited(3 * 64 * 64);
+  retrain::to_chw(img, 64, full.data(), retrain::InputNorm::half);
+  retrain::to_chw(img, 64, limited.data(), retrain::InputNorm::half, 16);
+  auto stripe_contrast = [](const std::vector<float>& v, int x) { return std::abs(v[10 * 64 + x + 1] - v[10 * 64 + x]); };
+  CHECK(stripe_contrast(full, 8) > 0.25f);     // the stripes are there at full detail...
+  CHECK(stripe_contrast(limited, 8) < 0.02f); // ...and gone at 16 px
+  CHECK(limited[10 * 64 + 4] < limited[10 * 64 + 60] - 0.5f); // the halves still differ
+}
+
 TEST_CASE("balanced epochs: sources alike, labels balanced within each source, from the seed", "[training]") {
   std::vector<retrain::Sample> samples;
   for (int i = 0; i < 100; ++i) samples.push_back({"a" + std::to_string(i), 0, "ffpp", i, 0});

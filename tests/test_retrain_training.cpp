@@ -26,6 +26,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 using namespace curator;
 
@@ -440,18 +441,20 @@ TEST_CASE("a random search records every run and resumes where it stopped", "[re
 TEST_CASE("the TorchScript export loads in python3-torch and gives the C++ model's outputs", "[retrain]") {
   CURATOR_SHARED_DATA(shared);
   auto& p = eyecantell();
-  for (const auto& [backbone, hidden] :
-       std::vector<std::pair<std::string, int>>{{"resnet18", 0}, {"resnet18", 32}, {"xception", 0}, {"faceapi", 0}}) {
+  for (const auto& [backbone, hidden, pooling] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"resnet18", 0, "mean"}, {"resnet18", 32, "mean_std"}, {"xception", 0, "mean"}, {"faceapi", 0, "mean"},
+           {"faceapi", 0, "mean_std"}}) {
     auto params = tiny();
     params.epochs = 1;
     params.steps_per_epoch = 1;
     params.hidden = hidden;
     params.backbone = backbone;
+    params.pooling = pooling;
     if (backbone == "faceapi") {
       params.image_size = 112; // the trunk halves its input four times
       params.init_weights = retrain::default_init_weights("faceapi", "", test::required_env_path("CURATOR_MODELS_DIR"));
     }
-    const auto name = "export-" + backbone + "-" + std::to_string(hidden);
+    const auto name = "export-" + backbone + "-" + std::to_string(hidden) + "-" + pooling;
     REQUIRE(retrain::train_detector(job_for(p, name, params)).state == "done");
     const auto ref = retrain::ModelRef::from_dir(p.env->dir / name);
     const auto file = p.env->dir / (name + ".ts");
