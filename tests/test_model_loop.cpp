@@ -306,7 +306,8 @@ TEST_CASE("a promotion killed at any moment leaves one loadable champion", "[loo
                      "promotion.min_test_videos=1", "--set", "promotion.first_min_auc=0", "--set",
                      "promotion.allow_scratch=true", "--set", "faces.models_dir=" + test::models_root().string()},
                     {}, l.env->dir / ("kill" + std::to_string(i) + "-log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    // Sanitizer builds run the gate several times slower: the delays stretch with it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng) * test::time_scale()));
     p.signal(SIGKILL);
     REQUIRE(p.wait(30s));
     INFO("after kill " << i);

@@ -20,7 +20,7 @@ public:
 
   pid_t pid() const { return pid_; }
   void signal(int sig) const;
-  /// The exit code (or 128 + signal) once it ended, nullopt at the deadline.
+  /// The exit code (or 128 + signal) once it ended, nullopt at the deadline (`timeout` times time_scale()).
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string stdout_text() const;
   std::string stderr_text() const;
@@ -37,7 +37,11 @@ struct RunResult {
   std::string err;
 };
 
-/// Runs to completion (60 s deadline, times CURATOR_TEST_TIME_SCALE when set) and returns its exit code and output.
+/// CURATOR_TEST_TIME_SCALE (at least 1; 1 when unset): sanitizer builds run several times slower, so every
+/// deadline for a child process is stretched by it (docs/testing.md).
+int time_scale();
+
+/// Runs to completion (60 s deadline, times time_scale()) and returns its exit code and output.
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               const std::filesystem::path& work_dir);
 
